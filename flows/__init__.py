@@ -1,0 +1,1 @@
+"""What users run: the `claims` command and the Prefect flows that wire the stages together."""

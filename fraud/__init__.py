@@ -1,0 +1,1 @@
+"""Fraud risk: features over the claims history and a LightGBM model with per-claim reasons."""

@@ -1,0 +1,1 @@
+"""The adjusters' review web app over the case store."""
