@@ -1,0 +1,124 @@
+"""The `claims` command: the one entry point for operations, adjusters' admins and data scientists.
+
+Each sub-command is a thin layer over a stage or a flow. Heavy libraries (Prefect, OCR models,
+LightGBM) are imported inside the command that needs them, so `claims ocr FILE` starts fast.
+`--json` always prints one machine-readable object as the last line of stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.errors import ClaimsError
+from pipeline.settings import get_settings
+
+app = typer.Typer(
+    name="claims",
+    help="claims-di: read, check, triage, adjudicate and risk-score medical insurance claims.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+synth_app = typer.Typer(help="Generate synthetic claim documents and histories.", no_args_is_help=True)
+app.add_typer(synth_app, name="synth")
+
+console = Console(stderr=True)
+out = Console()
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO level.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    # Prefect, wherever it runs under us: no telemetry, state in our data dir (never ~/.prefect)
+    for key, value in get_settings().prefect_env().items():
+        os.environ.setdefault(key, value)
+
+
+def _emit_json(summary: dict[str, Any]) -> None:
+    """The machine-readable summary, always the last line of stdout."""
+    sys.stdout.write(json.dumps(summary, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _fail(exc: Exception, as_json: bool) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    if as_json:
+        _emit_json({"ok": False, "error": str(exc)})
+    raise typer.Exit(code=2)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+@app.command()
+def ingest(
+    folder: Annotated[
+        Path, typer.Argument(help="Batch folder holding claims.csv (or claims.json) and files.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+) -> None:
+    """Validate and store a batch folder's claims and documents; bad files are quarantined with a reason."""
+    from pipeline.ingest import ingest_batch
+    from pipeline.store import open_store
+
+    settings = get_settings()
+    try:
+        store = open_store(settings)
+        with _progress() as bar:
+            task = bar.add_task(f"ingest {folder.name}", total=None)
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = ingest_batch(folder, store, settings, progress=tick)
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    summary = report.summary()
+    _print_ingest(summary)
+    if as_json:
+        _emit_json(summary)
+
+
+def _print_ingest(summary: dict[str, Any]) -> None:
+    table = Table(title=f"batch {summary.get('batch_id', '')}", show_header=False)
+    for key in ("claims", "documents_stored", "documents_quarantined", "duplicates"):
+        if key in summary:
+            table.add_row(key.replace("_", " "), str(summary[key]))
+    out.print(table)
+    problems = summary.get("problems") or []
+    if problems:
+        out.print(f"[yellow]{len(problems)} problem(s):[/]")
+        for p in problems:
+            out.print(f"  - {p}")
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
