@@ -104,16 +104,18 @@ def ingest(
 
 
 def _print_ingest(summary: dict[str, Any]) -> None:
-    table = Table(title=f"batch {summary.get('batch_id', '')}", show_header=False)
+    table = Table(title=f"batch {summary['batch_id']}", show_header=False)
     for key in ("claims", "documents_stored", "documents_quarantined", "duplicates"):
-        if key in summary:
-            table.add_row(key.replace("_", " "), str(summary[key]))
+        table.add_row(key.replace("_", " "), str(summary[key]))
     out.print(table)
-    problems = summary.get("problems") or []
-    if problems:
-        out.print(f"[yellow]{len(problems)} problem(s):[/]")
+    for claim_id, problems in summary["problems"].items():
+        out.print(f"[yellow]claim {claim_id}[/]")
         for p in problems:
-            out.print(f"  - {p}")
+            out.print(f"  - {p}", markup=False)
+    for error in summary["errors"]:
+        out.print(f"[red]error:[/] {error}")
+    if summary["unclaimed"]:
+        out.print(f"[yellow]files no claim lists:[/] {', '.join(summary['unclaimed'])}")
 
 
 def main() -> None:  # pragma: no cover - console-script shim

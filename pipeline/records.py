@@ -154,7 +154,9 @@ class Document(_Record):
 
     id: str = PField(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the file's bytes")
     claim_id: str
-    filename: str = PField(description="the name the file arrived with, for people; never used as a path")
+    filename: str = PField(
+        max_length=512, description="the name the file arrived with, for people; never used as a path"
+    )
     media_type: str = PField(description="sniffed from the bytes, e.g. image/jpeg, application/pdf")
     size_bytes: int = PField(ge=0)
     page_count: int = PField(default=0, ge=0)
@@ -176,7 +178,7 @@ class Claim(_Record):
     claim_id: str = PField(min_length=1, max_length=64)
     policy_number: str = PField(min_length=1, max_length=64)
     claimant: str = PField(min_length=1, max_length=128)
-    claimant_id_number: str | None = None
+    claimant_id_number: str | None = PField(default=None, max_length=32)
     insured: str | None = None
     claim_type: ClaimType | None = None
     incident_date: dt.date

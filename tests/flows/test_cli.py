@@ -1,0 +1,55 @@
+"""The `claims` command as a user runs it: human output, `--json` as the last line, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from flows.cli import app
+from pipeline.settings import get_settings
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def _batch(root: Path) -> Path:
+    folder = root / "batch"
+    (folder / "C1").mkdir(parents=True)
+    Image.new("RGB", (64, 48), "white").save(folder / "C1" / "invoice.jpg")
+    (folder / "C1" / "fake.jpg").write_text("<html>not an image</html>")
+    (folder / "claims.csv").write_text(
+        "claim_id,policy_number,claimant,incident_date,submitted_at,channel\n"
+        "C1,P1,张三,2026-02-01,2026-02-03T10:00:00,app\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_ingest_json_summary_is_last_line(env: Path) -> None:
+    result = CliRunner().invoke(app, ["ingest", str(_batch(env)), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["claims"] == 1
+    assert summary["documents_stored"] == 1
+    assert summary["documents_quarantined"] == 1
+    assert "fake.jpg" in json.dumps(summary, ensure_ascii=False)
+    assert (env / "data" / "claims.db").exists()
+
+
+def test_ingest_unreadable_batch_is_one_clear_error(env: Path) -> None:
+    empty = env / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(app, ["ingest", str(empty), "--json"])
+    assert result.exit_code == 2
+    last = json.loads(result.stdout.strip().splitlines()[-1])
+    assert last["ok"] is False
+    assert "claims.csv" in last["error"]
