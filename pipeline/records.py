@@ -131,12 +131,12 @@ class FraudBand(StrEnum):
 
 
 class Route(StrEnum):
-    FLASH_PAY = "flash_pay"  # 闪赔闪付: paid at once, no person involved
-    AUTO_PAY = "auto_pay"  # auto-adjudicated, paid in the normal cycle
-    AUTO_DENY = "auto_deny"  # denied by a fatal rule; notice issued
-    REVIEW = "review"  # waits for an adjuster
-    REQUEST_INFO = "request_info"  # 电子照会: documents missing
-    ERROR = "error"  # could not be processed; recorded on the claim
+    FLASH_PAY = "flash_pay"  # 闪赔闪付: simple claim, paid at once, no person involved
+    AUTO_APPROVE = "auto_approve"  # rules and gate approve; paid in the normal cycle
+    DENY = "deny"  # a fatal rule; notice in plain Chinese with the right to ask for human review
+    REQUEST_INFO = "request_info"  # 电子照会: the documents that are missing
+    ADJUSTER = "adjuster"  # waits for a person, with reasons and priority
+    ERROR = "error"  # could not be processed; the problem is recorded on the claim
 
 
 class ReviewAction(StrEnum):

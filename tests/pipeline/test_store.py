@@ -161,12 +161,12 @@ def test_payment_idempotency_key_is_unique(store: CaseStore) -> None:
 
 def test_outcomes_are_versioned(store: CaseStore) -> None:
     store.save_claim(_claim())
-    o = Outcome(claim_id="C1", route=Route.REVIEW, decided_at=NOW, reasons=["FRAUD_HIGH"])
+    o = Outcome(claim_id="C1", route=Route.ADJUSTER, decided_at=NOW, reasons=["FRAUD_HIGH"])
     assert store.record_outcome(o) == 1
-    o2 = o.model_copy(update={"route": Route.AUTO_PAY, "payable": Decimal("5")})
+    o2 = o.model_copy(update={"route": Route.AUTO_APPROVE, "payable": Decimal("5")})
     assert store.record_outcome(o2) == 2
     assert store.latest_outcome("C1") == o2
-    assert store.claim_status("C1") == "decided:auto_pay"
+    assert store.claim_status("C1") == "decided:auto_approve"
 
 
 def test_review_lock_and_single_decision(store: CaseStore) -> None:
