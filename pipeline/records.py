@@ -8,7 +8,7 @@ places, never float; dates are `datetime.date`.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -59,7 +59,10 @@ def money(value: object) -> Decimal:
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     if not d.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
-    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return d.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than the context holds: not a claim amount
+        raise ValueError(f"amount out of range: {value!r}") from exc
 
 
 Money = Annotated[

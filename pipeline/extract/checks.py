@@ -1,0 +1,370 @@
+"""Validators for extracted fields: each failed check is a named finding that later stages act on.
+
+The parsers here (Chinese amounts in words, ID numbers, dates) are written for OCR output: they never
+raise on garbage, they return None, and the check that used them fails with a message saying why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from pipeline.records import Check, Extraction, Field, LineItem, money
+
+# --- GB 11643 resident ID numbers ----------------------------------------------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_RE = re.compile(r"^\d{17}[\dX]$")
+
+
+def id_check_digit(first17: str) -> str:
+    """The GB 11643 check character (0-9 or X) for the first 17 digits."""
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def id_number_valid(number: str) -> bool:
+    n = normalise_id(number)
+    return bool(_ID_RE.match(n)) and id_check_digit(n[:17]) == n[17] and id_birth_date(n) is not None
+
+
+def normalise_id(number: str) -> str:
+    return unicodedata.normalize("NFKC", number).strip().replace(" ", "").upper()
+
+
+def id_birth_date(number: str) -> dt.date | None:
+    n = normalise_id(number)
+    if len(n) != 18 or not n[:17].isdigit():
+        return None
+    try:
+        return dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
+    except ValueError:
+        return None
+
+
+def id_sex(number: str) -> str | None:
+    """男 or 女 from the 17th digit (odd is male)."""
+    n = normalise_id(number)
+    return None if len(n) != 18 or not n[16].isdigit() else ("男" if int(n[16]) % 2 else "女")
+
+
+# --- bank cards ------------------------------------------------------------------------------------
+
+
+def luhn_valid(number: str) -> bool:
+    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", number))
+    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+        return False
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+# --- amounts in Chinese words (大写) ---------------------------------------------------------------
+
+_DIGITS = {
+    "零": 0, "〇": 0, "壹": 1, "一": 1, "贰": 2, "貳": 2, "二": 2, "两": 2, "叁": 3, "參": 3, "三": 3,
+    "肆": 4, "四": 4, "伍": 5, "五": 5, "陆": 6, "陸": 6, "六": 6, "柒": 7, "七": 7, "捌": 8, "八": 8,
+    "玖": 9, "九": 9,
+}  # fmt: skip
+_SMALL_UNITS = {"拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千": 1000}
+_BIG_UNITS = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+_FRACTION = {"角": Decimal("0.1"), "分": Decimal("0.01")}
+_NOISE = re.compile(r"[\s:：()（）人民币圆整正¥￥⊗⊕○×]")
+
+
+def parse_amount_words(text: str) -> Decimal | None:
+    """Chinese capital amount (壹仟贰佰叁拾肆元伍角陆分, 零元整) to Decimal yuan; None if unreadable."""
+    s = unicodedata.normalize("NFKC", text)
+    s = s.replace("大写", "").replace("合计", "").replace("金额", "")
+    s = s.replace("圆", "元")
+    s = _NOISE.sub("", s)
+    if not s:
+        return None
+    yuan_part, _, frac_part = s.partition("元")
+    if not _:  # no 元: only 角/分 forms like 伍角 are allowed
+        yuan_part, frac_part = "", s
+    try:
+        whole = _parse_integer_words(yuan_part)
+        frac = _parse_fraction_words(frac_part)
+    except ValueError:
+        return None
+    if whole is None and frac is None:
+        return None
+    return money(Decimal(whole or 0) + (frac or Decimal(0)))
+
+
+def _parse_integer_words(s: str) -> int | None:
+    if not s:
+        return None
+    yi = wan = cur = 0  # the 亿 part, the 万 part, and what is below 万
+    digit: int | None = None
+    for ch in s:
+        if ch in _DIGITS:
+            if digit is not None and _DIGITS[ch] != 0:
+                raise ValueError("two digits without a unit")
+            digit = _DIGITS[ch] or None  # 零 only separates
+        elif ch in _SMALL_UNITS:
+            cur += (1 if digit is None else digit) * _SMALL_UNITS[ch]
+            digit = None
+        elif ch in _BIG_UNITS:
+            part = cur + (digit or 0)
+            if _BIG_UNITS[ch] == 10_000:
+                wan, cur = part, 0
+            else:
+                yi, wan, cur = wan * 10_000 + part, 0, 0
+            digit = None
+        else:
+            raise ValueError(f"not an amount character: {ch!r}")
+    return yi * 100_000_000 + wan * 10_000 + cur + (digit or 0)
+
+
+def _parse_fraction_words(s: str) -> Decimal | None:
+    if not s:
+        return None
+    value = Decimal(0)
+    digit: int | None = None
+    seen = False
+    for ch in s:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _FRACTION:
+            if digit is None:
+                raise ValueError("unit without digit")
+            value += digit * _FRACTION[ch]
+            digit, seen = None, True
+        else:
+            raise ValueError(f"not an amount character: {ch!r}")
+    if digit not in (None, 0):
+        raise ValueError("trailing digit without unit")
+    return value if seen else Decimal(0)
+
+
+def amount_words(value: Decimal) -> str:
+    """Decimal yuan to the capital form printed on Chinese invoices (for messages and round trips)."""
+    value = money(value)
+    if value < 0:
+        raise ValueError("negative amount")
+    digits = "零壹贰叁肆伍陆柒捌玖"
+    whole = int(value)
+    jiao, fen = divmod(int((value - whole) * 100), 10)
+    out = _integer_words(whole, digits) + "元" if whole else ""
+    if jiao == 0 and fen == 0:
+        return (out or "零元") + "整"
+    if jiao:
+        out += digits[jiao] + "角"
+    elif whole:
+        out += "零"
+    if fen:
+        out += digits[fen] + "分"
+    return out
+
+
+def _integer_words(n: int, digits: str) -> str:
+    units = ("", "拾", "佰", "仟")
+    bigs = ("", "万", "亿", "万亿")
+    groups: list[int] = []
+    while n:
+        n, group = divmod(n, 10_000)
+        groups.append(group)
+    out = ""
+    gap = False  # a zero group or a short group after a higher one is read with 零
+    for level in range(len(groups) - 1, -1, -1):
+        group = groups[level]
+        if group == 0:
+            gap = bool(out)
+            continue
+        if out and (gap or group < 1000):
+            out += "零"
+        four = ""
+        zero = False
+        for i in range(3, -1, -1):
+            d = group // 10**i % 10
+            if d:
+                four += ("零" if zero and four else "") + digits[d] + units[i]
+                zero = False
+            else:
+                zero = True
+        out += four + bigs[level]
+        gap = False
+    return out
+
+
+# --- dates and figures ---------------------------------------------------------------------------
+
+_DATE_RE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
+
+
+def parse_date(text: str) -> dt.date | None:
+    """2026年02月20日, 2026-02-20, 2026/2/20 or 20260220 to a date; None if none is there."""
+    s = unicodedata.normalize("NFKC", text)
+    m = _DATE_RE.search(s)
+    if m is None:
+        m8 = re.search(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)", s)
+        if m8 is None:
+            return None
+        m = m8
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+_FIGURE_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|-?\d+(?:\.\d{1,2})?")
+
+
+def parse_figure(text: str) -> Decimal | None:
+    """The amount in figures in '¥1,234.50', '1234.5元', '小写：1234.50'; None if there is none."""
+    s = unicodedata.normalize("NFKC", text).replace(" ", "")
+    m = _FIGURE_RE.search(s)
+    if m is None:
+        return None
+    try:
+        return money(m.group(0).replace(",", ""))
+    except ValueError:
+        return None
+
+
+# --- the checks ----------------------------------------------------------------------------------
+
+
+def _value(fields: dict[str, Field], name: str) -> object:
+    f = fields.get(name)
+    return None if f is None else f.value
+
+
+def check_id_number(fields: dict[str, Field], name: str = "id_number") -> Check | None:
+    number = _value(fields, name)
+    if number is None:
+        return None
+    ok = id_number_valid(str(number))
+    check = Check(
+        name="id_checksum",
+        passed=ok,
+        fields=[name],
+        message="" if ok else f"ID number {number} fails the GB 11643 check digit or has no valid birth date",
+    )
+    birth = _value(fields, "birth_date")
+    if ok and isinstance(birth, dt.date) and id_birth_date(str(number)) != birth:
+        return Check(
+            name="id_birth_date",
+            passed=False,
+            fields=[name, "birth_date"],
+            message=f"birth date {birth} does not agree with ID number {number}",
+        )
+    return check
+
+
+def check_luhn(fields: dict[str, Field], name: str = "account") -> Check | None:
+    number = _value(fields, name)
+    if number is None:
+        return None
+    ok = luhn_valid(str(number))
+    return Check(
+        name="luhn",
+        passed=ok,
+        fields=[name],
+        message="" if ok else f"card number {number} fails the Luhn check",
+    )
+
+
+def check_words_vs_figures(
+    fields: dict[str, Field], words: str = "total_words", figures: str = "total"
+) -> Check | None:
+    w, f = fields.get(words), fields.get(figures)
+    if w is None or f is None or f.value is None:
+        return None
+    parsed = parse_amount_words(str(w.value if w.value is not None else w.raw_text))
+    if parsed is None:
+        return Check(
+            name="words_vs_figures",
+            passed=False,
+            fields=[words, figures],
+            message=f"amount in words {w.raw_text!r} cannot be read",
+            severity="warning",
+        )
+    ok = parsed == money(f.value)  # type: ignore[arg-type]
+    return Check(
+        name="words_vs_figures",
+        passed=ok,
+        fields=[words, figures],
+        message="" if ok else f"amount in words {parsed} differs from the figures {f.value}",
+    )
+
+
+def check_items_sum(
+    items: Sequence[LineItem], total: Decimal | None, tolerance: Decimal = Decimal("0.01")
+) -> Check | None:
+    if not items or total is None:
+        return None
+    s = sum((i.amount for i in items), Decimal(0))
+    ok = abs(s - total) <= tolerance
+    return Check(
+        name="items_sum_to_total",
+        passed=ok,
+        fields=["total"],
+        message="" if ok else f"line items add up to {s}, the total says {total}",
+    )
+
+
+def check_payer_split(fields: dict[str, Field]) -> Check | None:
+    """医保统筹支付 + 个人自付 + 个人自费 (+ 其他) must equal the invoice total."""
+    total = _value(fields, "total")
+    parts = [
+        n for n in ("fund_paid", "self_pay", "self_expense", "other_paid") if _value(fields, n) is not None
+    ]
+    if total is None or not parts:
+        return None
+    s = sum((money(_value(fields, n)) for n in parts), Decimal(0))  # type: ignore[arg-type]
+    ok = s == money(total)  # type: ignore[arg-type]
+    return Check(
+        name="payer_split",
+        passed=ok,
+        fields=["total", *parts],
+        message="" if ok else f"insurance and self-pay add up to {s}, the total says {total}",
+    )
+
+
+def check_date_order(dates: Sequence[tuple[str, dt.date | None]]) -> Check | None:
+    """Dates that must not go backwards, e.g. admission <= discharge <= invoice date."""
+    known = [(n, d) for n, d in dates if d is not None]
+    if len(known) < 2:
+        return None
+    for (n1, d1), (n2, d2) in itertools.pairwise(known):
+        if d1 > d2:
+            return Check(
+                name="date_order",
+                passed=False,
+                fields=[n1, n2],
+                message=f"{n1} {d1} is after {n2} {d2}",
+            )
+    return Check(name="date_order", passed=True, fields=[n for n, _ in known])
+
+
+def check_same_person(extractions: Iterable[Extraction], claimant: str | None = None) -> Check | None:
+    """One person across the claim: the patient, ID-card holder and insured must be the same name."""
+    names: dict[str, set[str]] = {}
+    for ex in extractions:
+        for fname in ("patient", "name", "insured"):
+            f = ex.field(fname)
+            if f is not None and f.value:
+                names.setdefault(_norm_name(str(f.value)), set()).add(f"{ex.doc_type.value}.{fname}")
+    if claimant:
+        names.setdefault(_norm_name(claimant), set()).add("claim.claimant")
+    if len(names) < 2:
+        return None if not names else Check(name="same_person", passed=True)
+    listing = "; ".join(f"{n} ({', '.join(sorted(w))})" for n, w in sorted(names.items()))
+    return Check(name="same_person", passed=False, message=f"different names across documents: {listing}")
+
+
+def _norm_name(s: str) -> str:
+    return re.sub(r"\s", "", unicodedata.normalize("NFKC", s))
