@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha2
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint format bench lock clean
+.PHONY: install run test lint format sample bench lock clean
 
 install: $(STAMP)
 
@@ -35,6 +35,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The committed sample batch; regenerate after changing synth/ (same seed, same bytes).
+sample: install
+	rm -rf sample_docs
+	$(BIN)/claims synth docs --out sample_docs --claims 30 --seed 21 --problem-rate 0.1
 
 bench: install
 	@for b in bench/*.py; do n=$$(basename $$b .py); [ $$n = __init__ ] || $(BIN)/python -m bench.$$n --json || exit 1; done

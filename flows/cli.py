@@ -118,6 +118,34 @@ def _print_ingest(summary: dict[str, Any]) -> None:
         out.print(f"[yellow]files no claim lists:[/] {', '.join(summary['unclaimed'])}")
 
 
+@synth_app.command("docs")
+def synth_docs(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the corpus into.")],
+    claims: Annotated[int, typer.Option("--claims", min=1, help="How many claims.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 7,
+    render: Annotated[
+        bool, typer.Option("--render/--no-render", help="--no-render: claims and truth only.")
+    ] = True,
+    problem_rate: Annotated[
+        float,
+        typer.Option("--problem-rate", min=0.0, max=1.0, help="Share of claims with a planted problem."),
+    ] = 0.08,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+) -> None:
+    """Generate synthetic claims with rendered documents and their ground truth (truth.json)."""
+    from synth.documents import generate_corpus
+
+    summary = generate_corpus(out_dir, claims, seed, render=render, problem_rate=problem_rate)
+    data = summary.model_dump(mode="json")
+    table = Table(title=f"synthetic corpus in {out_dir}", show_header=False)
+    for key in ("claims", "documents", "claim_types", "decisions", "planted", "fraud_patterns"):
+        if key in data:
+            table.add_row(key.replace("_", " "), json.dumps(data[key], ensure_ascii=False))
+    out.print(table)
+    if as_json:
+        _emit_json(data)
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     app()
 

@@ -43,6 +43,8 @@ __all__ = ["ClaimSummary", "IngestReport", "ManifestRow", "RowError", "ingest_ba
 log = logging.getLogger(__name__)
 
 MANIFEST_NAMES = ("claims.csv", "claims.json")
+COMPANION_NAMES = ("policies.csv",)
+"""Reference data that may travel with a batch (the policy extract); not documents, not unclaimed."""
 REQUIRED_COLUMNS = ("claim_id", "policy_number", "claimant", "incident_date", "submitted_at", "channel")
 OPTIONAL_COLUMNS = ("claimant_id_number", "insured", "claim_type", "amount_claimed", "documents")
 
@@ -548,7 +550,7 @@ def ingest_batch(
             )
         )
 
-    report.unclaimed = [rel for rel in _walk(root, root) if rel not in claimed]
+    report.unclaimed = [rel for rel in _walk(root, root) if rel not in claimed and rel not in COMPANION_NAMES]
     for rel in report.unclaimed:
         log.warning("%s: in the batch folder but listed by no claim", rel)
     store.finish_batch(batch_id, report.summary())

@@ -1,0 +1,576 @@
+"""The claim book: who is insured by what, what happened to them, what they claim, what is planted.
+
+Structure only, no pixels: `make_book` is fast enough for 10,000+ claims in seconds, and the
+renderer draws exactly what the book says. Each claim has its own random stream derived from
+(seed, index), so claim 7 is the same whether the corpus has 10 claims or 10,000.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import zlib
+from collections import defaultdict
+from decimal import Decimal
+
+from pipeline.records import ClaimType, DocType, money
+from synth import catalog
+from synth.amounts import amount_in_words
+from synth.outcome import expected_outcome, fraud_signals
+from synth.people import Person, make_bank_card, make_person
+from synth.products import Product, load_products
+from synth.truth import (
+    BillTruth,
+    ClaimRow,
+    ClaimTruth,
+    DocumentTruth,
+    IncidentTruth,
+    ItemTruth,
+    PolicyTruth,
+)
+
+CLAIM_MIX: list[tuple[ClaimType, float]] = [
+    (ClaimType.OUTPATIENT, 0.60),
+    (ClaimType.INPATIENT, 0.20),
+    (ClaimType.ACCIDENT, 0.12),
+    (ClaimType.CRITICAL_ILLNESS, 0.08),
+]
+PROBLEMS = [
+    "missing_document",
+    "exclusion",
+    "waiting_period",
+    "altered_invoice",
+    "words_figures_mismatch",
+    "duplicate_invoice",
+    "over_limit",
+    "shared_bank_account",
+    "soon_after_inception",
+    "provider_anomaly",
+]
+"""Problems the book plants, cycled in this order from a seed-chosen start, so a small corpus still
+gets several different ones and a large one gets them all evenly."""
+FRAUD_PATTERNS = {
+    "altered_invoice",
+    "words_figures_mismatch",
+    "shared_bank_account",
+    "soon_after_inception",
+    "provider_anomaly",
+}
+CHANNELS = [("app", 0.55), ("wechat", 0.2), ("agent", 0.15), ("counter", 0.1)]
+E_INVOICE_SHARE = 0.3
+ROWS_PER_PAGE = 24
+"""Expense-list rows per printed page: longer lists run onto more pages (and more files)."""
+
+STAR_TIERS = [(Decimal("300000"), 5), (Decimal("100000"), 4), (Decimal("30000"), 3), (Decimal("10000"), 2)]
+SUM_INSURED = {
+    "OPM01": [Decimal(v) for v in ("5000", "10000", "20000")],
+    "IPM01": [Decimal(v) for v in ("100000", "200000", "500000", "1000000")],
+    "AM01": [Decimal(v) for v in ("10000", "20000", "50000")],
+    "CI01": [Decimal(v) for v in ("100000", "200000", "300000", "500000")],
+}
+
+
+def reference_date(seed: int) -> dt.date:
+    """The book's 'today': a fixed date derived from the seed, never the wall clock."""
+    return dt.date(2026, 1, 1) + dt.timedelta(days=seed % 61)
+
+
+def star_tier(cumulative_annualised_premium: Decimal) -> int:
+    """VIP star tier: >= 300k five, 100k-300k four, 30k-100k three, 10k-30k two, < 10k one."""
+    return next((tier for floor, tier in STAR_TIERS if cumulative_annualised_premium >= floor), 1)
+
+
+def _weighted(rng: random.Random, pairs: list[tuple]) -> object:
+    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
+
+
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(str(rng.randint(0, 9)) for _ in range(n))
+
+
+def _item_code(name: str) -> str:
+    return f"{zlib.crc32(name.encode()) % 10**9:09d}"
+
+
+def _items_for(
+    rng: random.Random, diagnosis: catalog.Diagnosis, start: dt.date, days: int, price_factor: float
+) -> list[ItemTruth]:
+    """Billed items: one visit's worth for outpatients, a day-by-day list for a hospital stay."""
+    rows: list[ItemTruth] = []
+
+    def add(item: catalog.Item, day: dt.date, qty: int | None = None) -> None:
+        quantity = Decimal(qty if qty is not None else rng.randint(*item.quantity))
+        price = money(rng.uniform(*item.price) * price_factor)
+        rows.append(
+            ItemTruth(
+                date=day,
+                code=_item_code(item.name),
+                name=item.name,
+                category=item.category,
+                insurance_class=item.insurance_class,
+                unit=item.unit,
+                quantity=quantity,
+                unit_price=price,
+                amount=money(price * quantity),
+            )
+        )
+
+    groups = [g for g in diagnosis.items]
+    if days == 0:
+        for g in groups:
+            pool = catalog.ITEM_GROUPS[g]
+            for item in rng.sample(pool, 1 if g == "consult" else rng.randint(1, min(3, len(pool)))):
+                add(item, start)
+        return rows
+    ward = catalog.ITEM_GROUPS["ward"]
+    others = [g for g in groups if g != "ward"]
+    procedures = [g for g in others if g in ("surgery_minor", "cardio_proc", "fracture", "wound")]
+    for d in range(days):
+        day = start + dt.timedelta(days=d)
+        for item in ward[:3]:
+            add(item, day, 1)
+        if d == 0:
+            add(ward[3], day)
+        for g in procedures if d == 1 else []:
+            for item in catalog.ITEM_GROUPS[g]:
+                add(item, day)
+        for g in rng.sample(others, min(len(others), rng.randint(1, 2))):
+            if g in procedures:
+                continue
+            pool = catalog.ITEM_GROUPS[g]
+            for item in rng.sample(pool, rng.randint(1, min(2, len(pool)))):
+                add(item, day)
+    return rows
+
+
+def _bill(
+    rng: random.Random,
+    items: list[ItemTruth],
+    layout: str,
+    issue: dt.date,
+    social: bool,
+    claim_type: ClaimType,
+) -> BillTruth:
+    total = money(sum((i.amount for i in items), Decimal(0)))
+    by_class = defaultdict(lambda: Decimal(0))
+    for i in items:
+        by_class[i.insurance_class] += i.amount
+    self_pay = money(by_class["丙"])
+    fund = Decimal(0)
+    if social:
+        base = by_class["甲"] + by_class["乙"] * Decimal("0.9")
+        if claim_type is ClaimType.OUTPATIENT or claim_type is ClaimType.ACCIDENT:
+            fund = base * Decimal(str(round(rng.uniform(0.3, 0.5), 2))) if rng.random() < 0.4 else Decimal(0)
+        else:
+            fund = max(
+                Decimal(0),
+                base * Decimal(str(round(rng.uniform(0.55, 0.75), 2)))
+                - Decimal(rng.choice((800, 1000, 1300))),
+            )
+    fund = money(fund)
+    account = (
+        money(min(total - fund, Decimal(rng.randint(0, 200))))
+        if social and rng.random() < 0.5
+        else Decimal(0)
+    )
+    electronic = layout == "e_invoice"
+    return BillTruth(
+        invoice_code=("3" if electronic else "1") + _digits(rng, 7),
+        invoice_number=_digits(rng, 10),
+        check_code=_digits(rng, 6) if electronic else "",
+        electronic=electronic,
+        layout=layout,
+        issue_date=issue,
+        items=items,
+        items_total=total,
+        printed_total=total,
+        printed_words=amount_in_words(total),
+        fund_paid=fund,
+        account_paid=money(account),
+        cash_paid=money(total - fund - account),
+        self_pay=self_pay,
+    )
+
+
+def _document_plan(
+    claim_id: str, claim_type: ClaimType, product: Product, bills: list[BillTruth], rng: random.Random
+) -> list[DocumentTruth]:
+    """The files the claim carries: the product's required documents plus some optional ones."""
+    wanted = list(product.required_documents.get(claim_type, []))
+    if DocType.DIAGNOSIS_CERTIFICATE not in wanted and rng.random() < 0.25:
+        wanted.insert(len(wanted) - 3, DocType.DIAGNOSIS_CERTIFICATE)
+    if claim_type is ClaimType.INPATIENT and DocType.EXPENSE_LIST not in wanted:
+        wanted.insert(1, DocType.EXPENSE_LIST)
+    docs: list[DocumentTruth] = []
+    for doc_type in wanted:
+        n = 1
+        if doc_type in (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE):
+            for n, bill in enumerate(bills, 1):
+                ext, media = ("pdf", "application/pdf") if bill.electronic else ("jpg", "image/jpeg")
+                docs.append(
+                    DocumentTruth(
+                        file=f"{claim_id}/{doc_type.value}_{n}.{ext}",
+                        doc_type=doc_type,
+                        media_type=media,
+                        layout=bill.layout,
+                        group=f"{doc_type.value}_{n}",
+                        text_layer=bill.electronic,
+                    )
+                )
+        elif doc_type is DocType.EXPENSE_LIST:
+            for n, bill in enumerate(bills, 1):
+                pages = max(1, math.ceil(len(bill.items) / ROWS_PER_PAGE))
+                for p in range(1, pages + 1):
+                    suffix = f"_p{p}" if pages > 1 else ""
+                    docs.append(
+                        DocumentTruth(
+                            file=f"{claim_id}/expense_list_{n}{suffix}.jpg",
+                            doc_type=doc_type,
+                            media_type="image/jpeg",
+                            layout="expense_list",
+                            page_number=p,
+                            page_count=pages,
+                            group=f"expense_list_{n}",
+                        )
+                    )
+        else:
+            docs.append(
+                DocumentTruth(
+                    file=f"{claim_id}/{doc_type.value}_{n}.jpg",
+                    doc_type=doc_type,
+                    media_type="image/jpeg",
+                    layout=doc_type.value,
+                    group=f"{doc_type.value}_{n}",
+                )
+            )
+    return docs
+
+
+def _policy(
+    rng: random.Random,
+    product: Product,
+    insured: Person,
+    holder: Person,
+    incident: dt.date,
+    problem: str | None,
+    claim_type: ClaimType,
+) -> PolicyTruth:
+    waiting = product.waiting_period_days
+    if problem == "waiting_period" and waiting:
+        effective = incident - dt.timedelta(days=rng.randint(3, waiting - 1))
+    elif problem == "soon_after_inception":
+        effective = incident - dt.timedelta(days=waiting + rng.randint(0, 10))
+    else:
+        effective = incident - dt.timedelta(days=rng.randint(200, 2500))
+    benefit = product.benefit_for(claim_type)
+    if benefit.kind == "daily_allowance":
+        sum_insured = money(benefit.per_day * benefit.max_days_per_year)
+    else:
+        sum_insured = rng.choice(SUM_INSURED[product.product_id])
+    premium = money(
+        math.exp(
+            rng.uniform(math.log(1500), math.log(650000))
+            if rng.random() < 0.5
+            else rng.uniform(math.log(1500), math.log(30000))
+        )
+    )
+    prior = Decimal(0)
+    if benefit.kind != "lump_sum" and rng.random() < 0.3:
+        prior = money(sum_insured * Decimal(str(round(rng.uniform(0.02, 0.4), 2))))
+    used = Decimal(0)
+    if benefit.deductible_basis == "per_year" and benefit.deductible:
+        used = rng.choice([benefit.deductible, benefit.deductible, Decimal(0), money(benefit.deductible / 2)])
+    return PolicyTruth(
+        policy_number=f"P{product.product_id[:2]}{effective:%Y}{_digits(rng, 8)}",
+        product_id=product.product_id,
+        product_version=product.version,
+        policyholder=holder.name,
+        insured=insured.name,
+        insured_id_number=insured.id_number,
+        effective_date=effective,
+        sum_insured=sum_insured,
+        social_insurance=rng.random() < 0.8,
+        cumulative_annualised_premium=premium,
+        star_tier=star_tier(premium),
+        prior_paid_this_year=prior,
+        deductible_used_this_year=money(used),
+    )
+
+
+def _claim_type_for(rng: random.Random, problem: str | None) -> ClaimType:
+    for _ in range(50):
+        ct = _weighted(rng, CLAIM_MIX)
+        if problem in ("waiting_period", "soon_after_inception") and ct is ClaimType.ACCIDENT:
+            continue
+        if (
+            problem
+            in (
+                "altered_invoice",
+                "words_figures_mismatch",
+                "provider_anomaly",
+                "over_limit",
+                "duplicate_invoice",
+            )
+            and ct is ClaimType.CRITICAL_ILLNESS
+        ):
+            continue
+        if problem == "duplicate_invoice" and ct is ClaimType.INPATIENT:
+            continue
+        return ct  # type: ignore[return-value]
+    return ClaimType.OUTPATIENT
+
+
+def make_claim(
+    seed: int, index: int, ref: dt.date, problem: str | None, products: dict[str, Product] | None = None
+) -> ClaimTruth:
+    """One claim of the book, from its own random stream; `problem` is planted if given."""
+    products = products or load_products()
+    rng = random.Random(f"{seed}:{index}")
+    claim_id = f"C{index + 1:04d}"
+    claim_type = _claim_type_for(rng, problem)
+    if claim_type is ClaimType.OUTPATIENT:
+        product = products["OPM01"]
+    elif claim_type is ClaimType.INPATIENT:
+        product = products["IPM01"] if rng.random() < 0.75 or problem == "over_limit" else products["HCA01"]
+    elif claim_type is ClaimType.ACCIDENT:
+        product = products["AM01"]
+    else:
+        product = products["CI01"]
+
+    adult = claim_type is ClaimType.CRITICAL_ILLNESS or rng.random() < 0.85
+    insured = make_person(
+        rng, ref, *((30, 68) if claim_type is ClaimType.CRITICAL_ILLNESS else (18, 75) if adult else (1, 17))
+    )
+    if not adult:
+        claimant, relationship = make_person(rng, ref, insured.age + 22, insured.age + 40), "父母"
+    elif rng.random() < 0.06:
+        claimant, relationship = make_person(rng, ref, max(20, insured.age - 5), insured.age + 5), "配偶"
+    else:
+        claimant, relationship = insured, "本人"
+
+    stay = rng.randint(3, 12) if claim_type in (ClaimType.INPATIENT, ClaimType.CRITICAL_ILLNESS) else 0
+    incident_date = ref - dt.timedelta(days=rng.randint(stay + 30, 240))
+    pool = catalog.EXCLUDED_DIAGNOSES[claim_type] if problem == "exclusion" else catalog.DIAGNOSES[claim_type]
+    diagnosis = rng.choice(pool)
+    diagnoses = [(diagnosis.icd10, diagnosis.name)]
+    if claim_type in (ClaimType.INPATIENT, ClaimType.CRITICAL_ILLNESS) and rng.random() < 0.4:
+        extra = rng.choice([("I10", "原发性高血压"), ("E78.5", "高脂血症"), ("K76.0", "脂肪肝")])
+        if extra[0] != diagnosis.icd10:
+            diagnoses.append(extra)
+    if problem == "provider_anomaly":
+        hospital, grade, layout = rng.choice(catalog.ANOMALOUS_PROVIDERS)
+    else:
+        hospital, grade, layout = rng.choice(catalog.HOSPITALS)
+    cause = rng.choice(catalog.ACCIDENT_CAUSES) if claim_type is ClaimType.ACCIDENT else None
+    admission = incident_date if stay else None
+    discharge = incident_date + dt.timedelta(days=stay) if stay else None
+    description = {
+        ClaimType.OUTPATIENT: f"因{diagnosis.name}于{incident_date:%Y年%m月%d日}到{hospital}门诊就诊",
+        ClaimType.INPATIENT: f"因{diagnosis.name}于{incident_date:%Y年%m月%d日}入住{hospital}治疗{stay}天",
+        ClaimType.ACCIDENT: f"{incident_date:%Y年%m月%d日}{cause[1] if cause else '受伤'}致{diagnosis.name}",
+        ClaimType.CRITICAL_ILLNESS: f"于{incident_date:%Y年%m月%d日}在{hospital}确诊{diagnosis.name}",
+    }[claim_type]
+    incident = IncidentTruth(
+        claim_type=claim_type,
+        incident_date=incident_date,
+        hospital=hospital,
+        hospital_grade=grade,
+        province_layout=layout,
+        department=catalog.DEPARTMENTS.get(diagnosis.icd10[0], "内科"),
+        doctor=rng.choice(catalog.DOCTORS),
+        diagnoses=diagnoses,
+        accident_cause=cause,
+        admission_date=admission,
+        discharge_date=discharge,
+        hospital_number=("ZY" if stay else "MZ") + _digits(rng, 8),
+        description=description,
+    )
+    holder = claimant if relationship != "本人" else insured
+    policy = _policy(rng, product, insured, holder, incident_date, problem, claim_type)
+
+    bills: list[BillTruth] = []
+    if claim_type is not ClaimType.CRITICAL_ILLNESS:
+        factor = rng.uniform(2.5, 4.0) if problem == "provider_anomaly" else 1.0
+        items = _items_for(rng, diagnosis, incident_date, stay, factor)
+        bill_layout = "e_invoice" if rng.random() < E_INVOICE_SHARE else layout
+        bills.append(
+            _bill(rng, items, bill_layout, discharge or incident_date, policy.social_insurance, claim_type)
+        )
+    if problem == "altered_invoice":
+        bill = bills[0]
+        raised = money(
+            bill.items_total * Decimal(str(round(rng.uniform(1.6, 3.0), 1))) + rng.randint(1, 9) * 10
+        )
+        bills[0] = bill.model_copy(
+            update={
+                "printed_total": raised,
+                "printed_words": amount_in_words(raised),
+                "cash_paid": money(raised - bill.fund_paid - bill.account_paid),
+            }
+        )
+    elif problem == "words_figures_mismatch":
+        bill = bills[0]
+        wrong = bill.printed_total + rng.choice([Decimal(100), Decimal(1000), Decimal(10), Decimal(-10)])
+        bills[0] = bill.model_copy(update={"printed_words": amount_in_words(max(wrong, Decimal("1")))})
+
+    card = make_bank_card(rng, claimant.name, ref)
+    documents = _document_plan(claim_id, claim_type, product, bills, rng)
+    if problem == "missing_document":
+        required = set(product.required_documents.get(claim_type, []))
+        droppable = [d for d in {doc.doc_type for doc in documents} & required if d is not DocType.CLAIM_FORM]
+        dropped = rng.choice(sorted(droppable))
+        documents = [d for d in documents if d.doc_type is not dropped]
+
+    last_day = discharge or incident_date
+    submitted = dt.datetime.combine(
+        last_day + dt.timedelta(days=rng.randint(1, 25)),
+        dt.time(rng.randint(8, 22), rng.randint(0, 59), rng.randint(0, 59)),
+    )
+    benefit = product.benefit_for(claim_type)
+    if benefit.kind == "daily_allowance":
+        amount = money(benefit.per_day * stay)
+    elif benefit.kind == "lump_sum":
+        amount = policy.sum_insured
+    else:
+        amount = money(sum((b.printed_total for b in bills), Decimal(0)))
+    row = ClaimRow(
+        claim_id=claim_id,
+        policy_number=policy.policy_number,
+        claimant=claimant.name,
+        claimant_id_number=claimant.id_number,
+        insured=insured.name,
+        claim_type=claim_type,
+        incident_date=incident_date,
+        submitted_at=submitted,
+        channel=str(_weighted(rng, CHANNELS)),
+        amount_claimed=amount,
+        documents=[d.file for d in documents],
+    )
+    claim = ClaimTruth(
+        claim_id=claim_id,
+        row=row,
+        policy=policy,
+        claimant=claimant,
+        insured=insured,
+        relationship=relationship,
+        bank_card=card,
+        incident=incident,
+        bills=bills,
+        planted=[problem] if problem else [],
+        documents=documents,
+        expected=expected_outcome(
+            product=product,
+            policy=policy,
+            incident=incident,
+            bills=bills,
+            document_types=set(),
+            fraud_patterns=[],
+        ),  # replaced by finish()
+    )
+    claim = finish(claim, products)
+    if problem == "over_limit":
+        # leave less of the annual limit than the claim would otherwise get (or none at all)
+        left = money(claim.expected.assessed * Decimal(str(round(rng.uniform(0.2, 0.7), 2))))
+        policy = policy.model_copy(update={"prior_paid_this_year": money(policy.sum_insured - left)})
+        claim = finish(claim.model_copy(update={"policy": policy}), products)
+    return claim
+
+
+def finish(
+    claim: ClaimTruth, products: dict[str, Product], extra_patterns: list[str] | None = None
+) -> ClaimTruth:
+    """(Re)compute the expected outcome from the claim's data and any cross-claim fraud patterns."""
+    product = products[claim.policy.product_id]
+    anomalous = {name for name, _, _ in catalog.ANOMALOUS_PROVIDERS}
+    patterns = fraud_signals(claim.bills, claim.incident, claim.policy, product, anomalous)
+    patterns += [p for p in (extra_patterns or []) if p not in patterns]
+    expected = expected_outcome(
+        product=product,
+        policy=claim.policy,
+        incident=claim.incident,
+        bills=claim.bills,
+        document_types={d.doc_type for d in claim.documents},
+        fraud_patterns=patterns,
+    )
+    return claim.model_copy(update={"expected": expected})
+
+
+def _duplicate_of(source: ClaimTruth, index: int, seed: int, products: dict[str, Product]) -> ClaimTruth:
+    """The same invoice claimed again, later, by the same claimant under a new claim id."""
+    rng = random.Random(f"{seed}:{index}:dup")
+    claim_id = f"C{index + 1:04d}"
+    bills = [b.model_copy(update={"duplicate_of": source.claim_id}) for b in source.bills]
+    docs = [
+        d.model_copy(update={"file": d.file.replace(source.claim_id, claim_id, 1)}) for d in source.documents
+    ]
+    submitted = source.row.submitted_at + dt.timedelta(days=rng.randint(20, 60), hours=rng.randint(0, 5))
+    row = source.row.model_copy(
+        update={
+            "claim_id": claim_id,
+            "submitted_at": submitted,
+            "channel": rng.choice(["app", "wechat", "counter"]),
+            "documents": [d.file for d in docs],
+        }
+    )
+    claim = source.model_copy(
+        update={
+            "claim_id": claim_id,
+            "row": row,
+            "bills": bills,
+            "documents": docs,
+            "planted": ["duplicate_invoice"],
+        }
+    )
+    return finish(claim, products)
+
+
+def plant_schedule(claims: int, seed: int, problem_rate: float) -> dict[int, str]:
+    """Which claims get which planted problem: about `problem_rate` of them, problems cycled in order."""
+    rng = random.Random(f"{seed}:plants")
+    count = min(claims, round(claims * problem_rate)) if problem_rate > 0 else 0
+    if problem_rate > 0 and claims >= 10:
+        count = max(count, 1)
+    # duplicates need an earlier claim to copy, so keep index 0 clean
+    indexes = sorted(rng.sample(range(1, claims), min(count, claims - 1))) if claims > 1 else []
+    start = rng.randrange(len(PROBLEMS))  # a small corpus gets a seed's own run of problems
+    return {i: PROBLEMS[(start + n) % len(PROBLEMS)] for n, i in enumerate(indexes)}
+
+
+def make_book(claims: int, seed: int, problem_rate: float = 0.08) -> list[ClaimTruth]:
+    """The whole book: `claims` claims with planted problems at about `problem_rate`."""
+    products = load_products()
+    ref = reference_date(seed)
+    schedule = plant_schedule(claims, seed, problem_rate)
+    book: list[ClaimTruth] = []
+    for i in range(claims):
+        problem = schedule.get(i)
+        if problem == "duplicate_invoice":
+            sources = [
+                c
+                for c in book
+                if c.bills and not c.planted and c.incident.claim_type is not ClaimType.INPATIENT
+            ]
+            if sources:
+                book.append(_duplicate_of(sources[-1], i, seed, products))
+                continue
+            problem = "missing_document"
+        if problem == "shared_bank_account":
+            partners = [j for j, c in enumerate(book) if not c.planted and c.bank_card.holder != ""]
+            claim = make_claim(seed, i, ref, None, products)
+            partners = [j for j in partners if book[j].claimant.id_number != claim.claimant.id_number]
+            if partners:
+                j = partners[-1]
+                card = book[j].bank_card.model_copy(update={"holder": claim.claimant.name})
+                claim = claim.model_copy(update={"bank_card": card, "planted": ["shared_bank_account"]})
+                book.append(finish(claim, products, ["shared_bank_account"]))
+                book[j] = finish(
+                    book[j].model_copy(update={"planted": ["shared_bank_account"]}),
+                    products,
+                    ["shared_bank_account"],
+                )
+                continue
+            book.append(claim)
+            continue
+        book.append(make_claim(seed, i, ref, problem, products))
+    return book

@@ -1,0 +1,236 @@
+"""Synthetic claim corpus: realistic Chinese claim documents with their ground truth (issue 3).
+
+`generate_corpus(out, claims, seed)` writes what a batch folder holds (`claims.csv`, the policy
+extract `policies.csv`, and one folder of documents per claim), which is what the ingest stage reads,
+and the ground truth beside it in `.truth/` (`C0001.json` per claim, `truth.jsonl`, `summary.json`),
+where the pipeline never looks. With `render=False` only the structured claims and truth are written (no
+pages), fast enough for 10,000+ claims in seconds. Same seed, same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import random
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from pipeline.records import DocType, LineItem
+from synth import forms
+from synth.book import ROWS_PER_PAGE, make_book
+from synth.degrade import degrade, pick_severity
+from synth.einvoice import write_pdf
+from synth.render import Canvas
+from synth.truth import ClaimTruth, DocumentTruth
+
+log = logging.getLogger(__name__)
+
+TRUTH_DIR = ".truth"
+"""Ground truth lives beside the batch, hidden from intake (which ignores dot-folders)."""
+
+E_INVOICE_SCALE = 2.0
+"""Pixels of the e-invoice page image per PDF point."""
+LONG_SIDE = 1280
+"""Long side of a saved photo in pixels (hard photos may be smaller: low resolution)."""
+
+CLAIM_COLUMNS = [
+    "claim_id",
+    "policy_number",
+    "claimant",
+    "claimant_id_number",
+    "insured",
+    "claim_type",
+    "incident_date",
+    "submitted_at",
+    "channel",
+    "amount_claimed",
+    "documents",
+]
+POLICY_COLUMNS = [
+    "policy_number",
+    "product_id",
+    "product_version",
+    "policyholder",
+    "insured",
+    "insured_id_number",
+    "effective_date",
+    "sum_insured",
+    "social_insurance",
+    "cumulative_annualised_premium",
+    "star_tier",
+    "prior_paid_this_year",
+    "deductible_used_this_year",
+]
+
+
+class CorpusSummary(BaseModel):
+    """What a corpus holds: counts a caller can print or check, also written as summary.json."""
+
+    out: Path
+    seed: int
+    rendered: bool
+    claims: int
+    documents: int = Field(description="files listed in claims.csv")
+    doc_types: dict[str, int]
+    claim_types: dict[str, int]
+    decisions: dict[str, int]
+    planted: dict[str, int]
+    fraud_patterns: dict[str, int]
+    layouts: dict[str, int]
+    degradations: dict[str, int]
+    severities: dict[str, int]
+    bytes_written: int = 0
+
+
+def _render_page(
+    claim: ClaimTruth, doc: DocumentTruth, rng: random.Random
+) -> tuple[Canvas, list[LineItem], list[str]]:
+    n = int(doc.group.rsplit("_", 1)[1])
+    bill = claim.bills[n - 1] if claim.bills else None
+    match doc.doc_type:
+        case DocType.OUTPATIENT_INVOICE | DocType.INPATIENT_INVOICE:
+            assert bill is not None
+            if bill.electronic:
+                return forms.e_invoice(claim, bill, doc, rng)
+            return forms.paper_invoice(claim, bill, doc, rng)
+        case DocType.EXPENSE_LIST:
+            assert bill is not None
+            return forms.expense_list(claim, bill, doc, rng, ROWS_PER_PAGE)
+        case DocType.DISCHARGE_SUMMARY:
+            return forms.discharge_summary(claim, doc, rng)
+        case DocType.DIAGNOSIS_CERTIFICATE:
+            return forms.diagnosis_certificate(claim, doc, rng)
+        case DocType.CLAIM_FORM:
+            return forms.claim_form(claim, doc, rng)
+        case DocType.ID_CARD:
+            return forms.id_card(claim, doc, rng)
+        case DocType.BANK_CARD:
+            return forms.bank_card(claim, doc, rng)
+    raise ValueError(f"no layout for {doc.doc_type}")
+
+
+def render_claim(claim: ClaimTruth, out: Path, seed: int) -> tuple[ClaimTruth, int]:
+    """Draw, photograph and save every document of a claim; returns the truth with boxes filled in."""
+    index = int(claim.claim_id[1:])
+    rng = random.Random(f"{seed}:{claim.claim_id}:render")
+    photo_rng = np.random.default_rng([seed, index])
+    (out / claim.claim_id).mkdir(parents=True, exist_ok=True)
+    docs: list[DocumentTruth] = []
+    written = 0
+    for doc in claim.documents:
+        canvas, items, tampered = _render_page(claim, doc, rng)
+        path = out / doc.file
+        if doc.media_type == "application/pdf":
+            data = write_pdf(canvas, E_INVOICE_SCALE, title=f"e-invoice {claim.bills[0].invoice_number}")
+            docs.append(
+                doc.model_copy(
+                    update={
+                        "width": canvas.width,
+                        "height": canvas.height,
+                        "scale": E_INVOICE_SCALE,
+                        "fields": canvas.fields,
+                        "line_items": items,
+                        "tampered": tampered,
+                        "severity": "clean",
+                    }
+                )
+            )
+        else:
+            photo, move = degrade(canvas.image, photo_rng, pick_severity(photo_rng), LONG_SIDE)
+            data = photo.jpeg
+            fields = [f.model_copy(update={"box": move(f.box)}) for f in canvas.fields]
+            moved = [i.model_copy(update={"box": move(i.box)}) for i in items]
+            docs.append(
+                doc.model_copy(
+                    update={
+                        "width": photo.width,
+                        "height": photo.height,
+                        "rotation": photo.rotation,
+                        "degradations": photo.kinds,
+                        "severity": photo.severity,
+                        "fields": fields,
+                        "line_items": moved,
+                        "tampered": tampered,
+                    }
+                )
+            )
+        path.write_bytes(data)
+        written += len(data)
+    return claim.model_copy(update={"documents": docs}), written
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def generate_corpus(
+    out: Path, claims: int, seed: int, render: bool = True, *, problem_rate: float = 0.08
+) -> CorpusSummary:
+    """Write a synthetic claim corpus of `claims` claims into `out`; deterministic in `seed`.
+
+    `problem_rate` is the share of claims with a planted problem (denial, referral, missing document
+    or fraud pattern); the default follows a plausible book, tests raise it to see every kind.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    book = make_book(claims, seed, problem_rate)
+    log.info("book of %d claims (seed %d); rendering: %s", len(book), seed, render)
+    written = 0
+    truth_dir = out / TRUTH_DIR
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    finished: list[ClaimTruth] = []
+    for claim in book:
+        if render:
+            claim, n = render_claim(claim, out, seed)
+            written += n
+        else:
+            (out / claim.claim_id).mkdir(parents=True, exist_ok=True)
+        text = claim.model_dump_json(indent=1)
+        (truth_dir / f"{claim.claim_id}.json").write_text(text + "\n", encoding="utf-8")
+        finished.append(claim)
+
+    claim_rows = []
+    for c in finished:
+        row = c.row.model_dump(mode="json")
+        row["documents"] = ";".join(c.row.documents)
+        claim_rows.append(row)
+    _write_csv(out / "claims.csv", CLAIM_COLUMNS, claim_rows)
+    policies = {c.policy.policy_number: c.policy.model_dump(mode="json") for c in finished}
+    _write_csv(out / "policies.csv", POLICY_COLUMNS, list(policies.values()))
+    with (truth_dir / "truth.jsonl").open("w", encoding="utf-8") as fh:
+        for c in finished:
+            fh.write(c.model_dump_json() + "\n")
+
+    docs = [d for c in finished for d in c.documents]
+    summary = CorpusSummary(
+        out=out,
+        seed=seed,
+        rendered=render,
+        claims=len(finished),
+        documents=len(docs),
+        doc_types=dict(Counter(d.doc_type.value for d in docs)),
+        claim_types=dict(Counter(c.incident.claim_type.value for c in finished)),
+        decisions=dict(Counter(c.expected.decision.value for c in finished)),
+        planted=dict(Counter(p for c in finished for p in c.planted)),
+        fraud_patterns=dict(Counter(p for c in finished for p in c.expected.fraud_patterns)),
+        layouts=dict(Counter(d.layout for d in docs)),
+        degradations=dict(Counter(k for d in docs for k in d.degradations)),
+        severities=dict(Counter(d.severity for d in docs)) if render else {},
+        bytes_written=written,
+    )
+    (truth_dir / "summary.json").write_text(
+        json.dumps(
+            summary.model_dump(mode="json", exclude={"out"}), ensure_ascii=False, indent=1, sort_keys=True
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    log.info("corpus %s: %d claims, %d documents, %d bytes", out, summary.claims, summary.documents, written)
+    return summary

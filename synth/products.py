@@ -1,0 +1,97 @@
+"""Product terms read from `adjudication/products/*.yaml`, for the generator's own arithmetic.
+
+The generator computes each claim's expected outcome from these files with plain arithmetic of its
+own, never through the adjudication engine, so the two can check each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.errors import BadInputError
+from pipeline.records import ClaimType, DocType, Money
+
+log = logging.getLogger(__name__)
+
+PRODUCTS_DIR = Path(__file__).resolve().parent.parent / "adjudication" / "products"
+
+
+class IcdRange(BaseModel):
+    """An inclusive ICD-10 range compared on the 3-character category (C00-C43 holds C34.9)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    code: str | None = None
+    label: str = ""
+
+    def contains(self, icd10: str) -> bool:
+        category = icd10.replace(".", "")[:3].upper()
+        return self.start.upper() <= category <= self.end.upper()
+
+
+class Benefit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: Literal["reimbursement", "daily_allowance", "lump_sum"]
+    claim_types: list[ClaimType]
+    deductible: Money = Decimal("0")
+    deductible_basis: Literal["per_year", "per_claim"] = "per_year"
+    ratio_with_social_insurance: Decimal = Decimal("1")
+    ratio_without_social_insurance: Decimal = Decimal("1")
+    limit_basis: Literal["sum_insured"] = "sum_insured"
+    covered_classes: list[Literal["甲", "乙", "丙"]] = Field(default_factory=list)
+    per_day: Money = Decimal("0")
+    deductible_days: int = 0
+    max_days_per_claim: int = 0
+    max_days_per_year: int = 0
+
+
+class Product(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str
+    name: str
+    version: str
+    effective_from: dt.date
+    waiting_period_days: int
+    waiting_period_applies_to_accident: bool = False
+    exclusions: list[IcdRange] = Field(default_factory=list)
+    covered_conditions: list[IcdRange] = Field(default_factory=list)
+    benefits: list[Benefit]
+    required_documents: dict[ClaimType, list[DocType]]
+
+    def benefit_for(self, claim_type: ClaimType) -> Benefit:
+        return next(b for b in self.benefits if claim_type in b.claim_types)
+
+    def exclusion_for(self, icd10: str) -> IcdRange | None:
+        return next((r for r in self.exclusions if r.contains(icd10)), None)
+
+    def covers_condition(self, icd10: str) -> bool:
+        return any(r.contains(icd10) for r in self.covered_conditions)
+
+
+@lru_cache(maxsize=4)
+def load_products(folder: Path = PRODUCTS_DIR) -> dict[str, Product]:
+    """Every product file in `folder`, by product id."""
+    products: dict[str, Product] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            product = Product.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except Exception as exc:  # pydantic or YAML: either way the file needs fixing
+            raise BadInputError(path, f"not a valid product definition: {exc}") from exc
+        products[product.product_id] = product
+    if not products:
+        raise BadInputError(folder, "no product definitions (*.yaml) found")
+    log.debug("loaded %d products from %s", len(products), folder)
+    return products

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pipeline.records import ClaimType, Decision
+from synth.book import FRAUD_PATTERNS, PROBLEMS, make_book
+from synth.documents import generate_corpus
+
+
+def test_same_seed_same_book_different_seed_different() -> None:
+    a = [c.model_dump_json() for c in make_book(50, seed=3)]
+    b = [c.model_dump_json() for c in make_book(50, seed=3)]
+    c = [c.model_dump_json() for c in make_book(50, seed=4)]
+    assert a == b
+    assert a != c
+
+
+def test_every_problem_is_planted_and_shows_in_the_outcome() -> None:
+    book = make_book(60, seed=2, problem_rate=0.5)
+    planted = {p for c in book for p in c.planted}
+    assert planted == set(PROBLEMS)
+    for claim in book:
+        e = claim.expected
+        for p in claim.planted:
+            if p in FRAUD_PATTERNS:
+                assert p in e.fraud_patterns, (claim.claim_id, p)
+        if "missing_document" in claim.planted:
+            assert e.decision is Decision.REQUEST_INFO and e.missing_documents
+        elif "duplicate_invoice" in claim.planted:
+            assert e.decision is Decision.DENY and e.reason_codes == ["DUPLICATE_INVOICE"]
+        elif "waiting_period" in claim.planted:
+            assert e.decision is Decision.DENY and e.reason_codes == ["WAITING_PERIOD"]
+        elif "exclusion" in claim.planted:
+            assert e.decision is Decision.DENY
+        elif "over_limit" in claim.planted:
+            assert e.decision in (Decision.PARTIAL, Decision.DENY) and "OVER_LIMIT" in e.reason_codes
+        elif set(claim.planted) & FRAUD_PATTERNS:
+            assert e.decision is Decision.REFER
+        if e.decision in (Decision.APPROVE, Decision.PARTIAL):
+            assert e.payable > 0
+        else:
+            assert e.payable == 0
+
+
+def test_plausible_book_mix() -> None:
+    book = make_book(1000, seed=7)
+    types = [c.incident.claim_type for c in book]
+    assert (
+        types.count(ClaimType.OUTPATIENT)
+        > types.count(ClaimType.INPATIENT)
+        > types.count(ClaimType.CRITICAL_ILLNESS)
+    )
+    planted = sum(1 for c in book if c.planted)
+    assert 50 <= planted <= 110  # 5-10 %, shared bank accounts mark two claims
+
+
+def test_no_render_mode_is_fast(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    summary = generate_corpus(tmp_path, 2000, seed=1, render=False)
+    assert time.perf_counter() - start < 30
+    assert summary.claims == 2000
+    lines = (tmp_path / "claims.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0].split(",") == [
+        "claim_id",
+        "policy_number",
+        "claimant",
+        "claimant_id_number",
+        "insured",
+        "claim_type",
+        "incident_date",
+        "submitted_at",
+        "channel",
+        "amount_claimed",
+        "documents",
+    ]
+    assert len(lines) == 2001
+    assert not list(tmp_path.glob("C0001/*.jpg"))
+    assert (tmp_path / ".truth" / "C0001.json").exists()
+    assert len((tmp_path / ".truth" / "truth.jsonl").read_text(encoding="utf-8").splitlines()) == 2000
