@@ -23,6 +23,7 @@ __all__ = [
     "Box",
     "Check",
     "Claim",
+    "ClaimFacts",
     "ClaimType",
     "Complexity",
     "Decision",
@@ -35,11 +36,13 @@ __all__ = [
     "FraudBand",
     "FraudReason",
     "FraudScore",
+    "Invoice",
     "LineItem",
     "Money",
     "Outcome",
     "Page",
     "PaymentInstruction",
+    "Policy",
     "ReviewAction",
     "ReviewDecision",
     "Route",
@@ -265,6 +268,83 @@ class Extraction(_Record):
     @property
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]
+
+
+# --- what adjudication decides on ---------------------------------------------------------------
+
+
+class Policy(_Record):
+    """The policy as the policy administration system knows it (a batch's `policies.csv` row)."""
+
+    policy_number: str
+    product_id: str
+    product_version: str | None = None
+    policyholder: str
+    insured: str
+    insured_id_number: str | None = PField(default=None, max_length=32)
+    effective_date: dt.date
+    reinstated_at: dt.date | None = None
+    sum_insured: Money
+    social_insurance: bool
+    cumulative_annualised_premium: Money = Decimal("0.00")
+    star_tier: int = PField(default=1, ge=1, le=5)
+    prior_paid_this_year: Money = Decimal("0.00")
+    deductible_used_this_year: Money = Decimal("0.00")
+
+
+class Invoice(_Record):
+    """One medical invoice (收费票据 or 电子票据) with its fee items, as read or as submitted."""
+
+    document_id: str | None = None
+    invoice_code: str | None = None
+    invoice_number: str | None = None
+    hospital: str | None = None
+    electronic: bool = False
+    issue_date: dt.date | None = None
+    visit_date: dt.date | None = None
+    total: Money
+    total_in_words: str | None = None
+    fund_paid: Money = Decimal("0.00")  # 医保统筹支付
+    account_paid: Money = Decimal("0.00")  # 个人账户支付
+    cash_paid: Money = Decimal("0.00")  # 个人现金支付
+    self_pay: Money = Decimal("0.00")  # 个人自付 (the insured's share of covered items)
+    self_expense: Money = Decimal("0.00")  # 个人自费 (items outside social insurance)
+    line_items: list[LineItem] = PField(default_factory=list)
+
+
+class ClaimFacts(_Record):
+    """Everything adjudication, triage and fraud need about a claim, consolidated from its documents.
+
+    Built from extractions by the pipeline, from a hospital's structured submission, or from the
+    synthetic truth for benchmarks, so the deciding stages never care where the facts came from.
+    """
+
+    claim: Claim
+    policy: Policy | None = None
+    claim_type: ClaimType
+    diagnoses: list[str] = PField(default_factory=list, description="ICD-10 codes, principal first")
+    hospital: str | None = None
+    admission_date: dt.date | None = None
+    discharge_date: dt.date | None = None
+    invoices: list[Invoice] = PField(default_factory=list)
+    documents_present: list[DocType] = PField(default_factory=list)
+    failed_checks: list[Check] = PField(default_factory=list)
+    payee_name: str | None = None
+    payee_bank: str | None = None
+    payee_account: str | None = None
+    low_confidence_fields: list[str] = PField(
+        default_factory=list, description="fields read below the confidence threshold"
+    )
+
+    @property
+    def days_in_hospital(self) -> int | None:
+        if self.admission_date and self.discharge_date:
+            return max(0, (self.discharge_date - self.admission_date).days)
+        return None
+
+    @property
+    def total_claimed(self) -> Decimal:
+        return money(sum((i.total for i in self.invoices), Decimal(0)))
 
 
 # --- triage, adjudication, fraud ----------------------------------------------------------------

@@ -13,6 +13,7 @@ from pipeline.records import (
     BenefitLine,
     Check,
     Claim,
+    ClaimFacts,
     ClaimType,
     Complexity,
     Decision,
@@ -25,10 +26,12 @@ from pipeline.records import (
     FraudBand,
     FraudReason,
     FraudScore,
+    Invoice,
     LineItem,
     Outcome,
     Page,
     PaymentInstruction,
+    Policy,
     ReviewAction,
     ReviewDecision,
     Route,
@@ -145,6 +148,42 @@ RECORDS: list[BaseModel] = [
         decision_version="1",
         created_at=NOW,
     ),
+    ClaimFacts(
+        claim=Claim(
+            claim_id="C1",
+            policy_number="P1",
+            claimant="张三",
+            incident_date=dt.date(2026, 2, 1),
+            submitted_at=NOW,
+        ),
+        policy=Policy(
+            policy_number="P1",
+            product_id="IP01",
+            policyholder="张三",
+            insured="张三",
+            effective_date=dt.date(2025, 1, 1),
+            sum_insured=Decimal("20000"),
+            social_insurance=True,
+            cumulative_annualised_premium=Decimal("350000"),
+            star_tier=5,
+        ),
+        claim_type=ClaimType.INPATIENT,
+        diagnoses=["J18.9", "K76.0"],
+        admission_date=dt.date(2026, 2, 1),
+        discharge_date=dt.date(2026, 2, 10),
+        invoices=[
+            Invoice(
+                invoice_code="35086193",
+                invoice_number="5002781581",
+                total=Decimal("9588.75"),
+                fund_paid=Decimal("5148.03"),
+                electronic=True,
+                line_items=[LineItem(name="床位费", insurance_class="甲", amount=Decimal("191.35"))],
+            )
+        ],
+        documents_present=[DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY],
+        failed_checks=[Check(name="luhn", passed=False)],
+    ),
     ReviewDecision(
         claim_id="C1",
         reviewer="alice",
@@ -174,6 +213,10 @@ def test_money_is_exact_two_place_yuan() -> None:
     assert money(0.1) + money(0.2) == Decimal("0.30")
     assert money("2.675") == Decimal("2.68")  # half up, as printed on invoices
     assert '"amount":"80.00"' in RECORDS[9].model_dump_json()
+    facts = RECORDS[11]
+    assert isinstance(facts, ClaimFacts)
+    assert facts.days_in_hospital == 9
+    assert facts.total_claimed == Decimal("9588.75")
     with pytest.raises(ValueError):
         money("NaN")
 
