@@ -213,7 +213,7 @@ def test_money_is_exact_two_place_yuan() -> None:
     assert money(0.1) + money(0.2) == Decimal("0.30")
     assert money("2.675") == Decimal("2.68")  # half up, as printed on invoices
     assert '"amount":"80.00"' in RECORDS[9].model_dump_json()
-    facts = RECORDS[11]
+    facts = next(r for r in RECORDS if isinstance(r, ClaimFacts))
     assert isinstance(facts, ClaimFacts)
     assert facts.days_in_hospital == 9
     assert facts.total_claimed == Decimal("9588.75")
