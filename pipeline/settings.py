@@ -75,6 +75,8 @@ class Settings(BaseSettings):
             "PREFECT_HOME": str(self.prefect_home),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
+            # the ephemeral API server needs more than Prefect's 20 s to start on a busy 2-core machine
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         }
 
 
