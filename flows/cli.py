@@ -31,6 +31,8 @@ app = typer.Typer(
 )
 synth_app = typer.Typer(help="Generate synthetic claim documents and histories.", no_args_is_help=True)
 app.add_typer(synth_app, name="synth")
+fraud_app = typer.Typer(help="Train and apply the fraud-risk model.", no_args_is_help=True)
+app.add_typer(fraud_app, name="fraud")
 
 console = Console(stderr=True)
 out = Console()
@@ -144,6 +146,71 @@ def synth_docs(
     out.print(table)
     if as_json:
         _emit_json(data)
+
+
+@synth_app.command("history")
+def synth_history(
+    rows: Annotated[int, typer.Option("--rows", min=1, help="How many claims in the history.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+) -> None:
+    """Generate a claims history with planted fraud patterns, written in chunks to parquet."""
+    from synth.history import generate_history
+
+    summary = generate_history(rows, out_file, seed=seed)
+    out.print(summary.model_dump_json(indent=2))
+    if as_json:
+        _emit_json(summary.model_dump(mode="json"))
+
+
+@fraud_app.command("train")
+def fraud_train(
+    table: Annotated[
+        Path | None, typer.Option("--table", help="Your labelled table (.csv or .parquet).")
+    ] = None,
+    label: Annotated[str | None, typer.Option("--label", help="The 0/1 fraud column of --table.")] = None,
+    time: Annotated[str | None, typer.Option("--time", help="Time column for a time-based split.")] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="A claims history parquet (claims synth history).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address: train with lightgbm.dask.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+) -> None:
+    """Train the fraud model on a team's labelled table or on a claims history; writes a model card."""
+    from pipeline.registry import ModelRegistry
+
+    registry = ModelRegistry(get_settings().models_dir)
+    try:
+        if table is not None:
+            if not label:
+                raise ClaimsError("--table needs --label COLUMN (the 0/1 fraud label)")
+            from fraud.table import train_from_table
+
+            report = train_from_table(table, label, time, registry)
+        elif history is not None:
+            from fraud.model import train_fraud_model
+
+            client = None
+            if scheduler:
+                try:
+                    from distributed import Client
+                except ImportError as exc:
+                    raise ClaimsError(
+                        'distributed training needs the dask extra: pip install "claims-di[dask]"'
+                    ) from exc
+                client = Client(scheduler)
+            _, report = train_fraud_model(history, registry=registry, client=client)
+        else:
+            raise ClaimsError("give --table FILE --label COLUMN, or --history FILE.parquet")
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    out.print(report.render(), markup=False)
+    if as_json:
+        _emit_json(report.model_dump(mode="json"))
 
 
 def main() -> None:  # pragma: no cover - console-script shim
