@@ -53,3 +53,21 @@ def test_ingest_unreadable_batch_is_one_clear_error(env: Path) -> None:
     last = json.loads(result.stdout.strip().splitlines()[-1])
     assert last["ok"] is False
     assert "claims.csv" in last["error"]
+
+
+def test_fraud_history_and_table_training(env: Path) -> None:
+    runner = CliRunner()
+    hist = env / "h.parquet"
+    r = runner.invoke(app, ["synth", "history", "--rows", "6000", "--out", str(hist), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["rows"] == 6000
+    r = runner.invoke(
+        app, ["fraud", "train", "--table", str(hist), "--label", "is_fraud", "--time", "claim_time", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["model"] == "fraud-table" and report["version"]
+    assert "claim_id" in report["dropped_columns"]
+    assert (env / "data" / "models" / "fraud-table" / report["version"] / "model_card.json").exists()
+    r = runner.invoke(app, ["fraud", "train", "--table", str(hist), "--json"])
+    assert r.exit_code == 2 and "--label" in r.stdout
