@@ -248,6 +248,25 @@ class AuditEventRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class ClaimKeyRow(Base):
+    """What a claim is recognised by (invoice code+number, hospital+date+amount, payee account, policy),
+    as digests: finds duplicate invoices and shared accounts across the whole store (adjudication)."""
+
+    __tablename__ = "claim_keys"
+    __table_args__ = (
+        UniqueConstraint("claim_id", "kind", "key", name="uq_claim_key"),
+        Index("ix_claim_keys_kind_key", "kind", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    claimant: Mapped[str] = mapped_column(String(128))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 # --- document files -----------------------------------------------------------------------------
 
 
@@ -701,6 +720,55 @@ class CaseStore:
                 q = q.where(ReviewTaskRow.status == status)
             return [
                 {c.name: getattr(r, c.name) for c in ReviewTaskRow.__table__.columns} for r in s.scalars(q)
+            ]
+
+    # claim keys (duplicate invoices, shared accounts) -------------------------------------------
+
+    def index_claim_keys(
+        self,
+        claim_id: str,
+        *,
+        claimant: str,
+        submitted_at: dt.datetime,
+        keys: list[tuple[str, str, Decimal | None]],
+    ) -> None:
+        """Remember what a claim is recognised by; indexing the same claim again changes nothing."""
+        with self.session() as s:
+            have = {
+                (kind, key)
+                for kind, key in s.execute(
+                    select(ClaimKeyRow.kind, ClaimKeyRow.key).where(ClaimKeyRow.claim_id == claim_id)
+                )
+            }
+            for kind, key, amount in dict.fromkeys(keys):
+                if (kind, key) not in have:
+                    s.add(
+                        ClaimKeyRow(
+                            claim_id=claim_id,
+                            kind=kind,
+                            key=key,
+                            claimant=claimant,
+                            amount=amount,
+                            submitted_at=submitted_at,
+                        )
+                    )
+
+    def find_claim_keys(self, kind: str, key: str) -> list[dict[str, Any]]:
+        """Every claim that carried this key, oldest first."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(ClaimKeyRow)
+                .where(ClaimKeyRow.kind == kind, ClaimKeyRow.key == key)
+                .order_by(ClaimKeyRow.submitted_at, ClaimKeyRow.claim_id)
+            )
+            return [
+                {
+                    "claim_id": r.claim_id,
+                    "claimant": r.claimant,
+                    "amount": r.amount,
+                    "submitted_at": r.submitted_at,
+                }
+                for r in rows
             ]
 
     # audit ------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def test_schema_comes_from_migrations(store: CaseStore) -> None:
         "audit_events",
     } <= tables
     with store.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
 
 
 def test_migrating_twice_is_harmless(db_settings: Settings) -> None:

@@ -1,0 +1,742 @@
+"""Versioned, effective-dated rule sets (规则集) and product terms (条款), evaluated into a trace.
+
+A rule set is a YAML file in `adjudication/rulesets/` naming the rules that run, in order, each with
+a reason code, an action (deny: fatal, 拒赔; request_info: 电子照会; refer: 人工审核; info: recorded only)
+and a message in Chinese and English. The code of each rule lives here, the policy lives in the file:
+changing a code, a message, a parameter or a term is a new rule-set version, not a code change. The
+version in force on the claim's incident date applies, and every decision records it.
+
+Product terms are read from `adjudication/products/*.yaml` (written with the corpus) and may be amended
+by a rule set (`product_amendments`), which is how a term change reaches claims from a given date.
+
+Duplicate invoices and shared payee accounts need memory across claims: an `InvoiceHistory` answers
+"which other claims carried this invoice / visit / account?" (in memory, or over the case store).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from pipeline.errors import BadInputError, ClaimsError
+from pipeline.records import ClaimFacts, ClaimType, DocType, Money, Policy, RuleHit, money
+
+log = logging.getLogger(__name__)
+
+ADJUDICATION_DIR = Path(__file__).resolve().parent
+PRODUCTS_DIR = ADJUDICATION_DIR / "products"
+RULESETS_DIR = ADJUDICATION_DIR / "rulesets"
+ZERO = Decimal("0.00")
+
+Action = Literal["deny", "request_info", "refer", "info"]
+
+DOC_NAMES_ZH = {
+    DocType.OUTPATIENT_INVOICE: "门诊收费票据",
+    DocType.INPATIENT_INVOICE: "住院收费票据",
+    DocType.EXPENSE_LIST: "费用清单",
+    DocType.DISCHARGE_SUMMARY: "出院小结",
+    DocType.DIAGNOSIS_CERTIFICATE: "诊断证明书",
+    DocType.CLAIM_FORM: "理赔申请书",
+    DocType.ID_CARD: "身份证",
+    DocType.BANK_CARD: "银行卡",
+    DocType.OTHER: "其他材料",
+}
+CLAIM_TYPE_ZH = {
+    ClaimType.OUTPATIENT: "门急诊医疗",
+    ClaimType.INPATIENT: "住院",
+    ClaimType.ACCIDENT: "意外医疗",
+    ClaimType.CRITICAL_ILLNESS: "重大疾病",
+}
+
+
+# --- product terms -------------------------------------------------------------------------------
+
+
+class IcdRange(BaseModel):
+    """An inclusive ICD-10 range on the 3-character category: C00-C43 holds C34.9."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    code: str | None = None
+    label: str = ""
+
+    def contains(self, icd10: str) -> bool:
+        category = icd10.replace(".", "").strip().upper()[:3]
+        return self.start.upper() <= category <= self.end.upper()
+
+
+class BenefitTerms(BaseModel):
+    """One benefit (保险责任) of a product: how a claim of its types turns into yuan."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: Literal["reimbursement", "daily_allowance", "lump_sum"]
+    claim_types: list[ClaimType]
+    deductible: Money = ZERO
+    deductible_basis: Literal["per_year", "per_claim"] = "per_year"
+    ratio_with_social_insurance: Decimal = Decimal("1")
+    ratio_without_social_insurance: Decimal = Decimal("1")
+    limit_basis: Literal["sum_insured"] = "sum_insured"
+    covered_classes: list[Literal["甲", "乙", "丙"]] = Field(default_factory=list)
+    excluded_categories: list[str] = Field(default_factory=list, description="fee categories never paid")
+    per_day_limits: dict[str, Money] = Field(
+        default_factory=dict, description="category -> yuan per hospital day (e.g. 床位费 50)"
+    )
+    per_day: Money = ZERO
+    deductible_days: int = 0
+    max_days_per_claim: int = 0
+    max_days_per_year: int = 0
+
+
+class ProductTerms(BaseModel):
+    """A product's terms as filed: waiting period, exclusions, benefits, required documents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str
+    name: str
+    version: str
+    effective_from: dt.date
+    waiting_period_days: int = 0
+    waiting_period_applies_to_accident: bool = False
+    exclusions: list[IcdRange] = Field(default_factory=list)
+    covered_conditions: list[IcdRange] = Field(default_factory=list)
+    benefits: list[BenefitTerms]
+    required_documents: dict[ClaimType, list[DocType]] = Field(default_factory=dict)
+
+    def benefit_for(self, claim_type: ClaimType) -> BenefitTerms | None:
+        return next((b for b in self.benefits if claim_type in b.claim_types), None)
+
+    def exclusion_for(self, icd10: str) -> IcdRange | None:
+        return next((r for r in self.exclusions if r.contains(icd10)), None)
+
+    def covered_condition(self, icd10: str) -> IcdRange | None:
+        return next((r for r in self.covered_conditions if r.contains(icd10)), None)
+
+
+def load_products(folder: Path = PRODUCTS_DIR) -> list[ProductTerms]:
+    """Every product file in `folder` (several versions of one product may sit side by side)."""
+    products = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            products.append(ProductTerms.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
+        except Exception as exc:  # YAML or pydantic: either way the file needs fixing
+            raise BadInputError(path, f"not a valid product definition: {exc}") from exc
+    if not products:
+        raise BadInputError(folder, "no product definitions (*.yaml) found")
+    return products
+
+
+def _amend(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge a rule set's amendment over product terms; benefits are addressed by their id."""
+    out = dict(base)
+    for key, value in change.items():
+        if key == "benefits" and isinstance(value, dict):
+            by_id = {b["id"]: b for b in out.get("benefits", [])}
+            unknown = set(value) - set(by_id)
+            if unknown:
+                raise ClaimsError(
+                    f"amendment names unknown benefits {sorted(unknown)} of {base['product_id']}"
+                )
+            out["benefits"] = [_amend(b, value.get(b["id"], {})) for b in out.get("benefits", [])]
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _amend(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# --- rule sets -----------------------------------------------------------------------------------
+
+
+class Rule(BaseModel):
+    """One rule as the rule set declares it: the code it emits, what failing it does, what it says."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    code: str
+    action: Action
+    zh: str
+    en: str
+    fraud_flag: bool = Field(default=False, description="a failure is a fraud red flag (欺诈疑点)")
+    enabled: bool = True
+
+
+class RuleParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    early_claim_days: int = 15
+    auto_pay_limit: Money = Decimal("200000.00")
+    max_prior_claims_for_flash: int = 3
+    watched_providers: list[str] = Field(default_factory=list)
+    check_codes: dict[str, str] = Field(default_factory=dict)
+
+
+class RuleSet(BaseModel):
+    """One version of the rules, in force for incidents from `effective_from` until the next version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    effective_from: dt.date
+    description: str = ""
+    parameters: RuleParameters = Field(default_factory=RuleParameters)
+    product_amendments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    rules: list[Rule]
+    _terms: dict[str, list[ProductTerms]] = PrivateAttr(default_factory=dict)
+    _by_code: dict[str, Rule] = PrivateAttr(default_factory=dict)
+
+    def bind(self, products: Iterable[ProductTerms]) -> RuleSet:
+        """Attach the product terms, amended as this version says; returns self."""
+        terms: dict[str, list[ProductTerms]] = defaultdict(list)
+        for p in products:
+            change = self.product_amendments.get(p.product_id)
+            if change:
+                p = ProductTerms.model_validate(_amend(p.model_dump(by_alias=True), change))
+            terms[p.product_id].append(p)
+        unknown = set(self.product_amendments) - set(terms)
+        if unknown:
+            raise ClaimsError(f"rule set {self.version} amends unknown products {sorted(unknown)}")
+        self._terms = {k: sorted(v, key=lambda t: t.effective_from) for k, v in terms.items()}
+        self._by_code = {r.code: r for r in self.rules}
+        return self
+
+    def terms_for(self, policy: Policy, on: dt.date) -> ProductTerms | None:
+        """The policy's product terms: its own version if known, else the one in force on `on`."""
+        versions = self._terms.get(policy.product_id)
+        if not versions:
+            return None
+        if policy.product_version:
+            own = next((t for t in versions if t.version == policy.product_version), None)
+            if own is not None:
+                return own
+        in_force = [t for t in versions if t.effective_from <= on]
+        return in_force[-1] if in_force else versions[0]
+
+    def rule_for(self, code: str) -> Rule | None:
+        return self._by_code.get(code)
+
+
+class RuleBook:
+    """All rule-set versions, for choosing the one in force on a date or replaying a given one."""
+
+    def __init__(self, rule_sets: Iterable[RuleSet]) -> None:
+        self.rule_sets = sorted(rule_sets, key=lambda r: r.effective_from)
+        if not self.rule_sets:
+            raise ClaimsError("a rule book needs at least one rule set")
+        seen = [r.version for r in self.rule_sets]
+        if len(set(seen)) != len(seen):
+            raise ClaimsError(f"rule-set versions repeat: {seen}")
+
+    @property
+    def versions(self) -> list[str]:
+        return [r.version for r in self.rule_sets]
+
+    def get(self, version: str) -> RuleSet:
+        for r in self.rule_sets:
+            if r.version == version:
+                return r
+        raise ClaimsError(f"no rule set {version!r}; known versions: {', '.join(self.versions)}")
+
+    def for_date(self, on: dt.date) -> RuleSet:
+        """The version in force on `on` (the claim's incident date); before the first, the first."""
+        chosen = self.rule_sets[0]
+        for r in self.rule_sets:
+            if r.effective_from <= on:
+                chosen = r
+        if on < chosen.effective_from:
+            log.warning("incident %s precedes every rule set; using %s", on, chosen.version)
+        return chosen
+
+
+@lru_cache(maxsize=8)
+def load_rule_book(rules_dir: Path = RULESETS_DIR, products_dir: Path = PRODUCTS_DIR) -> RuleBook:
+    """Every rule set in `rules_dir`, bound to the product terms in `products_dir`."""
+    products = load_products(products_dir)
+    sets = []
+    for path in sorted(rules_dir.glob("*.yaml")):
+        try:
+            rs = RuleSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except Exception as exc:
+            raise BadInputError(path, f"not a valid rule set: {exc}") from exc
+        unknown = [r.id for r in rs.rules if r.id not in RULES]
+        if unknown:
+            raise BadInputError(path, f"rules with no implementation: {unknown}; known: {sorted(RULES)}")
+        sets.append(rs.bind(products))
+    if not sets:
+        raise BadInputError(rules_dir, "no rule sets (*.yaml) found")
+    return RuleBook(sets)
+
+
+# --- memory across claims: duplicate invoices, shared accounts ---------------------------------
+
+
+class ClaimKey(NamedTuple):
+    """Something a claim can be recognised by: kind is invoice, visit, account or policy."""
+
+    kind: str
+    key: str
+    amount: Decimal | None = None
+
+
+class SeenKey(NamedTuple):
+    """Another claim that carried the same key."""
+
+    claim_id: str
+    claimant: str
+    submitted_at: dt.datetime
+
+
+def _digest(text: str) -> str:
+    # account numbers and invoice numbers are kept as digests: the index needs equality, not the value
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _norm(text: str | None) -> str:
+    return "".join((text or "").split()).upper()
+
+
+def claim_keys(facts: ClaimFacts) -> list[ClaimKey]:
+    """The keys a claim is recognised by: invoice code+number, hospital+date+amount, payee, policy."""
+    keys: list[ClaimKey] = []
+    for inv in facts.invoices:
+        if inv.invoice_number:
+            keys.append(
+                ClaimKey(
+                    "invoice", _digest(f"{_norm(inv.invoice_code)}|{_norm(inv.invoice_number)}"), inv.total
+                )
+            )
+        hospital = inv.hospital or facts.hospital
+        day = inv.visit_date or inv.issue_date
+        if hospital and day:
+            keys.append(
+                ClaimKey("visit", _digest(f"{_norm(hospital)}|{day.isoformat()}|{inv.total}"), inv.total)
+            )
+    if facts.payee_account:
+        keys.append(ClaimKey("account", _digest(_norm(facts.payee_account))))
+    keys.append(ClaimKey("policy", _digest(_norm(facts.claim.policy_number))))
+    return keys
+
+
+def claimant_key(facts: ClaimFacts) -> str:
+    """Who claims: the ID number when known, else the name."""
+    return _norm(facts.claim.claimant_id_number) or _norm(facts.claim.claimant)
+
+
+@runtime_checkable
+class InvoiceHistory(Protocol):
+    """Which other claims carried a key (an invoice, a visit, a payee account, a policy)."""
+
+    def record(self, facts: ClaimFacts) -> None: ...
+
+    def seen(self, kind: str, key: str) -> list[SeenKey]: ...
+
+
+class MemoryInvoiceHistory:
+    """An `InvoiceHistory` in a dict: for tests, benchmarks and one batch at a time."""
+
+    def __init__(self, claims: Iterable[ClaimFacts] = ()) -> None:
+        self._seen: dict[tuple[str, str], list[SeenKey]] = defaultdict(list)
+        self._recorded: set[str] = set()
+        for f in claims:
+            self.record(f)
+
+    def record(self, facts: ClaimFacts) -> None:
+        cid = facts.claim.claim_id
+        if cid in self._recorded:
+            return
+        self._recorded.add(cid)
+        who = claimant_key(facts)
+        for k in claim_keys(facts):
+            self._seen[(k.kind, k.key)].append(SeenKey(cid, who, facts.claim.submitted_at))
+
+    def seen(self, kind: str, key: str) -> list[SeenKey]:
+        return self._seen.get((kind, key), [])
+
+
+class StoreInvoiceHistory:
+    """An `InvoiceHistory` over the case store's `claim_keys` table (migration 0002)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def record(self, facts: ClaimFacts) -> None:
+        self.store.index_claim_keys(
+            facts.claim.claim_id,
+            claimant=claimant_key(facts),
+            submitted_at=facts.claim.submitted_at,
+            keys=[(k.kind, k.key, k.amount) for k in claim_keys(facts)],
+        )
+
+    def seen(self, kind: str, key: str) -> list[SeenKey]:
+        return [
+            SeenKey(r["claim_id"], r["claimant"], r["submitted_at"])
+            for r in self.store.find_claim_keys(kind, key)
+        ]
+
+
+def _naive(t: dt.datetime) -> dt.datetime:
+    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def _earlier(other: SeenKey, facts: ClaimFacts) -> bool:
+    """The other claim came first (submitted earlier; on a tie, the smaller claim id)."""
+    a, b = _naive(other.submitted_at), _naive(facts.claim.submitted_at)
+    return a < b or (a == b and other.claim_id < facts.claim.claim_id)
+
+
+def prior_claims(facts: ClaimFacts, history: InvoiceHistory | None) -> int:
+    """Other claims on the same policy that came before this one (for triage)."""
+    if history is None:
+        return 0
+    key = next(k.key for k in claim_keys(facts) if k.kind == "policy")
+    return sum(
+        1 for s in history.seen("policy", key) if s.claim_id != facts.claim.claim_id and _earlier(s, facts)
+    )
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What the rules look at: the facts, the rule set in force, the terms, the history."""
+
+    facts: ClaimFacts
+    rule_set: RuleSet
+    history: InvoiceHistory | None
+    terms: ProductTerms | None = None
+    benefit: BenefitTerms | None = None
+    missing: list[DocType] = field(default_factory=list)
+    keys: list[ClaimKey] = field(default_factory=list)
+
+    @property
+    def policy(self) -> Policy | None:
+        return self.facts.policy
+
+    @property
+    def cover_start(self) -> dt.date | None:
+        """Cover (re)starts at inception or reinstatement (复效), whichever is later."""
+        p = self.facts.policy
+        if p is None:
+            return None
+        return max(p.effective_date, p.reinstated_at) if p.reinstated_at else p.effective_date
+
+    @property
+    def waiting_days(self) -> int:
+        t = self.terms
+        if t is None:
+            return 0
+        if self.facts.claim_type is ClaimType.ACCIDENT and not t.waiting_period_applies_to_accident:
+            return 0
+        return t.waiting_period_days
+
+
+class Verdict(NamedTuple):
+    passed: bool
+    details: dict[str, Any] = {}
+    code: str | None = None  # overrides the rule's code (e.g. the exclusion's own code)
+
+
+RuleFn = Callable[[Context], Verdict | None]
+RULES: dict[str, RuleFn] = {}
+
+
+def rule(name: str) -> Callable[[RuleFn], RuleFn]:
+    def register(fn: RuleFn) -> RuleFn:
+        RULES[name] = fn
+        return fn
+
+    return register
+
+
+@rule("policy_found")
+def _policy_found(c: Context) -> Verdict:
+    return Verdict(c.policy is not None, {"policy_number": c.facts.claim.policy_number})
+
+
+@rule("product_known")
+def _product_known(c: Context) -> Verdict | None:
+    if c.policy is None:
+        return None
+    return Verdict(c.terms is not None, {"product_id": c.policy.product_id})
+
+
+@rule("insured_matches")
+def _insured_matches(c: Context) -> Verdict | None:
+    claimed, p = c.facts.claim.insured, c.policy
+    if p is None or not claimed:
+        return None
+    return Verdict(_norm(claimed) == _norm(p.insured), {"claimed": claimed, "insured": p.insured})
+
+
+@rule("claim_type_covered")
+def _claim_type_covered(c: Context) -> Verdict | None:
+    if c.terms is None:
+        return None
+    return Verdict(c.benefit is not None, {"claim_type": CLAIM_TYPE_ZH[c.facts.claim_type]})
+
+
+@rule("policy_in_force")
+def _policy_in_force(c: Context) -> Verdict | None:
+    p = c.policy
+    if p is None:
+        return None
+    incident = c.facts.claim.incident_date
+    return Verdict(incident >= p.effective_date, {"incident": incident, "effective": p.effective_date})
+
+
+@rule("required_documents")
+def _required_documents(c: Context) -> Verdict | None:
+    if c.terms is None:
+        return None
+    present = set(c.facts.documents_present)
+    c.missing = [d for d in c.terms.required_documents.get(c.facts.claim_type, []) if d not in present]
+    return Verdict(
+        not c.missing,
+        {
+            "missing": "、".join(DOC_NAMES_ZH[d] for d in c.missing),
+            "missing_en": ", ".join(d.value for d in c.missing),
+        },
+    )
+
+
+@rule("diagnosis_present")
+def _diagnosis_present(c: Context) -> Verdict | None:
+    if c.benefit is None:
+        return None
+    return Verdict(bool(c.facts.diagnoses))
+
+
+@rule("duplicate_invoice")
+def _duplicate_invoice(c: Context) -> Verdict | None:
+    if c.history is None or not c.facts.invoices:
+        return None
+    for k in c.keys:
+        if k.kind not in ("invoice", "visit"):
+            continue
+        for other in c.history.seen(k.kind, k.key):
+            if other.claim_id != c.facts.claim.claim_id and _earlier(other, c.facts):
+                inv = next(
+                    (
+                        f"{i.invoice_code or ''}{i.invoice_number or ''}" or i.hospital or "?"
+                        for i in c.facts.invoices
+                        if k.amount is None or i.total == k.amount
+                    ),
+                    "?",
+                )
+                return Verdict(False, {"invoice": inv, "other": other.claim_id, "match": k.kind})
+    return Verdict(True)
+
+
+@rule("waiting_period")
+def _waiting_period(c: Context) -> Verdict | None:
+    start = c.cover_start
+    if start is None or c.terms is None:
+        return None
+    days = c.waiting_days
+    until = start + dt.timedelta(days=days)
+    incident = c.facts.claim.incident_date
+    return Verdict(incident >= until, {"incident": incident, "days": days, "until": until})
+
+
+@rule("exclusion")
+def _exclusion(c: Context) -> Verdict | None:
+    if c.terms is None or not c.facts.diagnoses:
+        return None
+    icd10 = c.facts.diagnoses[0]
+    hit = c.terms.exclusion_for(icd10)
+    if hit is None:
+        return Verdict(True, {"icd10": icd10})
+    return Verdict(False, {"icd10": icd10, "label": hit.label}, hit.code)
+
+
+@rule("secondary_exclusion")
+def _secondary_exclusion(c: Context) -> Verdict | None:
+    if c.terms is None or len(c.facts.diagnoses) < 2:
+        return None
+    for icd10 in c.facts.diagnoses[1:]:
+        hit = c.terms.exclusion_for(icd10)
+        if hit is not None:
+            return Verdict(False, {"icd10": icd10, "label": hit.label})
+    return Verdict(True)
+
+
+@rule("covered_condition")
+def _covered_condition(c: Context) -> Verdict | None:
+    if c.benefit is None or c.benefit.kind != "lump_sum" or c.terms is None:
+        return None
+    if not c.facts.diagnoses:
+        return Verdict(False, {"icd10": "-"})
+    ok = any(c.terms.covered_condition(d) for d in c.facts.diagnoses)
+    return Verdict(ok, {"icd10": c.facts.diagnoses[0]})
+
+
+@rule("extraction_checks")
+def _extraction_checks(c: Context) -> Verdict:
+    failed = [ch for ch in c.facts.failed_checks if not ch.passed and ch.severity == "error"]
+    if not failed:
+        return Verdict(True)
+    codes = c.rule_set.parameters.check_codes
+    names = sorted({ch.name for ch in failed})
+    specific = next((codes[n] for n in names if n in codes), None)
+    return Verdict(False, {"checks": ", ".join(names)}, specific)
+
+
+@rule("shared_payee_account")
+def _shared_payee_account(c: Context) -> Verdict | None:
+    if c.history is None or not c.facts.payee_account:
+        return None
+    me = claimant_key(c.facts)
+    for k in c.keys:
+        if k.kind == "account":
+            for other in c.history.seen(k.kind, k.key):
+                if other.claim_id != c.facts.claim.claim_id and other.claimant != me:
+                    return Verdict(False, {"other": other.claim_id})
+    return Verdict(True)
+
+
+@rule("payee_is_claimant")
+def _payee_is_claimant(c: Context) -> Verdict | None:
+    if not c.facts.payee_name:
+        return None
+    payee, claimant = c.facts.payee_name, c.facts.claim.claimant
+    return Verdict(_norm(payee) == _norm(claimant), {"payee": payee, "claimant": claimant})
+
+
+@rule("early_claim")
+def _early_claim(c: Context) -> Verdict | None:
+    start = c.cover_start
+    if start is None or c.terms is None or not c.waiting_days:
+        return None  # 带病投保 shows as a claim right after the waiting period; none without one
+    window = c.rule_set.parameters.early_claim_days
+    days = (c.facts.claim.incident_date - start).days - c.waiting_days
+    if days < 0:
+        return None  # inside the waiting period: that rule speaks
+    return Verdict(days >= window, {"days": days, "window": window})
+
+
+@rule("watched_provider")
+def _watched_provider(c: Context) -> Verdict:
+    watched = {_norm(h) for h in c.rule_set.parameters.watched_providers}
+    names = {c.facts.hospital, *(i.hospital for i in c.facts.invoices)}
+    hit = next((h for h in names if h and _norm(h) in watched), None)
+    return Verdict(hit is None, {"hospital": hit or ""})
+
+
+@rule("annual_limit")
+def _annual_limit(c: Context) -> Verdict | None:
+    p = c.policy
+    if p is None:
+        return None
+    return Verdict(
+        p.prior_paid_this_year < p.sum_insured, {"sum_insured": p.sum_insured, "paid": p.prior_paid_this_year}
+    )
+
+
+@rule("low_confidence")
+def _low_confidence(c: Context) -> Verdict:
+    fields = c.facts.low_confidence_fields
+    return Verdict(not fields, {"fields": ", ".join(fields)})
+
+
+@rule("amount_claimed")
+def _amount_claimed(c: Context) -> Verdict | None:
+    claimed = c.facts.claim.amount_claimed
+    if claimed is None or not c.facts.invoices or c.benefit is None or c.benefit.kind != "reimbursement":
+        return None
+    total = c.facts.total_claimed
+    return Verdict(claimed == total, {"claimed": claimed, "invoices": total})
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+@dataclass
+class RuleEvaluation:
+    """The trace of one claim through one rule set, and what it adds up to."""
+
+    rule_set: RuleSet
+    hits: list[RuleHit]
+    failed: list[tuple[Rule, RuleHit]]
+    terms: ProductTerms | None
+    benefit: BenefitTerms | None
+    missing_documents: list[DocType]
+    messages_zh: dict[str, str]
+
+    def codes(self, action: Action) -> list[str]:
+        return [h.code for r, h in self.failed if r.action == action]
+
+    @property
+    def fraud_flags(self) -> list[str]:
+        return [h.code for r, h in self.failed if r.fraud_flag and r.action == "refer"]
+
+    @property
+    def info_codes(self) -> list[str]:
+        return self.codes("info")
+
+
+def evaluate(facts: ClaimFacts, rule_set: RuleSet, history: InvoiceHistory | None = None) -> RuleEvaluation:
+    """Run every enabled rule of `rule_set` over `facts`, in order, keeping the full trace."""
+    ctx = Context(facts=facts, rule_set=rule_set, history=history)
+    if facts.policy is not None:
+        ctx.terms = rule_set.terms_for(facts.policy, facts.claim.incident_date)
+        if ctx.terms is not None:
+            ctx.benefit = ctx.terms.benefit_for(facts.claim_type)
+    if history is not None:
+        ctx.keys = claim_keys(facts)
+    hits: list[RuleHit] = []
+    failed: list[tuple[Rule, RuleHit]] = []
+    zh: dict[str, str] = {}
+    for r in rule_set.rules:
+        if not r.enabled:
+            continue
+        v = RULES[r.id](ctx)
+        if v is None:
+            continue
+        code = v.code or r.code
+        if v.passed:
+            hits.append(RuleHit(rule_id=r.id, code=code, passed=True))
+            continue
+        d = _Blank(v.details)
+        hit = RuleHit(
+            rule_id=r.id,
+            code=code,
+            passed=False,
+            fatal=r.action == "deny",
+            message=f"{r.zh.format_map(d)} / {r.en.format_map(d)}",
+        )
+        zh[code] = r.zh.format_map(d)
+        hits.append(hit)
+        failed.append((r, hit))
+    return RuleEvaluation(
+        rule_set=rule_set,
+        hits=hits,
+        failed=failed,
+        terms=ctx.terms,
+        benefit=ctx.benefit,
+        missing_documents=list(ctx.missing),
+        messages_zh=zh,
+    )
+
+
+def limit_left(policy: Policy) -> Decimal:
+    """What is left of the annual limit (the sum insured) after this policy year's payments."""
+    return max(ZERO, money(policy.sum_insured - policy.prior_paid_this_year))

@@ -1,0 +1,211 @@
+"""Benchmark: adjudication against the synthetic corpus's independent truth (issue 6).
+
+    python -m bench.adjudicate [--claims 10000] [--seed 7] [--corpus DIR] [--json]
+
+Generates (or reuses) a structured corpus (`render=False`), reads each claim's facts as its documents
+show them (`synth.facts`), trains the ML gate on a separate synthetic book, and decides every claim.
+Scores against the generator's expected outcome: payable exact match, decision agreement, reason
+codes, missing documents, straight-through rate (flash pay + auto approve), wrong-pay rate (paid
+without a person where the truth denies, refers, asks for documents, or pays another amount), and
+claims per second for rules + benefit on one core. The last stdout line is one JSON object, also
+written to bench/results/adjudicate.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import random
+import shutil
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from adjudication.decide import adjudicate, decide, payable_now
+from adjudication.model import load_gate, misread, train_gate
+from adjudication.rules import MemoryInvoiceHistory, load_rule_book
+from pipeline.records import Decision, Route
+from pipeline.settings import Settings
+from synth.documents import generate_corpus
+from synth.facts import facts_from_truth, read_truth
+
+log = logging.getLogger(__name__)
+
+RESULTS = Path(__file__).resolve().parent / "results" / "adjudicate.json"
+TARGETS = {
+    "payable_exact": 0.995,
+    "decision_agreement": 0.99,
+    "straight_through_rate": 0.80,
+    "wrong_pay_rate_max": 0.005,
+    "claims_per_second_min": 2000,
+}
+STRAIGHT = (Route.FLASH_PAY, Route.AUTO_APPROVE)
+
+
+def run(claims: int, seed: int, corpus: Path | None, train_claims: int) -> dict[str, object]:
+    work = Path(tempfile.mkdtemp(prefix="bench-adjudicate-"))
+    if corpus is None or not (corpus / ".truth" / "truth.jsonl").exists():
+        corpus = corpus or work / "corpus"
+        t0 = time.perf_counter()
+        generate_corpus(corpus, claims, seed, render=False)
+        log.info("corpus of %d claims in %.1fs", claims, time.perf_counter() - t0)
+    truths = list(read_truth(corpus))[:claims]
+    facts = [facts_from_truth(t) for t in truths]
+
+    settings = Settings(data_dir=work / "data")
+    t0 = time.perf_counter()
+    card = train_gate(settings, claims=train_claims, seed=seed + 1000)
+    train_seconds = time.perf_counter() - t0
+    gate = load_gate(settings)
+    book = load_rule_book()
+    history = MemoryInvoiceHistory(facts)  # the batch is in the case store before it is decided
+
+    t0 = time.perf_counter()
+    for f in facts:
+        adjudicate(f, book.for_date(f.claim.incident_date), history)
+    rules_seconds = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    bundles = [
+        decide(
+            f,
+            rules=book,
+            history=history,
+            gate=gate,
+            fraud=None,
+            settings=settings,
+            now=f.claim.submitted_at.replace(tzinfo=dt.UTC) + dt.timedelta(hours=1),
+        )
+        for f in facts
+    ]
+    decide_seconds = time.perf_counter() - t0
+
+    n = len(truths)
+    decision_ok = payable_ok = codes_ok = codes_exact = missing_ok = straight = wrong_pay = 0
+    assessed_ok = assessed_n = 0
+    routes: Counter[str] = Counter()
+    matrix: Counter[str] = Counter()
+    disagreements: Counter[str] = Counter()
+    adjuster_reasons: Counter[str] = Counter()
+    for t, b in zip(truths, bundles, strict=True):
+        e, adj, route = t.expected, b.adjudication, b.outcome.route
+        pay = payable_now(adj)
+        d_ok, p_ok = adj.decision == e.decision, pay == e.payable
+        decision_ok += d_ok
+        payable_ok += p_ok
+        codes_ok += set(e.reason_codes) <= set(adj.reason_codes)
+        codes_exact += e.reason_codes == adj.reason_codes
+        missing_ok += e.missing_documents == b.missing_documents
+        if e.decision is Decision.REFER and adj.decision is Decision.REFER:
+            assessed_n += 1
+            assessed_ok += adj.payable == e.assessed
+        routes[route.value] += 1
+        if route is Route.ADJUSTER:
+            adjuster_reasons.update({r.split(":", 1)[0] for r in b.outcome.reasons if not r.startswith(" ")})
+        matrix[f"{e.decision.value}->{route.value}"] += 1
+        if route in STRAIGHT:
+            straight += 1
+            if e.decision not in (Decision.APPROVE, Decision.PARTIAL) or b.outcome.payable != e.payable:
+                wrong_pay += 1
+        if not (d_ok and p_ok):
+            truth_side = f"{e.decision.value}/{','.join(e.reason_codes)}"
+            disagreements[f"{truth_side} vs {adj.decision.value}/{','.join(adj.reason_codes)}"] += 1
+
+    true_paid = sum(1 for t in truths if t.expected.decision in (Decision.APPROVE, Decision.PARTIAL))
+    result: dict[str, object] = {
+        "bench": "adjudicate",
+        "claims": n,
+        "seed": seed,
+        "payable_exact": round(payable_ok / n, 5),
+        "decision_agreement": round(decision_ok / n, 5),
+        "reason_codes_cover_truth": round(codes_ok / n, 5),
+        "reason_codes_exact": round(codes_exact / n, 5),
+        "missing_documents_exact": round(missing_ok / n, 5),
+        "referred_assessed_exact": round(assessed_ok / assessed_n, 5) if assessed_n else None,
+        "straight_through_rate": round(straight / n, 5),
+        "straight_through_of_payable_claims": round(straight / true_paid, 5) if true_paid else None,
+        "wrong_pay_rate": round(wrong_pay / n, 5),
+        "wrong_pay_claims": wrong_pay,
+        "routes": dict(routes),
+        "truth_to_route": dict(sorted(matrix.items())),
+        "disagreements": dict(disagreements.most_common(10)),
+        "adjuster_reasons": dict(adjuster_reasons.most_common()),
+        "with_misreadings": _misread_run(truths, facts, book, history, gate, settings, seed),
+        "rules_benefit_claims_per_second": round(n / rules_seconds, 1),
+        "decide_claims_per_second": round(n / decide_seconds, 1),
+        "gate": {"version": card.version, "train_seconds": round(train_seconds, 1), **card.metrics},
+        "rule_sets": book.versions,
+        "targets": TARGETS,
+    }
+    result["_work"] = str(work)  # scratch folder (corpus unless given, gate registry), removed by main
+    result["targets_met"] = {
+        "payable_exact": payable_ok / n >= TARGETS["payable_exact"],
+        "decision_agreement": decision_ok / n >= TARGETS["decision_agreement"],
+        "straight_through_rate": straight / n >= TARGETS["straight_through_rate"],
+        "wrong_pay_rate": wrong_pay / n <= TARGETS["wrong_pay_rate_max"],
+        "claims_per_second": n / rules_seconds >= TARGETS["claims_per_second_min"],
+    }
+    return result
+
+
+def _misread_run(truths, facts, book, history, gate, settings, seed):  # type: ignore[no-untyped-def]
+    """The same claims read with simulated misreadings (20%): what the gate keeps from being paid."""
+    rng = random.Random(seed)
+    read = [misread(f, rng, rate=0.2) for f in facts]
+    n = len(read)
+    rules_wrong = gated_wrong = straight = 0
+    for t, f in zip(truths, read, strict=True):
+        now = f.claim.submitted_at.replace(tzinfo=dt.UTC) + dt.timedelta(hours=1)
+        b = decide(f, rules=book, history=history, gate=gate, fraud=None, settings=settings, now=now)
+        e, adj = t.expected, b.adjudication
+        truly_paid = e.decision in (Decision.APPROVE, Decision.PARTIAL)
+        rules_pay = adj.decision in (Decision.APPROVE, Decision.PARTIAL)
+        if rules_pay and (not truly_paid or adj.payable != e.payable):
+            rules_wrong += 1  # what rules alone would have paid wrongly
+        if b.outcome.route in STRAIGHT:
+            straight += 1
+            gated_wrong += (not truly_paid) or b.outcome.payable != e.payable
+    return {
+        "misread_rate": 0.2,
+        "rules_only_wrong_pay_rate": round(rules_wrong / n, 5),
+        "gated_wrong_pay_rate": round(gated_wrong / n, 5),
+        "straight_through_rate": round(straight / n, 5),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--claims", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--corpus", type=Path, default=None, help="reuse (or create) a no-render corpus here")
+    ap.add_argument("--train-claims", type=int, default=3000)
+    ap.add_argument("--json", action="store_true", help="print only the JSON line")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.json else logging.INFO)
+    result = run(args.claims, args.seed, args.corpus, args.train_claims)
+    shutil.rmtree(str(result.pop("_work")), ignore_errors=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(result, ensure_ascii=False, sort_keys=True)
+    RESULTS.write_text(
+        json.dumps(result, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    if not args.json:
+        for key in (
+            "payable_exact",
+            "decision_agreement",
+            "reason_codes_cover_truth",
+            "straight_through_rate",
+            "wrong_pay_rate",
+            "rules_benefit_claims_per_second",
+            "decide_claims_per_second",
+        ):
+            print(f"{key:36s} {result[key]}")
+        print("routes", result["routes"])
+    print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""decide(): every route, the notices, the deadlines and the versions recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from facts_helpers import INCIDENT, INPATIENT_DOCS, items, make_facts
+
+from adjudication.decide import DecisionBundle, decide
+from adjudication.rules import MemoryInvoiceHistory, RuleBook
+from pipeline.records import (
+    Adjudication,
+    ClaimFacts,
+    ClaimType,
+    Decision,
+    DocType,
+    FraudBand,
+    FraudScore,
+    Route,
+    TriageResult,
+)
+from pipeline.settings import Settings
+
+NOW = dt.datetime(2025, 9, 10, 9, 0, tzinfo=dt.UTC)
+
+
+class StubGate:
+    def __init__(self, p: float) -> None:
+        self.p, self.version, self.threshold = p, "stub-1", 0.9
+
+    def probability(self, facts: ClaimFacts, triage: TriageResult, adjudication: Adjudication) -> float:
+        return self.p
+
+
+def _decide(
+    facts: ClaimFacts, book: RuleBook, gate: StubGate | None = None, fraud: FraudScore | None = None
+) -> DecisionBundle:
+    return decide(
+        facts,
+        rules=book,
+        history=MemoryInvoiceHistory([facts]),
+        gate=gate,
+        fraud=fraud,
+        settings=Settings(),
+        now=NOW,
+    )
+
+
+def _inpatient() -> ClaimFacts:
+    return make_facts(
+        ClaimType.INPATIENT,
+        days=4,
+        sum_insured="200000",
+        line_items=items(("床位费", "床位费", "甲", "240.00"), ("手术", "手术费", "甲", "3000.00")),
+        documents=INPATIENT_DOCS,
+        diagnoses=["K35.8"],
+    )
+
+
+def test_small_clean_claim_is_flash_paid(book: RuleBook) -> None:
+    b = _decide(make_facts(fund_paid="60"), book, StubGate(0.99))
+    assert b.outcome.route is Route.FLASH_PAY
+    assert b.outcome.payable == Decimal("112.00") == b.adjudication.payable
+    assert b.adjudication.decision is Decision.APPROVE and b.adjudication.gate_probability == 0.99
+    assert b.outcome.rule_set_version == "2025.1"
+    assert b.outcome.model_versions["adjudication-gate"] == "stub-1"
+    assert b.notice and "112.00" in b.notice
+
+
+def test_without_a_gate_only_simple_claims_go_straight_through(book: RuleBook) -> None:
+    assert _decide(make_facts(), book).outcome.route is Route.FLASH_PAY
+    b = _decide(_inpatient(), book)
+    assert b.outcome.route is Route.ADJUSTER and "GATE_UNAVAILABLE" in b.outcome.reasons[0]
+
+
+def test_standard_claim_is_auto_approved_when_the_gate_agrees(book: RuleBook) -> None:
+    b = _decide(_inpatient(), book, StubGate(0.97))
+    assert b.outcome.route is Route.AUTO_APPROVE
+    assert b.outcome.payable == Decimal("2740.00")  # 3240 - 500 deductible, ratio 1.00 with social insurance
+
+
+def test_gate_doubt_sends_the_claim_to_a_person(book: RuleBook) -> None:
+    b = _decide(_inpatient(), book, StubGate(0.4))
+    assert b.outcome.route is Route.ADJUSTER and b.outcome.payable == 0
+    assert any("GATE_NOT_CONFIDENT" in r for r in b.outcome.reasons)
+
+
+def test_high_fraud_score_sends_the_claim_to_a_person(book: RuleBook) -> None:
+    fraud = FraudScore(claim_id="T0001", score=0.8, band=FraudBand.HIGH, model_version="fraud-1")
+    b = _decide(make_facts(), book, StubGate(0.99), fraud)
+    assert b.outcome.route is Route.ADJUSTER
+    assert b.outcome.model_versions["fraud"] == "fraud-1"
+    calm = _decide(make_facts(), book, StubGate(0.99))
+    assert b.triage.priority > calm.triage.priority
+
+
+def test_large_payment_needs_a_person(book: RuleBook) -> None:
+    facts = make_facts(
+        ClaimType.CRITICAL_ILLNESS,
+        diagnoses=["C34.9"],
+        sum_insured="500000",
+        documents=[
+            DocType.DIAGNOSIS_CERTIFICATE,
+            DocType.DISCHARGE_SUMMARY,
+            DocType.CLAIM_FORM,
+            DocType.ID_CARD,
+            DocType.BANK_CARD,
+        ],
+    )
+    b = _decide(facts, book, StubGate(0.99))
+    assert b.adjudication.decision is Decision.APPROVE and b.adjudication.payable == Decimal("500000.00")
+    assert b.outcome.route is Route.ADJUSTER and "ABOVE_AUTO_PAY_LIMIT" in b.outcome.reasons[0]
+
+
+def test_waiting_period_is_denied_with_a_notice_and_review_right(book: RuleBook) -> None:
+    b = _decide(make_facts(effective=INCIDENT - dt.timedelta(days=10)), book, StubGate(0.99))
+    assert b.outcome.route is Route.DENY and b.adjudication.decision is Decision.DENY
+    assert b.adjudication.reason_codes == ["WAITING_PERIOD"]
+    assert b.notice and "等待期" in b.notice and "人工复核" in b.notice and "不予赔付" in b.notice
+    assert b.notify_by == NOW + dt.timedelta(days=3)
+    assert sum(ln.refused for ln in b.adjudication.benefit_lines) == make_facts().total_claimed
+    assert any(h.fatal and h.code == "WAITING_PERIOD" for h in b.adjudication.trace)
+
+
+def test_nothing_payable_is_a_denial_in_plain_words(book: RuleBook) -> None:
+    b = _decide(make_facts(line_items=items(("诊察费", "诊察费", "甲", "80.00"))), book, StubGate(0.99))
+    assert b.outcome.route is Route.DENY and b.adjudication.reason_codes == ["BELOW_DEDUCTIBLE"]
+    assert b.notice and "免赔额" in b.notice
+
+
+def test_missing_documents_are_requested(book: RuleBook) -> None:
+    facts = make_facts(documents=[DocType.OUTPATIENT_INVOICE, DocType.CLAIM_FORM, DocType.ID_CARD])
+    b = _decide(facts, book, StubGate(0.99))
+    assert b.outcome.route is Route.REQUEST_INFO
+    assert b.missing_documents == [DocType.EXPENSE_LIST, DocType.BANK_CARD]
+    assert b.notice and "费用清单" in b.notice and "银行卡" in b.notice
+
+
+def test_red_flags_go_to_an_adjuster_with_reasons(book: RuleBook) -> None:
+    b = _decide(make_facts(hospital="康泰综合门诊部"), book, StubGate(0.99))
+    assert b.outcome.route is Route.ADJUSTER and b.adjudication.decision is Decision.REFER
+    assert b.adjudication.reason_codes == ["FRAUD_SUSPECTED", "PROVIDER_WATCHLIST"]
+    assert b.adjudication.payable == Decimal("160.00")  # assessed for the adjuster, not paid
+    assert b.outcome.payable == 0
+    assert any("康泰综合门诊部" in r for r in b.outcome.reasons)
+
+
+def test_partial_payment_when_the_limit_cuts_it(book: RuleBook) -> None:
+    b = _decide(make_facts(sum_insured="5000", prior_paid="4950"), book, StubGate(0.99))
+    assert b.adjudication.decision is Decision.PARTIAL and b.adjudication.reason_codes == ["OVER_LIMIT"]
+    assert b.outcome.route is Route.FLASH_PAY and b.outcome.payable == Decimal("50.00")
