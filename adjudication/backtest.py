@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -119,13 +118,6 @@ def backtest(
     )
     log.info("backtest %s -> %s: %s", from_version, to_version, report.summary())
     return report
-
-
-def backtest_corpus(corpus: Path, from_version: str, to_version: str, **kw: Any) -> BacktestReport:
-    """Backtest over a generated corpus folder (its `.truth/truth.jsonl`, read as the documents show)."""
-    from synth.facts import load_facts
-
-    return backtest(load_facts(corpus), from_version, to_version, **kw)
 
 
 def backtest_store(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import random
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import NamedTuple
@@ -39,21 +38,17 @@ from adjudication.rules import RuleBook, load_rule_book, prior_claims
 from classifiers.triage import triage
 from pipeline.records import (
     Adjudication,
-    Check,
     ClaimFacts,
     Decision,
-    Invoice,
     TriageResult,
-    money,
 )
-from pipeline.registry import ModelCard, ModelRegistry, data_hash
+from pipeline.registry import ModelCard, ModelRegistry
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
 GATE_NAME = "adjudication-gate"
 MONEY_FIELDS = ("total", "fund_paid", "self_pay", "self_expense", "line_items", "insurance_class")
-BENIGN_FIELDS = ("address", "doctor", "department", "phone", "hospital_number")
 
 
 class GateInput(NamedTuple):
@@ -160,47 +155,6 @@ def load_gate(settings: Settings, registry: ModelRegistry | None = None) -> Adju
 # --- training data ---------------------------------------------------------------------------------
 
 
-def misread(facts: ClaimFacts, rng: random.Random, rate: float = 0.2, flag: float = 0.9) -> ClaimFacts:
-    """The facts as a photographed invoice might be read: with probability `rate`, one misreading.
-
-    Misreadings no sum check catches: an item's 甲/乙/丙 class, or the social-insurance payment.
-    Each is flagged as a low-confidence field with probability `flag`. E-invoices (born digital, read
-    from their text layer) are never misread. Some clean claims get harmless low-confidence flags.
-    """
-    paper = [n for n, inv in enumerate(facts.invoices) if not inv.electronic]
-    low = list(facts.low_confidence_fields)
-    if rng.random() < 0.08:
-        low.append(rng.choice(BENIGN_FIELDS))
-    if not paper or rng.random() >= rate:
-        return facts.model_copy(update={"low_confidence_fields": low}) if low else facts
-    n = rng.choice(paper)
-    inv = facts.invoices[n]
-    checks = list(facts.failed_checks)
-    if inv.line_items and (rng.random() < 0.6 or not inv.fund_paid):
-        k = rng.randrange(len(inv.line_items))
-        item = inv.line_items[k]
-        swap = {"甲": "丙", "乙": "丙", "丙": "乙", None: "乙"}[item.insurance_class]
-        items = list(inv.line_items)
-        items[k] = item.model_copy(update={"insurance_class": swap})
-        new: Invoice = inv.model_copy(update={"line_items": items})
-        what = f"line_items[{k}].insurance_class"
-    else:
-        factor = rng.choice([Decimal("10"), Decimal("0.1"), Decimal("1.1"), Decimal("0.9")])
-        new = inv.model_copy(update={"fund_paid": money(inv.fund_paid * factor)})
-        what = "fund_paid"
-        if rng.random() < 0.5:
-            checks.append(
-                Check(name="payer_split", passed=False, severity="warning", message="misread split")
-            )
-    if rng.random() < flag:
-        low.append(what)
-    invoices = list(facts.invoices)
-    invoices[n] = new
-    return facts.model_copy(
-        update={"invoices": invoices, "low_confidence_fields": low, "failed_checks": checks}
-    )
-
-
 class TrainingRow(NamedTuple):
     row: GateInput
     safe: bool
@@ -284,34 +238,31 @@ def fit_gate(
 
 def train_gate(
     settings: Settings,
+    pairs: Sequence[tuple[ClaimFacts, Decision, Decimal]],
     *,
-    claims: int = 4000,
-    seed: int = 2027,
+    data_hash: str,
+    params: dict[str, object] | None = None,
+    notes: str = "",
     registry: ModelRegistry | None = None,
     promote: bool = True,
+    random_state: int = 0,
 ) -> ModelCard:
-    """`claims models train gate`: train on a fresh synthetic book, register, promote if no worse.
+    """Train the gate on past claims (facts as read, the right decision, the right payable amount),
+    register it, and promote it if its Brier score is no worse than the champion's.
 
-    The book is generated in memory (`synth.book.make_book`), its facts read with simulated
-    misreadings; labels come from the generator's own expected outcomes.
+    Where the labels come from is the caller's business: adjusters' decisions from the store, or a
+    synthetic book (`synth.facts.gate_training_pairs`) until there are enough of those.
     """
-    from synth.book import make_book
-    from synth.facts import facts_from_truth
-
-    rng = random.Random(seed)
-    book = make_book(claims, seed)
-    pairs = [(misread(facts_from_truth(t), rng), t.expected.decision, t.expected.payable) for t in book]
     rows = training_rows(pairs, settings)
-    model, metrics = fit_gate(rows, threshold=settings.gate_threshold, random_state=seed)
+    model, metrics = fit_gate(rows, threshold=settings.gate_threshold, random_state=random_state)
     registry = registry or ModelRegistry(settings.models_dir)
-    snapshot = data_hash("\n".join(t.model_dump_json(exclude={"documents"}) for t in book))
     card = registry.register(
         GATE_NAME,
         model,
-        data_hash=snapshot,
+        data_hash=data_hash,
         metrics=metrics,
-        params={"claims": claims, "seed": seed, "misread_rate": 0.2, "calibration": "isotonic", "cv": 3},
-        notes="synthetic labels: rules' outcome on misread facts vs the generator's truth",
+        params={"calibration": "isotonic", "cv": 3, **(params or {})},
+        notes=notes,
     )
     if promote:
         registry.promote_if_better(GATE_NAME, card.version, "brier", higher_is_better=False)

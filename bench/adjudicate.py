@@ -25,12 +25,12 @@ from collections import Counter
 from pathlib import Path
 
 from adjudication.decide import adjudicate, decide, payable_now
-from adjudication.model import load_gate, misread, train_gate
+from adjudication.model import load_gate, train_gate
 from adjudication.rules import MemoryInvoiceHistory, load_rule_book
 from pipeline.records import Decision, Route
 from pipeline.settings import Settings
 from synth.documents import generate_corpus
-from synth.facts import facts_from_truth, read_truth
+from synth.facts import facts_from_truth, gate_training_pairs, misread, read_truth
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,10 @@ def run(claims: int, seed: int, corpus: Path | None, train_claims: int) -> dict[
 
     settings = Settings(data_dir=work / "data")
     t0 = time.perf_counter()
-    card = train_gate(settings, claims=train_claims, seed=seed + 1000)
+    pairs, snapshot = gate_training_pairs(train_claims, seed + 1000)
+    card = train_gate(
+        settings, pairs, data_hash=snapshot, params={"claims": train_claims, "seed": seed + 1000}
+    )
     train_seconds = time.perf_counter() - t0
     gate = load_gate(settings)
     book = load_rule_book()

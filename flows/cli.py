@@ -33,6 +33,10 @@ synth_app = typer.Typer(help="Generate synthetic claim documents and histories."
 app.add_typer(synth_app, name="synth")
 fraud_app = typer.Typer(help="Train and apply the fraud-risk model.", no_args_is_help=True)
 app.add_typer(fraud_app, name="fraud")
+models_app = typer.Typer(help="Train, list and promote models (doc-type, gate, fraud).", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+rules_app = typer.Typer(help="Rule sets: list versions and backtest changes.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 
 console = Console(stderr=True)
 out = Console()
@@ -211,6 +215,93 @@ def fraud_train(
     out.print(report.render(), markup=False)
     if as_json:
         _emit_json(report.model_dump(mode="json"))
+
+
+@models_app.command("train")
+def models_train(
+    name: Annotated[str, typer.Argument(help="gate (adjudication gate) or fraud.")],
+    claims: Annotated[int, typer.Option("--claims", min=100, help="Synthetic claims to learn from.")] = 4000,
+    seed: Annotated[int, typer.Option("--seed")] = 2027,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the model card as the last line.")] = False,
+) -> None:
+    """Train a model, register it as a challenger, and promote it if it beats the champion."""
+    settings = get_settings()
+    if name == "gate":
+        from adjudication.model import train_gate
+        from synth.facts import gate_training_pairs
+
+        pairs, snapshot = gate_training_pairs(claims, seed)
+        card = train_gate(
+            settings,
+            pairs,
+            data_hash=snapshot,
+            params={"claims": claims, "seed": seed, "misread_rate": 0.2},
+            notes="synthetic labels: rules' outcome on misread facts vs the generator's truth",
+        )
+    elif name == "fraud":
+        import tempfile
+
+        from fraud.model import train_fraud_model
+        from pipeline.registry import ModelRegistry
+        from synth.history import generate_history
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "history.parquet"
+            generate_history(claims, path, seed=seed)
+            _, report = train_fraud_model(path, registry=ModelRegistry(settings.models_dir))
+        card = ModelRegistry(settings.models_dir).card("fraud", report.version or "")
+    else:
+        _fail(ClaimsError(f"unknown model {name!r}: choose gate or fraud"), as_json)
+        return
+    from pipeline.registry import ModelRegistry
+
+    champion = ModelRegistry(settings.models_dir).champion(card.name)
+    out.print(f"{card.name} {card.version} registered; champion is {champion}")
+    out.print_json(data=card.metrics)
+    if as_json:
+        _emit_json(card.model_dump(mode="json"))
+
+
+@rules_app.command("backtest")
+def rules_backtest(
+    from_version: Annotated[str, typer.Option("--from", help="Rule-set version decisions were made under.")],
+    to_version: Annotated[str, typer.Option("--to", help="Rule-set version to replay them under.")],
+    claims: Annotated[
+        str, typer.Option("--claims", help="A generated corpus folder, or 'db' for the store.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as the last line.")] = False,
+) -> None:
+    """Replay a frozen set of claims under two rule-set versions; report changed decisions and amounts."""
+    from adjudication.backtest import backtest, backtest_store
+    from adjudication.rules import load_rule_book
+
+    book = load_rule_book()
+    try:
+        for v in (from_version, to_version):
+            book.get(v)  # unknown versions fail here, before any claim is loaded
+        if claims == "db":
+            from pipeline.store import open_store
+
+            report = backtest_store(open_store(get_settings()), from_version, to_version)
+        else:
+            from synth.facts import load_facts
+
+            folder = Path(claims)
+            if not (folder / ".truth" / "truth.jsonl").exists():
+                raise ClaimsError(
+                    f"{folder}: not a generated corpus (no .truth/truth.jsonl); or use --claims db"
+                )
+            report = backtest(load_facts(folder), from_version, to_version)
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    summary = report.summary()
+    table = Table(title=f"backtest {from_version} → {to_version}", show_header=False)
+    for key, value in summary.items():
+        table.add_row(key.replace("_", " "), json.dumps(value, ensure_ascii=False, default=str))
+    out.print(table)
+    if as_json:
+        _emit_json(summary)
 
 
 def main() -> None:  # pragma: no cover - console-script shim

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 from pipeline.extract.checks import check_items_sum, parse_amount_words
-from pipeline.records import Check, Claim, ClaimFacts, DocType, Invoice, LineItem, Policy, money
+from pipeline.records import Check, Claim, ClaimFacts, Decision, DocType, Invoice, LineItem, Policy, money
 from synth.truth import BillTruth, ClaimTruth
 
 log = logging.getLogger(__name__)
@@ -140,3 +141,66 @@ def read_truth(corpus: Path) -> Iterator[ClaimTruth]:
 def load_facts(corpus: Path) -> list[ClaimFacts]:
     """The facts of every claim in a generated corpus (for backtests and benchmarks)."""
     return [facts_from_truth(t) for t in read_truth(corpus)]
+
+
+# --- training data for the adjudication gate -------------------------------------------------------
+
+BENIGN_FIELDS = ("address", "doctor", "department", "phone", "hospital_number")
+
+
+def misread(facts: ClaimFacts, rng: random.Random, rate: float = 0.2, flag: float = 0.9) -> ClaimFacts:
+    """The facts as a photographed invoice might be read: with probability `rate`, one misreading.
+
+    Misreadings no sum check catches: an item's 甲/乙/丙 class, or the social-insurance payment.
+    Each is flagged as a low-confidence field with probability `flag`. E-invoices (born digital, read
+    from their text layer) are never misread. Some clean claims get harmless low-confidence flags.
+    """
+    paper = [n for n, inv in enumerate(facts.invoices) if not inv.electronic]
+    low = list(facts.low_confidence_fields)
+    if rng.random() < 0.08:
+        low.append(rng.choice(BENIGN_FIELDS))
+    if not paper or rng.random() >= rate:
+        return facts.model_copy(update={"low_confidence_fields": low}) if low else facts
+    n = rng.choice(paper)
+    inv = facts.invoices[n]
+    checks = list(facts.failed_checks)
+    if inv.line_items and (rng.random() < 0.6 or not inv.fund_paid):
+        k = rng.randrange(len(inv.line_items))
+        item = inv.line_items[k]
+        swap = {"甲": "丙", "乙": "丙", "丙": "乙", None: "乙"}[item.insurance_class]
+        items = list(inv.line_items)
+        items[k] = item.model_copy(update={"insurance_class": swap})
+        new: Invoice = inv.model_copy(update={"line_items": items})
+        what = f"line_items[{k}].insurance_class"
+    else:
+        factor = rng.choice([Decimal("10"), Decimal("0.1"), Decimal("1.1"), Decimal("0.9")])
+        new = inv.model_copy(update={"fund_paid": money(inv.fund_paid * factor)})
+        what = "fund_paid"
+        if rng.random() < 0.5:
+            checks.append(
+                Check(name="payer_split", passed=False, severity="warning", message="misread split")
+            )
+    if rng.random() < flag:
+        low.append(what)
+    invoices = list(facts.invoices)
+    invoices[n] = new
+    return facts.model_copy(
+        update={"invoices": invoices, "low_confidence_fields": low, "failed_checks": checks}
+    )
+
+
+def gate_training_pairs(
+    claims: int, seed: int, *, misread_rate: float = 0.2
+) -> tuple[list[tuple[ClaimFacts, Decision, Decimal]], str]:
+    """A synthetic book read with simulated misreadings, labelled by the generator's own outcomes;
+    returns the (facts, decision, payable) pairs and the data hash for the model card."""
+    from pipeline.registry import data_hash
+    from synth.book import make_book
+
+    rng = random.Random(seed)
+    book = make_book(claims, seed)
+    pairs = [
+        (misread(facts_from_truth(t), rng, rate=misread_rate), t.expected.decision, t.expected.payable)
+        for t in book
+    ]
+    return pairs, data_hash("\n".join(t.model_dump_json(exclude={"documents"}) for t in book))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from facts_helpers import items, make_facts
 
-from adjudication.backtest import backtest, backtest_corpus
+from adjudication.backtest import backtest
 from adjudication.rules import RuleBook
 from pipeline.records import Decision
 from synth.facts import facts_from_truth
@@ -41,7 +41,9 @@ def test_backtest_over_a_generated_corpus(tmp_path: Path) -> None:
     from synth.documents import generate_corpus
 
     generate_corpus(tmp_path, 120, seed=9, render=False)
-    report = backtest_corpus(tmp_path, "2025.1", "2026.1")
+    from synth.facts import load_facts
+
+    report = backtest(load_facts(tmp_path), "2025.1", "2026.1")
     assert report.claims == 120
     assert report.amounts_changed > 0 and report.payable_delta < 0
     assert "changes" not in report.summary()

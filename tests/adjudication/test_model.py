@@ -14,12 +14,11 @@ from adjudication.model import (
     GateInput,
     fit_gate,
     load_gate,
-    misread,
     training_rows,
 )
 from pipeline.registry import ModelRegistry
 from pipeline.settings import Settings
-from synth.facts import facts_from_truth
+from synth.facts import facts_from_truth, misread
 from synth.truth import ClaimTruth
 
 

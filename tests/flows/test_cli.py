@@ -71,3 +71,25 @@ def test_fraud_history_and_table_training(env: Path) -> None:
     assert (env / "data" / "models" / "fraud-table" / report["version"] / "model_card.json").exists()
     r = runner.invoke(app, ["fraud", "train", "--table", str(hist), "--json"])
     assert r.exit_code == 2 and "--label" in r.stdout
+
+
+def test_gate_training_and_backtest(env: Path) -> None:
+    from synth.documents import generate_corpus
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["models", "train", "gate", "--claims", "800", "--json"])
+    assert r.exit_code == 0, r.output
+    card = json.loads(r.stdout.strip().splitlines()[-1])
+    assert card["name"] == "adjudication-gate" and 0 <= card["metrics"]["brier"] <= 1
+    corpus = env / "corpus"
+    generate_corpus(corpus, 150, seed=4, render=False)
+    r = runner.invoke(
+        app, ["rules", "backtest", "--from", "2025.1", "--to", "2026.1", "--claims", str(corpus), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["claims"] == 150 and report["amounts_changed"] > 0
+    r = runner.invoke(
+        app, ["rules", "backtest", "--from", "2025.1", "--to", "1999.9", "--claims", str(corpus)]
+    )
+    assert r.exit_code == 2 and "1999.9" in r.output
