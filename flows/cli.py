@@ -124,6 +124,47 @@ def _print_ingest(summary: dict[str, Any]) -> None:
         out.print(f"[yellow]files no claim lists:[/] {', '.join(summary['unclaimed'])}")
 
 
+@app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(help="A document: JPEG, PNG, TIFF, WebP or PDF.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the extraction as JSON (last line).")
+    ] = False,
+) -> None:
+    """OCR a document, classify it and extract its fields with their boxes and checks."""
+    from classifiers.doc_type import load_doc_type
+    from ocr.reader import read_document
+    from pipeline.extract.documents import extract as extract_pages
+    from pipeline.files import sha256_file
+    from pipeline.registry import ModelRegistry
+
+    settings = get_settings()
+    try:
+        if not file.is_file():
+            raise ClaimsError(f"{file}: no such file")
+        classify = load_doc_type(ModelRegistry(settings.models_dir))
+        pages = read_document(file, cache_dir=settings.data_dir / "ocr-cache")
+        ex = extract_pages(pages, classify, document_id=sha256_file(file))
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    except ValueError as exc:  # unreadable image or PDF
+        _fail(ClaimsError(f"{file}: {exc}"), as_json)
+        return
+    table = Table(title=f"{file.name}: {ex.doc_type.value} ({ex.doc_type_confidence:.2f})")
+    for col in ("field", "value", "confidence", "page"):
+        table.add_column(col)
+    for f in ex.fields:
+        table.add_row(f.name, str(f.value), f"{f.confidence:.2f}", str(f.page))
+    out.print(table)
+    for c in ex.failed_checks:
+        out.print(f"[yellow]check {c.name}:[/] {c.message}", markup=True)
+    if ex.needs_review:
+        out.print("[yellow]needs a person to review[/]")
+    if as_json:
+        _emit_json(ex.model_dump(mode="json"))
+
+
 @synth_app.command("docs")
 def synth_docs(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the corpus into.")],
@@ -219,14 +260,28 @@ def fraud_train(
 
 @models_app.command("train")
 def models_train(
-    name: Annotated[str, typer.Argument(help="gate (adjudication gate) or fraud.")],
-    claims: Annotated[int, typer.Option("--claims", min=100, help="Synthetic claims to learn from.")] = 4000,
+    name: Annotated[str, typer.Argument(help="doc-type, gate (adjudication gate) or fraud.")],
+    claims: Annotated[int, typer.Option("--claims", min=10, help="Synthetic claims to learn from.")] = 4000,
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Option("--corpus", help="doc-type: generated corpus folder(s) to learn from."),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 2027,
     as_json: Annotated[bool, typer.Option("--json", help="Print the model card as the last line.")] = False,
 ) -> None:
     """Train a model, register it as a challenger, and promote it if it beats the champion."""
     settings = get_settings()
-    if name == "gate":
+    if name == "doc-type":
+        from classifiers.doc_type import train_doc_type
+        from pipeline.registry import ModelRegistry
+        from synth.doc_samples import doc_type_training_set
+
+        documents, snapshot = doc_type_training_set(corpus or [], claims=min(claims, 400), seed=seed)
+        params = {"corpora": [str(c) for c in corpus or []] or f"generated:{min(claims, 400)}"}
+        card = train_doc_type(
+            documents, ModelRegistry(settings.models_dir), data_hash=snapshot, params=params, seed=seed
+        )
+    elif name == "gate":
         from adjudication.model import train_gate
         from synth.facts import gate_training_pairs
 
@@ -251,7 +306,7 @@ def models_train(
             _, report = train_fraud_model(path, registry=ModelRegistry(settings.models_dir))
         card = ModelRegistry(settings.models_dir).card("fraud", report.version or "")
     else:
-        _fail(ClaimsError(f"unknown model {name!r}: choose gate or fraud"), as_json)
+        _fail(ClaimsError(f"unknown model {name!r}: choose doc-type, gate or fraud"), as_json)
         return
     from pipeline.registry import ModelRegistry
 

@@ -242,7 +242,10 @@ def _value(fields: dict[str, Field], name: str) -> object:
     return None if f is None else f.value
 
 
-def check_id_number(fields: dict[str, Field], name: str = "id_number") -> Check | None:
+def check_id_number(
+    fields: dict[str, Field], name: str = "id_number", birth: str = "birth_date", sex: str = "sex"
+) -> Check | None:
+    """GB 11643 check digit, and the birth date and sex printed beside the number agree with it."""
     number = _value(fields, name)
     if number is None:
         return None
@@ -253,18 +256,26 @@ def check_id_number(fields: dict[str, Field], name: str = "id_number") -> Check 
         fields=[name],
         message="" if ok else f"ID number {number} fails the GB 11643 check digit or has no valid birth date",
     )
-    birth = _value(fields, "birth_date")
-    if ok and isinstance(birth, dt.date) and id_birth_date(str(number)) != birth:
+    born = _value(fields, birth)
+    if ok and isinstance(born, dt.date) and id_birth_date(str(number)) != born:
         return Check(
             name="id_birth_date",
             passed=False,
-            fields=[name, "birth_date"],
-            message=f"birth date {birth} does not agree with ID number {number}",
+            fields=[name, birth],
+            message=f"birth date {born} does not agree with ID number {number}",
+        )
+    printed_sex = _value(fields, sex)
+    if ok and printed_sex in ("男", "女") and id_sex(str(number)) != printed_sex:
+        return Check(
+            name="id_sex",
+            passed=False,
+            fields=[name, sex],
+            message=f"sex {printed_sex} does not agree with ID number {number} ({id_sex(str(number))})",
         )
     return check
 
 
-def check_luhn(fields: dict[str, Field], name: str = "account") -> Check | None:
+def check_luhn(fields: dict[str, Field], name: str = "card_number") -> Check | None:
     number = _value(fields, name)
     if number is None:
         return None
@@ -278,8 +289,9 @@ def check_luhn(fields: dict[str, Field], name: str = "account") -> Check | None:
 
 
 def check_words_vs_figures(
-    fields: dict[str, Field], words: str = "total_words", figures: str = "total"
+    fields: dict[str, Field], words: str = "total_in_words", figures: str = "total_amount"
 ) -> Check | None:
+    """The amount in capitals (大写) and in figures (小写) are the same amount."""
     w, f = fields.get(words), fields.get(figures)
     if w is None or f is None or f.value is None:
         return None
@@ -302,34 +314,46 @@ def check_words_vs_figures(
 
 
 def check_items_sum(
-    items: Sequence[LineItem], total: Decimal | None, tolerance: Decimal = Decimal("0.01")
+    items: Sequence[LineItem],
+    total: Decimal | None,
+    tolerance: Decimal = Decimal("0.01"),
+    *,
+    name: str = "items_sum_to_total",
+    field: str = "total_amount",
 ) -> Check | None:
     if not items or total is None:
         return None
     s = sum((i.amount for i in items), Decimal(0))
     ok = abs(s - total) <= tolerance
     return Check(
-        name="items_sum_to_total",
+        name=name,
         passed=ok,
-        fields=["total"],
-        message="" if ok else f"line items add up to {s}, the total says {total}",
+        fields=[field],
+        message="" if ok else f"line items add up to {s}, the {field} says {total}",
     )
 
 
 def check_payer_split(fields: dict[str, Field]) -> Check | None:
-    """医保统筹支付 + 个人自付 + 个人自费 (+ 其他) must equal the invoice total."""
-    total = _value(fields, "total")
-    parts = [
-        n for n in ("fund_paid", "self_pay", "self_expense", "other_paid") if _value(fields, n) is not None
-    ]
-    if total is None or not parts:
+    """Who paid must add up to the invoice total.
+
+    Two conventions are printed: by payment channel, 医保统筹基金支付 (fund_paid) + 个人账户支付
+    (account_paid) + 个人现金支付 (cash_paid) = total; or by share, 医保统筹支付 + 个人自付 (copay) +
+    个人自费 (self_pay) = total. The channel split is used when the invoice prints it.
+    """
+    total = _value(fields, "total_amount")
+    channels = [n for n in ("fund_paid", "account_paid", "cash_paid") if _value(fields, n) is not None]
+    if len(channels) >= 2 and "cash_paid" in channels:
+        parts = channels
+    else:
+        parts = [n for n in ("fund_paid", "copay", "self_pay", "other_paid") if _value(fields, n) is not None]
+    if total is None or len(parts) < 2:
         return None
     s = sum((money(_value(fields, n)) for n in parts), Decimal(0))  # type: ignore[arg-type]
     ok = s == money(total)  # type: ignore[arg-type]
     return Check(
         name="payer_split",
         passed=ok,
-        fields=["total", *parts],
+        fields=["total_amount", *parts],
         message="" if ok else f"insurance and self-pay add up to {s}, the total says {total}",
     )
 
@@ -350,20 +374,49 @@ def check_date_order(dates: Sequence[tuple[str, dt.date | None]]) -> Check | Non
     return Check(name="date_order", passed=True, fields=[n for n, _ in known])
 
 
-def check_same_person(extractions: Iterable[Extraction], claimant: str | None = None) -> Check | None:
-    """One person across the claim: the patient, ID-card holder and insured must be the same name."""
+PATIENT_FIELDS = ("payer_name", "patient_name", "insured_name")
+"""Fields naming the insured person, the patient of the medical documents."""
+CLAIMANT_FIELDS = ("name", "claimant_name", "account_holder")
+"""Fields naming the claimant: the ID card holder (身份证 is the claimant's) and the payee."""
+
+
+def check_same_person(
+    extractions: Iterable[Extraction],
+    claimant: str | None = None,
+    *,
+    fields: Sequence[str] = PATIENT_FIELDS,
+    check_name: str = "same_person",
+    source: str = "claim.insured",
+) -> Check | None:
+    """One person across the claim: every document naming the patient (or the claimant) agrees.
+
+    `claimant` is the name the claim metadata gives for that role. Names one character apart
+    (an OCR misread of a three-character name) are a warning, different names an error.
+    """
     names: dict[str, set[str]] = {}
     for ex in extractions:
-        for fname in ("patient", "name", "insured"):
+        for fname in fields:
             f = ex.field(fname)
             if f is not None and f.value:
                 names.setdefault(_norm_name(str(f.value)), set()).add(f"{ex.doc_type.value}.{fname}")
     if claimant:
-        names.setdefault(_norm_name(claimant), set()).add("claim.claimant")
+        names.setdefault(_norm_name(claimant), set()).add(source)
     if len(names) < 2:
-        return None if not names else Check(name="same_person", passed=True)
+        return None if not names else Check(name=check_name, passed=True, fields=list(fields))
     listing = "; ".join(f"{n} ({', '.join(sorted(w))})" for n, w in sorted(names.items()))
-    return Check(name="same_person", passed=False, message=f"different names across documents: {listing}")
+    keys = list(names)
+    near = all(_one_apart(a, b) for a, b in itertools.combinations(keys, 2))
+    return Check(
+        name=check_name,
+        passed=False,
+        fields=list(fields),
+        message=f"different names across documents: {listing}",
+        severity="warning" if near else "error",
+    )
+
+
+def _one_apart(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1 and len(a) >= 2
 
 
 def _norm_name(s: str) -> str:

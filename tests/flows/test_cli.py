@@ -93,3 +93,23 @@ def test_gate_training_and_backtest(env: Path) -> None:
         app, ["rules", "backtest", "--from", "2025.1", "--to", "1999.9", "--claims", str(corpus)]
     )
     assert r.exit_code == 2 and "1999.9" in r.output
+
+
+def test_doc_type_training_and_extract(env: Path) -> None:
+    from synth.documents import generate_corpus
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["extract", str(env / "nothing.jpg"), "--json"])
+    assert r.exit_code == 2
+    corpus = env / "corpus"
+    generate_corpus(corpus, 30, seed=8, render=False)
+    r = runner.invoke(app, ["models", "train", "doc-type", "--corpus", str(corpus), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["metrics"]["accuracy"] >= 0.9
+    sample = Path(__file__).resolve().parents[2] / "sample_docs" / "C0002" / "id_card_1.jpg"
+    r = runner.invoke(app, ["extract", str(sample), "--json"])
+    assert r.exit_code == 0, r.output
+    ex = json.loads(r.stdout.strip().splitlines()[-1])
+    assert ex["doc_type"] == "id_card"
+    assert {f["name"] for f in ex["fields"]} >= {"name", "id_number"}
+    assert all(f["box"] for f in ex["fields"])

@@ -82,10 +82,12 @@ def test_dates_and_figures() -> None:
 
 def _fields(**values: object) -> dict[str, Field]:
     kinds = {
-        "total": FieldKind.MONEY,
+        "total_amount": FieldKind.MONEY,
         "fund_paid": FieldKind.MONEY,
+        "account_paid": FieldKind.MONEY,
+        "cash_paid": FieldKind.MONEY,
+        "copay": FieldKind.MONEY,
         "self_pay": FieldKind.MONEY,
-        "self_expense": FieldKind.MONEY,
         "birth_date": FieldKind.DATE,
     }
     return {
@@ -96,14 +98,15 @@ def _fields(**values: object) -> dict[str, Field]:
 
 def test_checks_pass_and_fail_with_named_findings() -> None:
     ok = _fields(
-        total="1234.56",
-        total_words="壹仟贰佰叁拾肆元伍角陆分",
+        total_amount="1234.56",
+        total_in_words="壹仟贰佰叁拾肆元伍角陆分",
         fund_paid="1000",
-        self_pay="200",
-        self_expense="34.56",
+        copay="200",
+        self_pay="34.56",
         id_number="11010519491231002X",
         birth_date="1949-12-31",
-        account="4111111111111111",
+        sex="女",
+        card_number="4111111111111111",
     )
     assert c.check_words_vs_figures(ok).passed
     assert c.check_payer_split(ok).passed
@@ -111,19 +114,24 @@ def test_checks_pass_and_fail_with_named_findings() -> None:
     assert c.check_luhn(ok).passed
 
     bad = _fields(
-        total="1234.56",
-        total_words="壹仟贰佰叁拾伍元伍角陆分",
+        total_amount="1234.56",
+        total_in_words="壹仟贰佰叁拾伍元伍角陆分",
         fund_paid="1000",
-        self_pay="200",
+        copay="200",
         id_number="11010519491231002X",
         birth_date="1950-01-01",
-        account="4111111111111112",
+        card_number="4111111111111112",
     )
     assert "1235.56" in c.check_words_vs_figures(bad).message
     assert not c.check_payer_split(bad).passed
     assert c.check_id_number(bad).name == "id_birth_date"
     assert not c.check_luhn(bad).passed
-    assert c.check_words_vs_figures(_fields(total="1")) is None  # nothing to compare: no finding
+    assert c.check_words_vs_figures(_fields(total_amount="1")) is None  # nothing to compare: no finding
+    # the channel split: 统筹 + 个人账户 + 现金 = 合计, whatever the 自费 share
+    channels = _fields(total_amount="100", fund_paid="60", account_paid="10", cash_paid="30", self_pay="5")
+    assert c.check_payer_split(channels).passed
+    wrong_sex = _fields(id_number="11010519491231002X", sex="男")
+    assert c.check_id_number(wrong_sex).name == "id_sex"
 
 
 def test_items_dates_and_people() -> None:
@@ -139,13 +147,21 @@ def test_items_dates_and_people() -> None:
     inv = Extraction(
         document_id="a" * 64,
         doc_type=DocType.OUTPATIENT_INVOICE,
-        fields=[Field(name="patient", value="张三")],
+        fields=[Field(name="payer_name", value="张三")],
     )
     idc = Extraction(
         document_id="b" * 64, doc_type=DocType.ID_CARD, fields=[Field(name="name", value="张 三")]
     )
-    assert c.check_same_person([inv, idc], claimant="张三").passed
+    assert c.check_same_person([inv], "张三").passed
+    assert c.check_same_person([idc], "张三", fields=c.CLAIMANT_FIELDS, check_name="same_claimant").passed
     other = Extraction(
-        document_id="c" * 64, doc_type=DocType.DISCHARGE_SUMMARY, fields=[Field(name="patient", value="李四")]
+        document_id="c" * 64,
+        doc_type=DocType.DISCHARGE_SUMMARY,
+        fields=[Field(name="patient_name", value="李四")],
     )
-    assert "李四" in c.check_same_person([inv, other]).message
+    different = c.check_same_person([inv, other])
+    assert "李四" in different.message and different.severity == "error"
+    misread = Extraction(
+        document_id="d" * 64, doc_type=DocType.CLAIM_FORM, fields=[Field(name="insured_name", value="张二")]
+    )
+    assert c.check_same_person([inv, misread]).severity == "warning"  # one character apart: OCR?

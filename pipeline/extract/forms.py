@@ -1,0 +1,185 @@
+"""The claimant's papers: claim application form (理赔申请书), ID card (居民身份证), bank card (银行卡).
+
+The claim form prints `证件号码` twice, once for the claimant (申请人) and once for the insured
+(被保险人), so its keys are scoped by section heading. The ticked claim type is the option whose
+printed box (□) the tick covers. ID-card addresses run over several lines under `住址`; a bank card
+has no labels at all, only a bank name and an embossed number that must pass the Luhn check.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from ocr.elements import Page
+from ocr.layout import group_rows
+from pipeline.extract.base import ID_NUMBER, MONEY_2DP, line_field, pair_pages
+from pipeline.extract.checks import luhn_valid
+from pipeline.extract.pairing import Key, norm
+from pipeline.records import ClaimType, Field, FieldKind
+
+D, M = FieldKind.DATE, FieldKind.MONEY
+APPLICANT, INSURED, INCIDENT, ACCOUNT = "申请人信息", "被保险人信息", "出险信息", "领款账户"
+SECTIONS = (APPLICANT, INSURED, INCIDENT, ACCOUNT)
+
+CLAIM_FORM_KEYS: tuple[Key, ...] = (
+    Key("policy_number", ("保单号", "保单号码", "保险合同号"), pattern=r"([A-Z]{1,4}\d{6,})"),
+    Key("claimant_name", ("申请人姓名",)),
+    Key("relationship", ("与被保险人关系", "与被保人关系")),
+    Key("claimant_id_number", ("证件号码", "身份证号码"), pattern=ID_NUMBER, section=APPLICANT),
+    Key("phone", ("联系电话", "手机号码", "电话"), pattern=r"(1\d{10}|0\d{2,3}-?\d{7,8})"),
+    Key("insured_name", ("被保险人姓名", "被保人姓名")),
+    Key("insured_sex", ("性别",), pattern=r"([男女])", section=INSURED),
+    Key("insured_id_number", ("证件号码", "身份证号码"), pattern=ID_NUMBER, section=INSURED),
+    Key("insured_birth_date", ("出生日期",), D),
+    Key("incident_date", ("出险日期", "事故日期"), D),
+    Key("hospital", ("就诊医院", "医院名称")),
+    Key("amount_claimed", ("申请金额（元）", "申请金额", "索赔金额"), M),
+    Key("diagnosis", ("诊断", "疾病名称")),
+    Key("bank_name", ("开户银行", "开户行")),
+    Key("account_holder", ("户名", "账户名")),
+    Key("account_number", ("银行账号", "账号", "卡号"), pattern=r"(\d{12,19})"),
+    Key("application_date", ("申请日期",), D),
+    Key("signature", ("申请人签名",)),
+    Key("statement", ("本人声明",)),
+)
+CLAIM_TYPE_OPTIONS = {
+    "门急诊医疗": ClaimType.OUTPATIENT,
+    "门诊医疗": ClaimType.OUTPATIENT,
+    "住院医疗": ClaimType.INPATIENT,
+    "意外医疗": ClaimType.ACCIDENT,
+    "重大疾病": ClaimType.CRITICAL_ILLNESS,
+}
+_BOX = set("□口囗☐")
+_TICK = set("√✓✔☑■VvX×")
+
+ID_CARD_KEYS: tuple[Key, ...] = (
+    Key("name", ("姓名",)),
+    Key("sex", ("性别",), pattern=r"([男女])"),
+    Key("ethnicity", ("民族",)),
+    Key("birth_date", ("出生",), D),
+    Key("address", ("住址",)),
+    Key("id_number", ("公民身份号码", "公民身份证号码"), pattern=ID_NUMBER),
+)
+
+BANKS = (
+    "中国工商银行", "中国建设银行", "中国农业银行", "中国银行", "招商银行", "交通银行", "中国邮政储蓄银行",
+    "中信银行", "中国光大银行", "华夏银行", "中国民生银行", "广发银行", "平安银行", "兴业银行",
+    "上海浦东发展银行", "浦发银行", "北京银行", "上海银行", "江苏银行", "宁波银行",
+)  # fmt: skip
+
+
+def extract_claim_form(pages: Sequence[Page]) -> dict[str, Field]:
+    fields = pair_pages(pages, CLAIM_FORM_KEYS, sections=SECTIONS)
+    for name in ("signature", "statement"):
+        fields.pop(name, None)
+    ticked = claim_type(pages)
+    if ticked is not None:
+        fields["claim_type"] = ticked
+    return fields
+
+
+def claim_type(pages: Sequence[Page]) -> Field | None:
+    """The ticked option: the one whose box character is missing (covered by the tick) or is a tick."""
+    for page in pages:
+        options = []
+        for ln in page.lines:
+            t = unicodedata.normalize("NFKC", ln.text).strip()
+            for label, ct in CLAIM_TYPE_OPTIONS.items():
+                at = norm(t).find(label)
+                if at < 0:
+                    continue
+                pre = norm(t)[:at]
+                options.append((ln, label, ct, pre, t.find(label[0])))
+        if len(options) < 2:
+            continue
+        ticked = [o for o in options if o[3] and o[3][-1] in _TICK]
+        unboxed = [o for o in options if not (o[3] and o[3][-1] in _BOX)]
+        pick = ticked or unboxed
+        if len(pick) == 1:
+            ln, label, ct, _, at = pick[0]
+            conf = ln.score * (1.0 if ticked else 0.9)
+            at = max(at, 0)
+            return line_field(
+                "claim_type", ln, page.number, ct.value, start=at, end=at + len(label), confidence=conf
+            )
+    return None
+
+
+def extract_id_card(pages: Sequence[Page]) -> dict[str, Field]:
+    fields = pair_pages(pages, ID_CARD_KEYS)
+    addr = fields.get("address")
+    page = pages[0] if pages else None
+    if page is not None and addr is not None and addr.box is not None:
+        # continuation lines: rows under the address, starting about where it starts, before the ID row
+        x0 = min(p[0] for p in addr.box)
+        y1 = max(p[1] for p in addr.box)
+        stop = fields.get("id_number")
+        stop_y = min(p[1] for p in stop.box) if stop is not None and stop.box else page.height
+        parts, confs = [str(addr.value)], [addr.confidence]
+        h = y1 - min(p[1] for p in addr.box)
+        for row in group_rows(page.lines):
+            for ln in row:
+                if ln.bbox[1] <= y1 - h / 2 or ln.bbox[1] >= stop_y - h / 2:
+                    continue
+                if abs(ln.bbox[0] - x0) <= 2 * h and not re.search(r"样本|公民身份", ln.text):
+                    parts.append(norm(ln.text))
+                    confs.append(ln.score)
+        if len(parts) > 1:
+            fields["address"] = addr.model_copy(
+                update={"value": "".join(parts), "raw_text": "".join(parts), "confidence": min(confs)}
+            )
+    return fields
+
+
+def extract_bank_card(pages: Sequence[Page]) -> dict[str, Field]:
+    fields: dict[str, Field] = {}
+    for page in pages:
+        best = None
+        for ln in page.lines:
+            t = unicodedata.normalize("NFKC", ln.text)
+            if "bank_name" not in fields:
+                for bank in BANKS:
+                    at = norm(t).find(bank)
+                    if at >= 0:
+                        s = t.find(bank[0])
+                        fields["bank_name"] = line_field(
+                            "bank_name", ln, page.number, bank, start=s, end=s + len(bank)
+                        )
+                        break
+            for m in re.finditer(r"\d[\d ]{11,24}\d", t):
+                digits = m.group(0).replace(" ", "")
+                if 12 <= len(digits) <= 19:
+                    score = (luhn_valid(digits), len(digits) in (16, 19), ln.score)
+                    if best is None or score > best[0]:
+                        best = (score, ln, digits, m.start(), m.end())
+            m = re.search(r"(?<!\d)(\d{2}\s*/\s*\d{2})(?!\d)", t)
+            if m and "valid_thru" not in fields and not re.search(MONEY_2DP, t):
+                fields["valid_thru"] = line_field(
+                    "valid_thru", ln, page.number, m.group(1).replace(" ", ""), start=m.start(1), end=m.end(1)
+                )
+        if best is not None and "card_number" not in fields:
+            score, ln, digits, s, e = best
+            conf = ln.score * (1.0 if score[0] else 0.6)
+            fields["card_number"] = line_field(
+                "card_number", ln, page.number, digits, start=s, end=e, confidence=conf
+            )
+    if "bank_name" not in fields:
+        for page in pages:
+            for ln in page.lines:
+                m = re.search(r"([\u4e00-\u9fff]{2,12}银行)", unicodedata.normalize("NFKC", ln.text))
+                if m:
+                    fields["bank_name"] = line_field(
+                        "bank_name",
+                        ln,
+                        page.number,
+                        m.group(1),
+                        start=m.start(1),
+                        end=m.end(1),
+                        confidence=ln.score * 0.8,
+                    )
+                    break
+            if "bank_name" in fields:
+                break
+    return fields

@@ -1,0 +1,154 @@
+"""Medical invoices (医疗门诊/住院收费票据), paper or the national e-invoice (医疗收费电子票据).
+
+Key fields by pairing, the fee categories (收费项目) as line items, and one repair OCR makes
+necessary: an amount read without its decimal point (`1263` for `112.63`) is put back when the
+payment split (统筹 + 个人账户 + 现金 = 合计) says so, with its confidence lowered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from decimal import Decimal
+
+from ocr.elements import Page
+from ocr.layout import group_rows
+from pipeline.extract.base import CAPITALS, ID_NUMBER, MONEY_2DP, pair_pages
+from pipeline.extract.checks import parse_amount_words, parse_figure
+from pipeline.extract.pairing import Key, find_hits, norm, sub_box
+from pipeline.records import Field, FieldKind, LineItem, money
+
+log = logging.getLogger(__name__)
+
+M, D = FieldKind.MONEY, FieldKind.DATE
+
+KEYS: tuple[Key, ...] = (
+    Key("invoice_code", ("票据代码", "发票代码"), pattern=r"(\d{6,12})"),
+    Key("invoice_number", ("票据号码", "发票号码", "票据号"), pattern=r"(\d{6,12})"),
+    Key("check_code", ("校验码",), pattern=r"([0-9A-Za-z]{4,})"),
+    Key("payer_id_number", ("交款人统一社会信用代码", "统一社会信用代码"), pattern=ID_NUMBER),
+    Key("payer_name", ("交款人", "患者姓名", "姓名")),
+    Key("sex", ("性别",), pattern=r"([男女])"),
+    Key("insurance_type", ("医保类型", "医疗保险类型", "医保类别")),
+    Key("hospital_number", ("住院号", "门诊号", "病历号"), pattern=r"([A-Za-z]{0,3}\d{4,})"),
+    Key("visit_date", ("就诊日期", "门诊日期"), D),
+    Key("stay_period", ("住院时间", "住院日期"), pattern=r"(\d{8}[-~至]\d{8})"),
+    Key("social_security_number", ("社会保障号码", "社会保障卡号", "社保卡号"), pattern=r"([0-9Xx]{8,18})"),
+    Key(
+        "total_in_words",
+        ("合计（大写）", "合计人民币（大写）", "金额合计（大写）", "大写"),
+        pattern=CAPITALS,
+    ),
+    Key("total_amount", ("合计（小写）", "（小写）", "小写", "¥", "￥"), M, pattern=MONEY_2DP),
+    Key("fund_paid", ("医保统筹基金支付", "统筹基金支付", "医保统筹支付", "统筹支付"), M),
+    Key("account_paid", ("个人账户支付", "个人账户"), M),
+    Key("cash_paid", ("个人现金支付", "现金支付"), M),
+    Key("self_pay", ("个人自费", "自费"), M),
+    Key("copay", ("个人自付", "自付"), M),
+    Key("hospital", ("收款单位（章）", "收款单位", "医疗机构名称")),
+    Key("cashier", ("收款人",)),
+    Key("reviewer", ("复核人",)),
+    Key("issue_date", ("开票日期",), D),
+    Key("institution_type", ("医疗机构类型",)),
+    Key("serial", ("业务流水号",)),
+)
+
+FEE_CATEGORIES = (
+    "床位费", "护理费", "诊察费", "诊查费", "检查费", "化验费", "检验费", "治疗费", "手术费", "西药费",
+    "中成药费", "中草药费", "材料费", "卫生材料费", "放射费", "挂号费", "一般诊疗费", "输血费", "输氧费",
+    "麻醉费", "其他费用", "其他",
+)  # fmt: skip
+_CAT_KEYS = tuple(Key(f"cat:{c}", (c,)) for c in FEE_CATEGORIES)
+_MONEY_FIELDS = ("total_amount", "fund_paid", "account_paid", "cash_paid", "self_pay", "copay")
+
+
+def extract_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem]]:
+    fields = pair_pages(pages, KEYS)
+    for name in ("reviewer", "institution_type", "serial"):
+        fields.pop(name, None)
+    items = fee_items(pages)
+    _repair_amounts(fields)
+    return fields, items
+
+
+def fee_items(pages: Sequence[Page]) -> list[LineItem]:
+    """Fee categories with their amounts: a category label, then the first two-decimal amount to its right."""
+    items: list[LineItem] = []
+    for page in pages:
+        for row in group_rows(page.lines):
+            for c, ln in enumerate(row):
+                hits = find_hits(ln, _CAT_KEYS, 0, c)
+                if not hits:
+                    continue
+                hit = hits[0]
+                if norm(ln.text[: hit.start]) != "" or len(norm(ln.text)) > len(hit.label) + 12:
+                    continue
+                name = hit.label
+                amount_line, at = None, None
+                m = re.search(MONEY_2DP, unicodedata.normalize("NFKC", hit.value_text))
+                if m:
+                    amount_line, at = ln, (hit.end + m.start(1), hit.end + m.end(1))
+                    value = parse_figure(m.group(1))
+                else:
+                    value = None
+                    for nxt in row[c + 1 :]:
+                        if find_hits(nxt, _CAT_KEYS, 0, 0) or find_hits(nxt, KEYS, 0, 0):
+                            break
+                        m = re.search(MONEY_2DP, unicodedata.normalize("NFKC", nxt.text))
+                        if m:
+                            amount_line, at, value = nxt, (m.start(1), m.end(1)), parse_figure(m.group(1))
+                            break
+                if value is None or amount_line is None or at is None or value <= 0:
+                    continue
+                vb = sub_box(amount_line, *at)
+                kb = sub_box(ln, hit.start, hit.end)
+                x0 = min(p[0] for p in kb)
+                y0 = min(min(p[1] for p in kb), min(p[1] for p in vb))
+                x1 = max(p[0] for p in vb)
+                y1 = max(max(p[1] for p in kb), max(p[1] for p in vb))
+                items.append(
+                    LineItem(
+                        name=name,
+                        category=name,
+                        amount=value,
+                        page=page.number,
+                        box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
+                    )
+                )
+    return items
+
+
+def _repair_amounts(fields: dict[str, Field]) -> None:
+    """Put back a decimal point OCR dropped, when the arithmetic of the invoice proves where it goes."""
+    total = fields.get("total_amount")
+    words = fields.get("total_in_words")
+    if total is not None and "." not in total.raw_text and words is not None:
+        w = parse_amount_words(str(words.value))
+        if w is not None and total.value is not None and w * 100 == total.value:
+            _set(fields, "total_amount", w)
+    total = fields.get("total_amount")
+    parts = ("fund_paid", "account_paid", "cash_paid")
+    if total is None or total.value is None or any(fields.get(p) is None for p in parts):
+        return
+    values = {p: Decimal(fields[p].value) for p in parts}  # type: ignore[arg-type]
+    if sum(values.values()) == total.value:
+        return
+    for p in parts:
+        f = fields[p]
+        if "." in f.raw_text or values[p] < 1:
+            continue
+        fixed = money(values[p] / 100)
+        if sum(values.values()) - values[p] + fixed == total.value:
+            _set(fields, p, fixed)
+            return
+
+
+def _set(fields: dict[str, Field], name: str, value: Decimal) -> None:
+    f = fields[name]
+    log.debug("repaired %s: %s -> %s", name, f.value, value)
+    fields[name] = f.model_copy(update={"value": money(value), "confidence": round(f.confidence * 0.7, 4)})
+
+
+MONEY_FIELDS = _MONEY_FIELDS

@@ -1,0 +1,108 @@
+"""Key-value pairing on fake OCR pages: right, below, glued, garbled, and boxes that point at the value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ocr.elements import Page, TextLine
+from pipeline.extract.pairing import Key, clean_value, fuzzy_find, pair_page, repair_geometry, sub_box
+from pipeline.records import FieldKind
+
+
+def line(
+    text: str, x: float, y: float, w: float | None = None, h: float = 30, score: float = 0.99
+) -> TextLine:
+    w = w if w is not None else 24 * len(text)
+    return TextLine(text=text, box=((x, y), (x + w, y), (x + w, y + h), (x, y + h)), score=score)
+
+
+def page(*lines: TextLine) -> Page:
+    return Page(number=1, width=1600, height=1000, lines=list(lines))
+
+
+KEYS = (
+    Key("payer_name", ("交款人",)),
+    Key("insurance_type", ("医保类型",)),
+    Key("hospital_number", ("住院号", "门诊号"), pattern=r"([A-Za-z]{0,3}\d{4,})"),
+    Key("fund_paid", ("医保统筹基金支付",), FieldKind.MONEY),
+    Key("self_pay", ("个人自费", "自费"), FieldKind.MONEY),
+    Key("visit_date", ("就诊日期",), FieldKind.DATE),
+    Key(
+        "amount",
+        ("金额",),
+        FieldKind.MONEY,
+        pattern=r"([¥￥]\d+\.\d{2})",
+        right=False,
+        below=True,
+        max_below=5,
+    ),
+)
+
+
+def pairs(p: Page) -> dict[str, object]:
+    return {x.key.name: x.value for x in pair_page(p, KEYS)}
+
+
+def test_value_right_of_its_key() -> None:
+    got = pairs(
+        page(
+            line("交款人", 100, 100),
+            line("张三", 260, 102),
+            line("门诊号", 500, 100),
+            line("MZ0123", 660, 101),
+        )
+    )
+    assert got == {"payer_name": "张三", "hospital_number": "MZ0123"}
+
+
+def test_glued_keys_and_values() -> None:
+    got = pairs(page(line("住院号ZY123456", 100, 100), line("就诊日期：2025年06月14日", 600, 100)))
+    assert got == {"hospital_number": "ZY123456", "visit_date": dt.date(2025, 6, 14)}
+
+
+def test_garbled_key_is_still_found() -> None:
+    got = pairs(page(line("医保统筹基全支付", 100, 100), line("112.63", 400, 100)))
+    assert got == {"fund_paid": Decimal("112.63")}
+    assert fuzzy_find("医保统筹基金支付", "医保统筹基全支付", 1) == (0, 8, 1)
+    assert fuzzy_find("住院号", "住院治疗", 0) is None  # short labels must be exact
+
+
+def test_value_below_a_column_header() -> None:
+    got = pairs(page(line("金额", 900, 100), line("2987.18", 900, 160), line("¥2987.18", 890, 400)))
+    assert got == {"amount": Decimal("2987.18")}  # the ¥ total, not the item row above it
+
+
+def test_a_value_that_looks_like_a_key_is_a_value() -> None:
+    # 医保类型 | 自费 | 门诊号 ... : 自费 is the insurance type here, not the 个人自费 label
+    got = pairs(
+        page(
+            line("医保类型", 100, 100),
+            line("自费", 260, 100),
+            line("门诊号", 500, 100),
+            line("MZ9999", 660, 100),
+        )
+    )
+    assert got["insurance_type"] == "自费"
+    assert "self_pay" not in got
+
+
+def test_a_key_without_value_pairs_with_nothing() -> None:
+    assert pairs(page(line("交款人", 100, 100), line("门诊号", 500, 100))) == {}
+
+
+def test_sub_box_of_a_glued_value() -> None:
+    ln = line("住院号ZY123456", 100, 100, w=300)
+    (p0, p1, _, _) = pair_page(page(ln), KEYS)[0].value_box
+    assert p0[0] > 100 and abs(p1[0] - 400) < 1  # the value's part of the line, not the whole line
+    assert sub_box(ln, 0, len(ln.text)) == ln.box
+
+
+def test_clean_value_and_flat_pdf_boxes() -> None:
+    assert clean_value("()南京玄武安和医院") == "南京玄武安和医院"
+    assert clean_value("：李建国☆") == "李建国"
+    flat = TextLine(text="票据代码：", box=((10, 89), (100, 89), (100, 89), (10, 89)), score=1.0)
+    fixed = repair_geometry(page(flat, line("36923941", 120, 66, h=20)))
+    assert fixed.lines[0].bbox[3] - fixed.lines[0].bbox[1] > 10
+    got = {p.key.name: p.value for p in pair_page(fixed, (Key("code", ("票据代码",), pattern=r"(\d{8})"),))}
+    assert got == {"code": "36923941"}
