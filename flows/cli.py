@@ -125,6 +125,41 @@ def _print_ingest(summary: dict[str, Any]) -> None:
 
 
 @app.command()
+def ocr(
+    file: Annotated[Path, typer.Argument(help="A document: JPEG, PNG, TIFF, WebP or PDF.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Every line's text, box and score as JSON.")
+    ] = False,
+    draw: Annotated[
+        Path | None, typer.Option("--draw", help="Save the first page with its boxes (PNG).")
+    ] = None,
+    cache: Annotated[bool, typer.Option("--cache", help="Reuse and keep results in the data dir.")] = False,
+) -> None:
+    """Read a document's text lines with PP-OCR (PDF text layers are read, not OCR'd)."""
+    from ocr.reader import pages_to_json, read_document
+
+    try:
+        if not file.is_file():
+            raise ClaimsError(f"{file}: no such file")
+        cache_dir = get_settings().data_dir / "ocr-cache" if cache else None
+        pages = read_document(file, cache_dir=cache_dir, draw=draw)
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    except ValueError as exc:  # unreadable image or PDF
+        _fail(ClaimsError(f"{file}: {exc}"), as_json)
+        return
+    if as_json:
+        _emit_json(pages_to_json(pages))
+        return
+    for page in pages:
+        out.print(
+            f"--- page {page.number} ({page.width}x{page.height}, turned {page.rotation})", markup=False
+        )
+        out.print(page.text, markup=False)
+
+
+@app.command()
 def extract(
     file: Annotated[Path, typer.Argument(help="A document: JPEG, PNG, TIFF, WebP or PDF.")],
     as_json: Annotated[

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from ocr_fixtures import LINES, render_page
+
+from ocr import clean
+from ocr.engine import Detection, Reading
+from ocr.reader import OcrCache, ReadOptions, pages_from_json, pages_to_json, read_document, read_image
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _joined(page) -> str:
+    return unicodedata.normalize("NFKC", "".join(ln.text for ln in page.lines)).replace(" ", "")
+
+
+def test_real_ocr_reads_a_rendered_page(engine, page_image: np.ndarray) -> None:
+    page, img, trace = read_image(page_image, engine)
+    text = _joined(page)
+    for line in LINES:
+        assert line.replace(" ", "") in text
+    assert page.width == img.shape[1] and all(0.5 <= ln.score <= 1 for ln in page.lines)
+    assert trace.rotation == 0
+
+
+def test_real_ocr_reads_a_turned_dim_photo(engine) -> None:
+    img = render_page(size=34)
+    w = img.shape[1]
+    ramp = np.linspace(0.45, 1.0, w, dtype=np.float32)[None, :, None]
+    photo = clean.rotate_quarter((img * ramp).astype(np.uint8), 270)
+    page, _, trace = read_image(photo, engine)
+    assert trace.rotation == 90 and page.rotation == 90
+    assert "合计金额¥388.50" in _joined(page)
+
+
+class FakeEngine:
+    """Counts calls; one fixed line. Only for testing the cache and plumbing, never the OCR."""
+
+    name = "fake"
+    version = "1"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        self.calls += 1
+        return [Detection(np.array([[10, 10], [200, 10], [200, 40], [10, 40]], np.float32), 0.9)]
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
+        return [Reading("发票", 0.99, [[("发", 0.99)], [("票", 0.99)]]) for _ in crops]
+
+
+def test_cache_hit_skips_the_engine(tmp_path: Path) -> None:
+    f = tmp_path / "doc.png"
+    cv2.imwrite(str(f), render_page(["发票"]))
+    eng = FakeEngine()
+    first = read_document(f, eng, cache_dir=tmp_path / "cache")
+    calls = eng.calls
+    second = read_document(f, eng, cache_dir=tmp_path / "cache")
+    assert eng.calls == calls and second == first
+    # another cleaning version or option is another key: no stale hit
+    k1 = OcrCache.key(f, eng, ReadOptions())
+    assert k1 != OcrCache.key(f, eng, ReadOptions(seals=False))
+    f.write_bytes(f.read_bytes() + b"\0")
+    assert OcrCache.key(f, eng, ReadOptions()) != k1
+
+
+def test_json_round_trip_keeps_raw_reading() -> None:
+    from ocr.elements import Page, TextLine
+
+    line = TextLine(text="大厦", raw_text="大展", box=[[0, 0], [9, 0], [9, 5], [0, 5]], score=0.8)
+    pages = [Page(number=1, width=10, height=6, lines=[line], rotation=90)]
+    assert pages_from_json(pages_to_json(pages, raw=True)) == pages
+    assert "大展" not in json.dumps(pages_to_json(pages), ensure_ascii=False)
+
+
+def test_cli_json_has_every_line(tmp_path: Path) -> None:
+    f = tmp_path / "page.png"
+    cv2.imwrite(str(f), render_page())
+    out = tmp_path / "drawn.png"
+    p = subprocess.run(
+        [sys.executable, "-m", "ocr", str(f), "--json", "--draw", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
+    doc = json.loads(p.stdout.strip().splitlines()[-1])
+    lines = doc["pages"][0]["lines"]
+    assert {"text", "box", "score"} <= set(lines[0])
+    assert "合计金额¥388.50" in "".join(ln["text"] for ln in lines).replace(" ", "")
+    assert out.is_file()
+    # the OCR path stays lean: no layoutparser, pandas or Prefect at import
+    heavy = "('layoutparser', 'pandas', 'prefect', 'sklearn', 'pipeline')"
+    probe = f"import sys, ocr.reader; print(sorted(m for m in {heavy} if m in sys.modules))"
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+    assert p.stdout.strip() == "[]"
+
+
+def test_real_invoice_scan(engine, shared_invoices: Path) -> None:
+    """One real scan (b1.jpg): its labelled fields read exactly, and so when it is upside down."""
+    from ocr.images import load_image
+
+    labels = dict(
+        ln.split("\t", 1) for ln in (shared_invoices / "train.corrected.json").read_text().splitlines()
+    )
+    items = [
+        unicodedata.normalize("NFKC", it["transcription"]).replace(" ", "")
+        for it in json.loads(labels["b1.jpg"])
+        if it["label"] != "other"
+    ]
+    img = load_image(shared_invoices / "imgs" / "b1.jpg")
+    page, _, _ = read_image(img, engine)
+    blob = _joined(page)
+    assert sum(i in blob for i in items) >= len(items) - 1
+    page, _, trace = read_image(clean.rotate_quarter(img, 180), engine)
+    assert trace.rotation == 180
+    blob = _joined(page)
+    assert sum(i in blob for i in items) >= len(items) - 2
+
+
+@pytest.mark.parametrize("missing", ["nope.pdf", "nope.jpg"])
+def test_missing_file_is_a_document_error(tmp_path: Path, missing: str) -> None:
+    from ocr.images import DocumentError
+
+    with pytest.raises(DocumentError, match="no such file"):
+        read_document(tmp_path / missing, FakeEngine())
+
+
+def test_text_layer_pdf_is_not_ocrd(tmp_path: Path) -> None:
+    from test_ocr_images import _make_text_pdf
+
+    f = tmp_path / "e.pdf"
+    _make_text_pdf(f, "电子发票 金额 388.50")
+    eng = FakeEngine()
+    pages = read_document(f, eng)
+    assert eng.calls == 0
+    assert pages[0].source == "pdf_text" and pages[0].lines[0].source == "pdf_text"
+    assert "388.50" in pages[0].text
+    doc = pages_to_json(pages)
+    assert doc["pages"][0]["source"] == "pdf_text"
