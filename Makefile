@@ -22,7 +22,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 run: install
-	$(BIN)/claims ingest sample_docs
+	$(BIN)/claims run sample_docs
 
 test: install
 	$(BIN)/ruff check .

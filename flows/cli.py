@@ -125,6 +125,44 @@ def _print_ingest(summary: dict[str, Any]) -> None:
 
 
 @app.command()
+def run(
+    folder: Annotated[
+        Path, typer.Argument(help="Batch folder (claims.csv, policies.csv, documents).")
+    ] = Path("sample_docs"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the batch result as the last line.")] = False,
+) -> None:
+    """Run the batch claims flow: ingest, OCR, extraction, triage, adjudication, fraud, payout."""
+    from flows.claims_batch import claims_batch
+    from flows.models import ensure_models
+
+    settings = get_settings()
+    if not folder.is_dir():
+        _fail(ClaimsError(f"{folder}: not a folder"), as_json)
+        return
+    for card in ensure_models(settings):
+        console.print(f"trained {card.name} {card.version} from synthetic data (first run)")
+    try:
+        result = claims_batch(str(folder.resolve()), str(settings.data_dir))
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    table = Table(title=f"batch {result.batch_id}")
+    for col in ("claim", "route", "payable", "paid", "reasons"):
+        table.add_column(col)
+    for r in result.claims:
+        table.add_row(r.claim_id, r.route, r.payable, r.paid or "", "; ".join(r.reasons)[:90])
+    out.print(table)
+    kpis = Table(title="KPIs", show_header=False)
+    for row in result.kpis.rows():
+        kpis.add_row(row["figure"], row["value"])
+    out.print(kpis)
+    for path in result.payment_files:
+        out.print(f"payment file: {path}")
+    if as_json:
+        _emit_json(result.model_dump(mode="json"))
+
+
+@app.command()
 def ocr(
     file: Annotated[Path, typer.Argument(help="A document: JPEG, PNG, TIFF, WebP or PDF.")],
     as_json: Annotated[

@@ -635,6 +635,20 @@ class CaseStore:
                 row.status = f"decided:{outcome.route.value}"
             return version
 
+    def latest_decision_version(self, claim_id: str) -> int | None:
+        with self.session() as s:
+            return s.scalar(
+                select(func.max(DecisionRow.decision_version)).where(DecisionRow.claim_id == claim_id)
+            )
+
+    def claim_received_at(self, claim_ids: list[str]) -> dict[str, dt.datetime]:
+        """When each claim was first stored: the start of its processing time."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ClaimRow.claim_id, ClaimRow.created_at).where(ClaimRow.claim_id.in_(claim_ids))
+            )
+            return {cid: at if at.tzinfo else at.replace(tzinfo=dt.UTC) for cid, at in rows}
+
     def latest_outcome(self, claim_id: str) -> Outcome | None:
         with self.session() as s:
             rec = s.scalar(

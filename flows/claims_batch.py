@@ -1,0 +1,248 @@
+"""The batch claims flow: a folder in, every claim decided, paid once, or queued for a person.
+
+A thin Prefect layer over `flows.steps`: one task per document for OCR (the engine is built once
+per worker process), chunks of claims for the cheap stages, ids between tasks, never images. Each
+step persists its output in the case store, so a rerun after a crash redoes nothing finished and
+pays nothing twice. Retries are for transient faults (database, disk) only; bad input is recorded
+on its claim and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task, unmapped
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NONE
+from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+
+from flows import steps
+from pipeline.errors import ClaimsError
+from pipeline.kpi import Kpis, batch_kpis
+from pipeline.payout import write_payment_files
+from pipeline.records import ClaimFacts, DocStatus, Extraction, Outcome, PaymentInstruction
+from pipeline.settings import Settings
+from pipeline.store import CaseStore, open_store
+
+log = logging.getLogger(__name__)
+
+_STORES: dict[str, CaseStore] = {}
+_MODELS: dict[str, steps.Models] = {}
+
+
+def _store(settings: Settings) -> CaseStore:
+    """One store (engine and pool) per process and database."""
+    if settings.db_url not in _STORES:
+        _STORES[settings.db_url] = open_store(settings)
+    return _STORES[settings.db_url]
+
+
+def _models(settings: Settings) -> steps.Models:
+    """Champion models, loaded once per worker process."""
+    key = str(settings.models_dir)
+    if key not in _MODELS:
+        _MODELS[key] = steps.load_models(settings)
+    return _MODELS[key]
+
+
+def transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only what may pass: a database that went away, a disk that filled; never bad input."""
+    try:
+        state.result()
+    except (OperationalError, TimeoutError, ConnectionError):
+        return True
+    except OSError as exc:
+        return exc.errno is not None and exc.errno in (28, 5, 11)  # ENOSPC, EIO, EAGAIN
+    except Exception:
+        return False
+    return False
+
+
+class ClaimResult(BaseModel):
+    claim_id: str
+    route: str
+    payable: str
+    reasons: list[str]
+    paid: str | None = None
+    error: str | None = None
+
+
+class BatchResult(BaseModel):
+    batch_id: str
+    claims: list[ClaimResult]
+    kpis: Kpis
+    payment_files: list[str]
+    ingest: dict[str, Any]
+
+
+@task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE)
+def ingest_task(folder: str, settings: Settings) -> dict[str, Any]:
+    return steps.ingest_step(Path(folder), _store(settings), settings).summary()
+
+
+@task(name="ocr-document", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE)
+def ocr_task(document_id: str, key: str, settings: Settings) -> int:
+    return steps.ocr_step(_store(settings), settings, document_id, key)
+
+
+@task(name="decide-claims", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE)
+def decide_task(claim_ids: list[str], key: str, settings: Settings) -> list[ClaimResult]:
+    """Extraction, fraud, decision and payout for a chunk of claims; a bad claim does not stop it."""
+    store, models = _store(settings), _models(settings)
+    facts: list[ClaimFacts] = []
+    results: dict[str, ClaimResult] = {}
+    for cid in claim_ids:
+        try:
+            facts.append(steps.extract_step(store, cid, key, models))
+        except (ClaimsError, ValueError) as exc:
+            outcome = steps.error_outcome(store, cid, f"extraction failed: {exc}")
+            results[cid] = _result(outcome, error=str(exc))
+    scores = steps.fraud_step(store, facts, models)
+    for f in facts:
+        cid = f.claim.claim_id
+        try:
+            bundle = steps.decide_step(store, f, scores.get(cid), models, settings)
+            paid = steps.payout_step(store, f, bundle.outcome)
+        except (ClaimsError, ValueError) as exc:
+            results[cid] = _result(steps.error_outcome(store, cid, f"decision failed: {exc}"), error=str(exc))
+            continue
+        result = _result(bundle.outcome)
+        if paid is not None and paid.instruction is not None:
+            result.paid = format(paid.instruction.amount, "f")
+        elif paid is not None and paid.held:
+            result.reasons = [*result.reasons, *(f"PAYMENT_HELD: {h}" for h in paid.held)]
+        results[cid] = result
+    return [results[c] for c in claim_ids if c in results]
+
+
+def _result(outcome: Outcome, error: str | None = None) -> ClaimResult:
+    return ClaimResult(
+        claim_id=outcome.claim_id,
+        route=outcome.route.value,
+        payable=format(outcome.payable, "f"),
+        reasons=outcome.reasons,
+        error=error,
+    )
+
+
+def _task_runner() -> Any:
+    """Bounded threads by default; a Dask cluster when CLAIMS_TASK_RUNNER=dask (the [dask] extra)."""
+    kind = os.environ.get("CLAIMS_TASK_RUNNER", "threads")
+    if kind == "dask":
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as exc:  # pragma: no cover - depends on the extra
+            raise ClaimsError(
+                'the dask task runner needs the dask extra: pip install "claims-di[dask]"'
+            ) from exc
+        address = os.environ.get("CLAIMS_DASK_ADDRESS")
+        return DaskTaskRunner(address=address) if address else DaskTaskRunner()
+    return ThreadPoolTaskRunner(max_workers=int(os.environ.get("CLAIMS_OCR_WORKERS", "2")))
+
+
+@flow(name="claims-batch", task_runner=_task_runner(), log_prints=False)
+def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50) -> BatchResult:
+    """Ingest a batch folder and take every claim in it to an outcome."""
+    logger = get_run_logger()
+    settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
+    started = dt.datetime.now(dt.UTC)
+    summary = ingest_task(folder, settings)
+    batch_id = summary["batch_id"]
+    store = _store(settings)
+    claims = store.list_claims(batch_id=batch_id)
+    logger.info("batch %s: %d claims", batch_id, len(claims))
+
+    key = steps.reader_key()
+    docs = sorted({d.id for c in claims for d in c.documents if d.status is DocStatus.STORED})
+    ocr_runs = ocr_task.map(docs, key=unmapped(key), settings=unmapped(settings))
+    failed_docs: dict[str, str] = {}
+    for doc_id, run in zip(docs, ocr_runs, strict=True):
+        try:
+            run.result()
+        except Exception as exc:  # recorded on the claim below; the batch goes on
+            failed_docs[doc_id] = f"{type(exc).__name__}: {exc}"
+
+    todo, results = [], []
+    for c in claims:
+        bad = [
+            f"{d.filename}: could not be read ({failed_docs[d.id]})"
+            for d in c.documents
+            if d.id in failed_docs
+        ]
+        if bad:
+            outcome = steps.error_outcome(store, c.claim_id, "; ".join(bad))
+            results.append(_result(outcome, error="; ".join(bad)))
+        else:
+            todo.append(c.claim_id)
+    chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
+    for run in decide_task.map(chunks, key=unmapped(key), settings=unmapped(settings)):
+        results.extend(run.result())
+
+    result = _finish(store, settings, batch_id, results, summary, started)
+    _publish(result)
+    return result
+
+
+def _finish(
+    store: CaseStore,
+    settings: Settings,
+    batch_id: str,
+    results: list[ClaimResult],
+    ingest: dict[str, Any],
+    started: dt.datetime,
+) -> BatchResult:
+    claim_ids = [r.claim_id for r in results]
+    outcomes = [o for o in (store.latest_outcome(c) for c in claim_ids) if o is not None]
+    extractions = [ex for c in claim_ids for ex in store.results(c, steps.EXTRACT_STAGE, Extraction).values()]
+    received = store.claim_received_at(claim_ids)
+    seconds = [
+        (o.decided_at - received[o.claim_id]).total_seconds() for o in outcomes if o.claim_id in received
+    ]
+    documents = sum(1 for c in claim_ids for d in (store.get_claim(c).documents))  # type: ignore[union-attr]
+    kpis = batch_kpis(
+        outcomes,
+        documents=documents,
+        documents_needing_person=sum(1 for ex in extractions if ex.needs_review)
+        + (documents - len(extractions)),
+        seconds_per_claim=[max(0.0, s) for s in seconds],
+    )
+    payments: list[PaymentInstruction] = [p for c in claim_ids for p in store.payments(c)]
+    files = write_payment_files(batch_id, payments, settings.data_dir / "payments") if payments else ()
+    store.finish_batch(
+        batch_id, {"kpis": kpis.model_dump(), "seconds": (dt.datetime.now(dt.UTC) - started).total_seconds()}
+    )
+    return BatchResult(
+        batch_id=batch_id,
+        claims=sorted(results, key=lambda r: r.claim_id),
+        kpis=kpis,
+        payment_files=[str(p) for p in files],
+        ingest=ingest,
+    )
+
+
+def _publish(result: BatchResult) -> None:
+    """The run's artifacts: a table of claims and outcomes, and the KPI summary."""
+    key = "".join(ch if ch.isalnum() else "-" for ch in result.batch_id.lower())[:60].strip("-")
+    create_table_artifact(
+        key=f"claims-{key}",
+        table=[
+            {
+                "claim": r.claim_id,
+                "route": r.route,
+                "payable": r.payable,
+                "paid": r.paid or "",
+                "reasons": "; ".join(r.reasons)[:300],
+            }
+            for r in result.claims
+        ],
+        description=f"Claims and outcomes of batch {result.batch_id}",
+    )
+    lines = [f"# Batch {result.batch_id}", "", "| figure | value |", "| --- | --- |"]
+    lines += [f"| {row['figure']} | {row['value']} |" for row in result.kpis.rows()]
+    create_markdown_artifact(key=f"kpis-{key}", markdown="\n".join(lines), description="Batch KPIs")
