@@ -76,63 +76,6 @@ def cached_pages(path: Path, cache_dir: Path = WORK / "ocr-cache", engine: Any =
     return pages
 
 
-def pdf_char_pages(path: Path, dpi: int = 200) -> list[Page]:
-    """Text-layer pages built from pdfium's per-character loose boxes (a reference for `ocr.images`).
-
-    `ocr.images._text_layer_lines` reads text by rectangle (`get_rect` + `get_text_bounded`); for
-    a CJK font the PDF names but does not embed, pdfium reports those rectangles with zero height
-    and the bounded text then loses most Chinese runs. Characters and their loose boxes are intact;
-    this builds lines from them, so the bench can show what the extraction reads once that is fixed.
-    """
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(str(path))
-    pages = []
-    try:
-        scale = dpi / 72.0
-        for n in range(len(pdf)):
-            page = pdf[n]
-            w_pt, h_pt = page.get_size()
-            tp = page.get_textpage()
-            groups: list[list[tuple[str, tuple[float, float, float, float]]]] = [[]]
-            for i in range(tp.count_chars()):
-                ch = tp.get_text_range(i, 1)
-                if ch in ("\r", "\n", ""):
-                    groups.append([])
-                    continue
-                box = tp.get_charbox(i, loose=True)
-                prev = next((b for c, b in reversed(groups[-1]) if c.strip()), None)
-                gap = prev is not None and (
-                    box[0] - prev[2] > 0.8 * (box[3] - box[1]) or abs(box[1] - prev[1]) > 2
-                )
-                if ch.strip() and gap:
-                    groups.append([])
-                groups[-1].append((ch, box))
-            tp.close()
-            lines = [ln for g in groups if (ln := _char_line(g, scale, h_pt)) is not None]
-            w, h = round(w_pt * scale), round(h_pt * scale)
-            pages.append(Page(number=n + 1, width=w, height=h, lines=lines, source="pdf_text"))
-    finally:
-        pdf.close()
-    return pages
-
-
-def _char_line(group: list[tuple[str, tuple[float, float, float, float]]], scale: float, h_pt: float) -> Any:
-    from ocr.elements import TextLine
-
-    text = "".join(c for c, _ in group).strip()
-    boxes = [b for c, b in group if c.strip()]
-    if not text or not boxes:
-        return None
-    x0, x1 = min(b[0] for b in boxes) * scale, max(b[2] for b in boxes) * scale
-    y0, y1 = (h_pt - max(b[3] for b in boxes)) * scale, (h_pt - min(b[1] for b in boxes)) * scale
-    return TextLine(text=text, box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)), score=1.0, source="pdf_text")
-
-
-# --------------------------------------------------------------------------------------------------
-# synthetic corpus
-
-
 def norm_text(s: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
 
@@ -172,9 +115,9 @@ def _scale_box(box: Box | None, s: float) -> Box | None:
 
 
 def synthetic(
-    claims: int, seed: int, limit: int | None, classifier: Any | None, *, pdf_chars: bool = False
+    claims: int, seed: int, limit: int | None, classifier: Any | None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Field exact-match over a corpus; `pdf_chars` scores only the PDFs, read by `pdf_char_pages`."""
+    """Field exact-match over a corpus, end to end from the files."""
     from pipeline.extract.documents import extract_document
     from pipeline.settings import get_settings
     from synth.documents import generate_corpus
@@ -196,10 +139,8 @@ def synthetic(
     t_ocr = t_ext = 0.0
     for claim in truths:
         for doc in claim.documents:
-            if pdf_chars and doc.media_type != "application/pdf":
-                continue
             t0 = time.perf_counter()
-            pages = pdf_char_pages(corpus / doc.file) if pdf_chars else cached_pages(corpus / doc.file)
+            pages = cached_pages(corpus / doc.file)
             t1 = time.perf_counter()
             doc_type = doc.doc_type
             if classifier is not None:
@@ -458,10 +399,6 @@ def main(argv: list[str] | None = None) -> int:
     model = None if args.no_classifier else doc_type_model()
     synth_report, misses = synthetic(args.claims, args.seed, args.limit, model)
     report: dict[str, Any] = {"synthetic": synth_report}
-    pdf_report, _ = synthetic(args.claims, args.seed, args.limit, model, pdf_chars=True)
-    report["pdf_with_char_text_layer"] = {
-        k: pdf_report[k] for k in ("fields", "exact_match", "by_field", "miss_causes", "line_items")
-    }
     if args.misses:
         args.misses.write_text("\n".join(json.dumps(m, ensure_ascii=False) for m in misses) + "\n")
     report["vat"] = {"skipped": "--no-vat"} if args.no_vat else vat(args.limit)
@@ -480,7 +417,6 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in s["by_type"].items():
             print(f"  {k:32s} {v}")
         print(f"  line items {s['line_items']}; doc type accuracy {s['doc_type_accuracy']}")
-        print(f"  PDFs with a per-character text layer: exact {pdf_report['exact_match']}")
         v = report["vat"]
         shown = ("precision", "recall", "f1", "tp", "fp", "fn")
         print(f"vat: {v if 'skipped' in v else {k: v[k] for k in shown}}")

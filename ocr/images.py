@@ -121,21 +121,42 @@ def _to_bgr(arr: np.ndarray, mode: str) -> np.ndarray:
 
 
 def _text_layer_lines(page: object, scale: float, height_pt: float) -> list[TextLine]:
-    """Text-layer runs with their boxes, in pixels from the top-left at the page's raster scale."""
+    """Text-layer lines with their boxes, in pixels from the top-left at the page's raster scale.
+
+    Built from characters and their loose boxes, not from pdfium's text rectangles: for a CJK font a
+    PDF names but does not embed (the e-invoice's STSong-Light), pdfium reports the rectangles with
+    zero height and text read by rectangle loses most Chinese runs; characters are always intact.
+    A run ends at a line break, a jump in baseline, or a horizontal gap wider than 0.8 em.
+    """
     textpage = page.get_textpage()  # type: ignore[attr-defined]
-    lines: list[TextLine] = []
+    runs: list[list[tuple[str, tuple[float, float, float, float]]]] = [[]]
     try:
-        n = textpage.count_rects()
-        for i in range(n):
-            left, bottom, right, top = textpage.get_rect(i)
-            raw = textpage.get_text_bounded(left, bottom, right, top)
-            text = " ".join(raw.replace("\xa0", " ").split())
-            if not text:
+        for i in range(textpage.count_chars()):
+            ch = textpage.get_text_range(i, 1)
+            if ch in ("\r", "\n", ""):
+                runs.append([])
                 continue
-            x0, x1 = left * scale, right * scale
-            y0, y1 = (height_pt - top) * scale, (height_pt - bottom) * scale
-            box = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
-            lines.append(TextLine(text=text, box=box, score=1.0, source="pdf_text"))
+            box = textpage.get_charbox(i, loose=True)
+            prev = next((b for c, b in reversed(runs[-1]) if c.strip()), None)
+            if ch.strip() and prev is not None:
+                em = max(1e-6, box[3] - box[1])
+                if box[0] - prev[2] > 0.8 * em or abs(box[1] - prev[1]) > 0.25 * em:
+                    runs.append([])
+            runs[-1].append((ch, box))
     finally:
         textpage.close()
+    lines: list[TextLine] = []
+    for run in runs:
+        text = " ".join("".join(c for c, _ in run).replace("\xa0", " ").split())
+        boxes = [b for c, b in run if c.strip()]
+        if not text or not boxes:
+            continue
+        x0, x1 = min(b[0] for b in boxes) * scale, max(b[2] for b in boxes) * scale
+        y0, y1 = (
+            (height_pt - max(b[3] for b in boxes)) * scale,
+            (height_pt - min(b[1] for b in boxes)) * scale,
+        )
+        lines.append(
+            TextLine(text=text, box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)), score=1.0, source="pdf_text")
+        )
     return lines
