@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from pipeline.extract import checks as ck
 from pipeline.extract.documents import FIELD_MIN_CONFIDENCE, stay_dates
+from pipeline.extract.icd10 import code_for
 from pipeline.records import (
     Check,
     Claim,
@@ -89,6 +90,12 @@ def assemble_facts(
         ):
             if f.value and str(f.value) not in diagnoses:
                 diagnoses.append(str(f.value))
+    if not diagnoses:  # an outpatient claim's only diagnosis may be the one written on the claim form
+        for ex in by_type[DocType.CLAIM_FORM]:
+            name = ex.field("diagnosis")
+            found = code_for(str(name.value)) if name is not None and name.value else None
+            if found is not None and found[0] not in diagnoses:
+                diagnoses.append(found[0])
 
     admission = _date(_first(discharge, "admission_date")) or _date(_first(lists, "admission_date"))
     discharged = _date(_first(discharge, "discharge_date")) or _date(_first(lists, "discharge_date"))
