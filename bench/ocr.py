@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.extract.pairing import edit_distance
+
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,16 +52,6 @@ def norm(s: str) -> str:
     return unicodedata.normalize("NFKC", s).replace(" ", "")
 
 
-def lev(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def score(items: list[str], texts: list[str]) -> tuple[int, int, int, list[tuple[str, str]]]:
     """(exact fields, char errors, chars, [(missed field, closest line)])."""
     texts = [norm(t) for t in texts]
@@ -71,7 +63,7 @@ def score(items: list[str], texts: list[str]) -> tuple[int, int, int, list[tuple
         if gt in blob:
             best = 0
         else:
-            dists = [(lev(gt, t), t) for t in texts]
+            dists = [(edit_distance(gt, t), t) for t in texts]
             best, line = min(dists, default=(len(gt), ""))
             misses.append((gt, line))
         err += min(best, len(gt))
@@ -90,7 +82,7 @@ def _kind(ch: str) -> str:
 
 def classify_miss(gt: str, line: str) -> Counter[str]:
     """Why a field was missed: not found at all (detection), or which characters were misread."""
-    if not line or lev(gt, line) >= 0.6 * len(gt) + max(0, len(line) - len(gt)):
+    if not line or edit_distance(gt, line) >= 0.6 * len(gt) + max(0, len(line) - len(gt)):
         return Counter({"not_detected_or_split": 1})
     sm = difflib.SequenceMatcher(None, gt, line, autojunk=False)
     blocks = [b for b in sm.get_matching_blocks() if b.size]

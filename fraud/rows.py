@@ -9,27 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from fraud.features import REQUIRED_COLUMNS
 from pipeline.records import ClaimFacts
 
-ROW_COLUMNS = (
-    "claim_id",
-    "claim_time",
-    "claimant_id",
-    "policy_id",
-    "policy_start",
-    "reinstated_at",
-    "agent_id",
-    "provider_id",
-    "bank_account",
-    "phone",
-    "claim_type",
-    "diagnosis",
-    "amount_claimed",
-    "invoice_no",
-    "n_documents",
-    "failed_checks",
-    "words_figures_mismatch",
-)
+ROW_COLUMNS = ("claim_id", *REQUIRED_COLUMNS)
 
 
 def history_row(
