@@ -119,13 +119,11 @@ def read_policies(folder: Path) -> dict[str, Policy]:
 
 def reader_key() -> str:
     """Engine, models and cleaning version: pages read under another key are read again."""
-    from ocr import clean
     from ocr.engine import get_engine
-    from ocr.reader import ReadOptions
+    from ocr.reader import ReadOptions, reader_ident
 
     engine = get_engine()
-    ident = f"{engine.name}|{engine.version}|clean-{clean.CLEAN_VERSION}|{ReadOptions().key()}"
-    return f"{engine.name}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}"
+    return f"{engine.name}-{hashlib.sha256(reader_ident(engine, ReadOptions()).encode()).hexdigest()[:16]}"
 
 
 def ocr_step(store: CaseStore, settings: Settings, document_id: str, key: str) -> int:

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
 PDF_DPI = 200
+LOADER_VERSION = "2"
+"""Part of every OCR cache key: bump when loading changes what a page holds (2: text layer by character)."""
 """Scanned PDF pages: 200 dpi puts 9-point print at ~25 px high, what the detector reads best."""
 MIN_TEXT_CHARS = 8
 """A page whose text layer has fewer visible characters than this is treated as a scan."""

@@ -313,6 +313,13 @@ def pages_from_json(doc: dict[str, Any]) -> list[Page]:
     return pages
 
 
+def reader_ident(engine: OcrEngine, options: ReadOptions) -> str:
+    """Everything that changes what a page reads as: engine and models, loader, clean-up, options."""
+    from ocr.images import LOADER_VERSION
+
+    return f"{engine.name}|{engine.version}|load-{LOADER_VERSION}|clean-{clean.CLEAN_VERSION}|{options.key()}"
+
+
 class OcrCache:
     """OCR results on disk, one JSON file per (file hash, engine+models, cleaning version, options).
 
@@ -329,8 +336,7 @@ class OcrCache:
         with path.open("rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-        ident = f"{engine.name}|{engine.version}|clean-{clean.CLEAN_VERSION}|{options.key()}"
-        return f"{h.hexdigest()}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}"
+        return f"{h.hexdigest()}-{hashlib.sha256(reader_ident(engine, options).encode()).hexdigest()[:16]}"
 
     def _file(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
