@@ -1,0 +1,241 @@
+"""Apply adjusters' decisions: every completed review task becomes the claim's next outcome, once.
+
+Human review is asynchronous (DESIGN.md): the batch flow parks a claim in the review queue, an
+adjuster decides it in the web app (`CaseStore.complete_review`), and this flow turns the decision
+into an outcome, a payment (approve/partial, through `pipeline.payout.pay`, which pays only what the
+ledger does not already hold) and a notice in plain Chinese. Each applied decision leaves a stage
+result keyed by the decision's time, so a rerun, or a rerun after a crash, applies nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NONE
+from pydantic import BaseModel
+
+from adjudication.decide import REVIEW_RIGHT_ZH
+from adjudication.rules import DOC_NAMES_ZH
+from flows.claims_batch import _store, transient
+from flows.steps import FACTS_STAGE
+from pipeline.errors import ClaimsError
+from pipeline.payout import Payee, mask_account, pay
+from pipeline.records import Claim, ClaimFacts, Outcome, ReviewAction, ReviewDecision, Route
+from pipeline.settings import Settings
+from pipeline.store import CaseStore
+
+log = logging.getLogger(__name__)
+
+APPLIED_STAGE = "review_applied"
+ACTOR = "apply_review"
+
+_ROUTES = {
+    ReviewAction.APPROVE: Route.AUTO_APPROVE,
+    ReviewAction.PARTIAL: Route.AUTO_APPROVE,
+    ReviewAction.DENY: Route.DENY,
+    ReviewAction.REQUEST_INFO: Route.REQUEST_INFO,
+}
+
+
+class Applied(BaseModel):
+    """What applying one adjuster decision did; stored as the `review_applied` stage result."""
+
+    claim_id: str
+    reviewer: str
+    action: str
+    decided_at: dt.datetime
+    decision_version: int
+    route: str
+    paid: str | None = None
+    held: list[str] = []
+    notice: str
+
+
+def _key(decision: ReviewDecision) -> str:
+    return decision.decided_at.astimezone(dt.UTC).isoformat()
+
+
+def pending_decisions(store: CaseStore) -> list[ReviewDecision]:
+    """Completed review tasks whose decision has not been applied yet."""
+    out = []
+    for t in store.review_tasks(status="done"):
+        if not t.get("decision"):
+            continue
+        decision = ReviewDecision.model_validate(t["decision"])
+        if store.get_result(decision.claim_id, APPLIED_STAGE, Applied, key=_key(decision)) is None:
+            out.append(decision)
+    return out
+
+
+def _date_zh(d: dt.date | dt.datetime) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _header(claim: Claim) -> str:
+    return (
+        f"尊敬的{claim.claimant}：\n"
+        f"您于{_date_zh(claim.submitted_at)}提交的理赔申请（案件号{claim.claim_id}，保单号{claim.policy_number}）"
+    )
+
+
+def review_notice(claim: Claim, decision: ReviewDecision, account: str | None) -> str:
+    """The claimant's letter for an adjuster's decision, in plain Chinese (电子理赔通知书)."""
+    when = _date_zh(decision.decided_at)
+    if decision.action in (ReviewAction.APPROVE, ReviewAction.PARTIAL):
+        part = (
+            "（部分赔付：" + (decision.reason or "部分费用不属于保险责任") + "）"
+            if decision.action is ReviewAction.PARTIAL
+            else ""
+        )
+        tail = f"至您尾号{account[-4:]}的账户" if account else "至您指定的账户"
+        return (
+            f"{_header(claim)}经理赔人员审核，赔付金额{decision.amount}元{part}，将于近日支付{tail}。"
+            f"赔付明细可在APP中查看。（{when}）"
+        )
+    if decision.action is ReviewAction.DENY:
+        return (
+            f"{_header(claim)}经理赔人员审核，很遗憾，本次申请不予赔付，原因如下：\n1. {decision.reason}。\n"
+            f"{REVIEW_RIGHT_ZH}\n（{when}）"
+        )
+    listing = "\n".join(
+        f"{i}. {DOC_NAMES_ZH.get(d, d.value)}" for i, d in enumerate(decision.missing_documents, 1)
+    )
+    return (
+        f"{_header(claim)}还缺少以下材料，请通过原申请渠道上传补充：\n{listing}\n"
+        f"收到完整材料后我们将尽快审核。（{when}）"
+    )
+
+
+def _reasons(decision: ReviewDecision) -> list[str]:
+    who = f"REVIEWED_BY: {decision.reviewer}" + (
+        f" (approved by {decision.approved_by})" if decision.approved_by else ""
+    )
+    if decision.action in (ReviewAction.APPROVE, ReviewAction.PARTIAL):
+        return [f"{decision.action.value}: {decision.amount}", who] + (
+            [decision.reason] if decision.reason else []
+        )
+    if decision.action is ReviewAction.DENY:
+        return [f"ADJUSTER_DENIED: {decision.reason}", who]
+    return [f"MISSING_DOCUMENT: {d.value}" for d in decision.missing_documents] + [who]
+
+
+def _own_version(store: CaseStore, decision: ReviewDecision) -> int | None:
+    """The version of this decision's outcome if a crashed earlier run already recorded it."""
+    latest = store.latest_outcome(decision.claim_id)
+    if latest is None or latest.decided_at != decision.decided_at:
+        return None
+    if latest.route is not _ROUTES[decision.action]:
+        return None
+    return store.latest_decision_version(decision.claim_id)
+
+
+def apply_decision(store: CaseStore, decision: ReviewDecision) -> Applied:
+    """Record the adjuster's decision as the claim's next outcome, pay it if it pays, mark it applied."""
+    key = _key(decision)
+    done = store.get_result(decision.claim_id, APPLIED_STAGE, Applied, key=key)
+    if done is not None:
+        return done
+    claim = store.get_claim(decision.claim_id)
+    if claim is None:
+        raise ClaimsError(f"review decision for claim {decision.claim_id}, which the store does not hold")
+    facts = store.get_result(claim.claim_id, FACTS_STAGE, ClaimFacts)
+    route = _ROUTES[decision.action]
+    previous = store.latest_outcome(claim.claim_id)
+    outcome = Outcome(
+        claim_id=claim.claim_id,
+        route=route,
+        reasons=_reasons(decision),
+        payable=decision.amount
+        if route is Route.AUTO_APPROVE and decision.amount is not None
+        else Decimal("0"),
+        decided_at=decision.decided_at,
+        rule_set_version=previous.rule_set_version if previous else None,
+        model_versions={**(previous.model_versions if previous else {}), "review": decision.reviewer},
+    )
+    version = _own_version(store, decision) or store.record_outcome(outcome)
+    paid, held = None, []
+    account = facts.payee_account if facts else None
+    if route is Route.AUTO_APPROVE:
+        payee = (
+            Payee(
+                name=facts.payee_name or claim.claimant,
+                bank=facts.payee_bank or "",
+                account=facts.payee_account,
+            )
+            if facts is not None and facts.payee_account
+            else None
+        )
+        result = pay(store, outcome, version, payee, claimant=claim.claimant)
+        held = result.held
+        if result.instruction is not None:
+            paid = format(result.instruction.amount, "f")
+    applied = Applied(
+        claim_id=claim.claim_id,
+        reviewer=decision.reviewer,
+        action=decision.action.value,
+        decided_at=decision.decided_at,
+        decision_version=version,
+        route=route.value,
+        paid=paid,
+        held=held,
+        notice=review_notice(claim, decision, account),
+    )
+    store.audit(
+        ACTOR,
+        "review_applied",
+        claim.claim_id,
+        {
+            "action": decision.action.value,
+            "reviewer": decision.reviewer,
+            "decision_version": version,
+            "paid": paid,
+            "account": mask_account(account) if account else None,
+        },
+    )
+    store.put_result(claim.claim_id, APPLIED_STAGE, applied, key=key)
+    return applied
+
+
+@task(
+    name="apply-decision", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE
+)
+def apply_task(decision: ReviewDecision, settings: Settings) -> Applied:
+    return apply_decision(_store(settings), decision)
+
+
+@flow(name="apply-review", log_prints=False)
+def apply_review(data_dir: str | None = None) -> list[Applied]:
+    """Apply every adjuster decision not yet applied; one failing decision does not stop the others."""
+    logger = get_run_logger()
+    settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
+    store = _store(settings)
+    todo = pending_decisions(store)
+    logger.info("%d adjuster decisions to apply", len(todo))
+    applied: list[Applied] = []
+    for decision in todo:  # one by one: a handful per run, and SQLite wants one writer
+        state = apply_task(decision, settings, return_state=True)
+        if state.is_completed():
+            applied.append(state.result())
+        else:
+            logger.error("claim %s: decision not applied: %s", decision.claim_id, state.message)
+    if applied:
+        create_table_artifact(
+            key="review-applied",
+            table=[
+                {
+                    "claim": a.claim_id,
+                    "action": a.action,
+                    "version": a.decision_version,
+                    "paid": a.paid or "",
+                    "held": "; ".join(a.held),
+                }
+                for a in applied
+            ],
+            description="Adjuster decisions applied in this run",
+        )
+    return applied
