@@ -143,7 +143,7 @@ def _task_runner() -> Any:
             ) from exc
         address = os.environ.get("CLAIMS_DASK_ADDRESS")
         return DaskTaskRunner(address=address) if address else DaskTaskRunner()
-    return ThreadPoolTaskRunner(max_workers=int(os.environ.get("CLAIMS_OCR_WORKERS", "2")))
+    return ThreadPoolTaskRunner(max_workers=Settings().ocr_workers)
 
 
 @flow(name="claims-batch", task_runner=_task_runner(), log_prints=False)

@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     fraud_medium: float = 0.2
 
     # orchestration
-    ocr_workers: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    ocr_workers: int = Field(default_factory=lambda: max(1, min(4, (os.cpu_count() or 1) // 2)))
+    """Documents read at once; onnxruntime already spreads one page over the cores, so half of them."""
     chunk_size: int = 200
 
     @model_validator(mode="after")
