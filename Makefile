@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha2
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint format sample bench lock clean
+.PHONY: install browser run test lint format sample bench lock clean
 
 install: $(STAMP)
 
@@ -24,7 +24,11 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(BIN)/claims run sample_docs
 
-test: install
+# Browser tests of the review app drive Debian's Chromium (Playwright cannot download browsers here).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
