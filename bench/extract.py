@@ -121,15 +121,12 @@ def synthetic(
     from pipeline.extract.documents import extract_document
     from pipeline.settings import get_settings
     from synth.documents import generate_corpus
-    from synth.truth import ClaimTruth
+    from synth.facts import read_truth
 
     corpus = WORK / f"corpus-s{seed}-n{claims}"
     if not (corpus / "claims.csv").exists():
         generate_corpus(corpus, claims, seed)
-    truths = [
-        ClaimTruth.model_validate_json(p.read_text(encoding="utf-8"))
-        for p in sorted((corpus / ".truth").glob("C*.json"))
-    ][:limit]
+    truths = list(read_truth(corpus))[:limit]
     per_field: dict[str, Counter[str]] = defaultdict(Counter)
     per_type: dict[str, Counter[str]] = defaultdict(Counter)
     causes: Counter[str] = Counter()

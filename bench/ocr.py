@@ -228,7 +228,7 @@ def synth_cases(limit: int | None, workdir: Path, claims: int = 6) -> list[tuple
     cases = []
     for line in truth.read_text(encoding="utf-8").splitlines():
         for doc in json.loads(line).get("documents", []):
-            if not doc["file"].lower().endswith((".jpg", ".jpeg", ".png")):
+            if not doc["file"].lower().endswith((".jpg", ".jpeg", ".png", ".webp")):
                 continue
             items = [f["text"] for f in doc.get("fields", []) if norm(f.get("text") or "")]
             if items:

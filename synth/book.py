@@ -58,6 +58,9 @@ FRAUD_PATTERNS = {
     "provider_anomaly",
 }
 CHANNELS = [("app", 0.55), ("wechat", 0.2), ("agent", 0.15), ("counter", 0.1)]
+WEBP_CHANNELS = {"app", "wechat", "agent"}
+"""The customer app, the WeChat mini-program and the agents' app compress photos on the phone to WebP
+before upload (half the bytes of a JPEG of the same quality); the counter sends the scanner's JPEG."""
 E_INVOICE_SHARE = 0.3
 ROWS_PER_PAGE = 24
 """Expense-list rows per printed page: longer lists run onto more pages (and more files)."""
@@ -86,7 +89,7 @@ def _weighted(rng: random.Random, pairs: list[tuple]) -> object:
 
 
 def _digits(rng: random.Random, n: int) -> str:
-    return "".join(str(rng.randint(0, 9)) for _ in range(n))
+    return f"{rng.randrange(10**n):0{n}d}"
 
 
 def _item_code(name: str) -> str:
@@ -102,8 +105,10 @@ def _items_for(
     def add(item: catalog.Item, day: dt.date, qty: int | None = None) -> None:
         quantity = Decimal(qty if qty is not None else rng.randint(*item.quantity))
         price = money(rng.uniform(*item.price) * price_factor)
+        # constructed, not validated: every value is made right here, and a 100k-claim book has
+        # millions of items (tests/synth/test_book.py validates a book's items)
         rows.append(
-            ItemTruth(
+            ItemTruth.model_construct(
                 date=day,
                 code=_item_code(item.name),
                 name=item.name,
@@ -194,9 +199,15 @@ def _bill(
 
 
 def _document_plan(
-    claim_id: str, claim_type: ClaimType, product: Product, bills: list[BillTruth], rng: random.Random
+    claim_id: str,
+    claim_type: ClaimType,
+    product: Product,
+    bills: list[BillTruth],
+    rng: random.Random,
+    channel: str = "agent",
 ) -> list[DocumentTruth]:
     """The files the claim carries: the product's required documents plus some optional ones."""
+    photo_ext, photo_media = ("webp", "image/webp") if channel in WEBP_CHANNELS else ("jpg", "image/jpeg")
     wanted = list(product.required_documents.get(claim_type, []))
     if DocType.DIAGNOSIS_CERTIFICATE not in wanted and rng.random() < 0.25:
         wanted.insert(len(wanted) - 3, DocType.DIAGNOSIS_CERTIFICATE)
@@ -207,7 +218,7 @@ def _document_plan(
         n = 1
         if doc_type in (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE):
             for n, bill in enumerate(bills, 1):
-                ext, media = ("pdf", "application/pdf") if bill.electronic else ("jpg", "image/jpeg")
+                ext, media = ("pdf", "application/pdf") if bill.electronic else (photo_ext, photo_media)
                 docs.append(
                     DocumentTruth(
                         file=f"{claim_id}/{doc_type.value}_{n}.{ext}",
@@ -225,9 +236,9 @@ def _document_plan(
                     suffix = f"_p{p}" if pages > 1 else ""
                     docs.append(
                         DocumentTruth(
-                            file=f"{claim_id}/expense_list_{n}{suffix}.jpg",
+                            file=f"{claim_id}/expense_list_{n}{suffix}.{photo_ext}",
                             doc_type=doc_type,
-                            media_type="image/jpeg",
+                            media_type=photo_media,
                             layout="expense_list",
                             page_number=p,
                             page_count=pages,
@@ -237,9 +248,9 @@ def _document_plan(
         else:
             docs.append(
                 DocumentTruth(
-                    file=f"{claim_id}/{doc_type.value}_{n}.jpg",
+                    file=f"{claim_id}/{doc_type.value}_{n}.{photo_ext}",
                     doc_type=doc_type,
-                    media_type="image/jpeg",
+                    media_type=photo_media,
                     layout=doc_type.value,
                     group=f"{doc_type.value}_{n}",
                 )
@@ -415,7 +426,8 @@ def make_claim(
         bills[0] = bill.model_copy(update={"printed_words": amount_in_words(max(wrong, Decimal("1")))})
 
     card = make_bank_card(rng, claimant.name, ref)
-    documents = _document_plan(claim_id, claim_type, product, bills, rng)
+    channel = str(_weighted(rng, CHANNELS))
+    documents = _document_plan(claim_id, claim_type, product, bills, rng, channel)
     if problem == "missing_document":
         required = set(product.required_documents.get(claim_type, []))
         droppable = [d for d in {doc.doc_type for doc in documents} & required if d is not DocType.CLAIM_FORM]
@@ -443,7 +455,7 @@ def make_claim(
         claim_type=claim_type,
         incident_date=incident_date,
         submitted_at=submitted,
-        channel=str(_weighted(rng, CHANNELS)),
+        channel=channel,
         amount_claimed=amount,
         documents=[d.file for d in documents],
     )
@@ -546,21 +558,32 @@ def make_book(claims: int, seed: int, problem_rate: float = 0.08) -> list[ClaimT
     for i in range(claims):
         problem = schedule.get(i)
         if problem == "duplicate_invoice":
-            sources = [
-                c
-                for c in book
-                if c.bills and not c.planted and c.incident.claim_type is not ClaimType.INPATIENT
-            ]
-            if sources:
-                book.append(_duplicate_of(sources[-1], i, seed, products))
+            # the latest clean claim with a bill (searched from the end: the book can be 100k long)
+            source = next(
+                (
+                    c
+                    for c in reversed(book)
+                    if c.bills and not c.planted and c.incident.claim_type is not ClaimType.INPATIENT
+                ),
+                None,
+            )
+            if source is not None:
+                book.append(_duplicate_of(source, i, seed, products))
                 continue
             problem = "missing_document"
         if problem == "shared_bank_account":
-            partners = [j for j, c in enumerate(book) if not c.planted and c.bank_card.holder != ""]
             claim = make_claim(seed, i, ref, None, products)
-            partners = [j for j in partners if book[j].claimant.id_number != claim.claimant.id_number]
-            if partners:
-                j = partners[-1]
+            j = next(
+                (
+                    j
+                    for j in range(len(book) - 1, -1, -1)
+                    if not book[j].planted
+                    and book[j].bank_card.holder != ""
+                    and book[j].claimant.id_number != claim.claimant.id_number
+                ),
+                None,
+            )
+            if j is not None:
                 card = book[j].bank_card.model_copy(update={"holder": claim.claimant.name})
                 claim = claim.model_copy(update={"bank_card": card, "planted": ["shared_bank_account"]})
                 book.append(finish(claim, products, ["shared_bank_account"]))

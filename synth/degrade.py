@@ -37,11 +37,11 @@ SEVERITIES = (("clean", 0.10), ("mild", 0.62), ("moderate", 0.18), ("hard", 0.10
 
 
 class Photo(BaseModel):
-    """A degraded page: the final JPEG bytes, its size, and how it was made."""
+    """A degraded page: the final file's bytes (JPEG or WebP), its size, and how it was made."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    jpeg: bytes
+    data: bytes
     width: int
     height: int
     severity: str
@@ -66,7 +66,11 @@ def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
 
 
 def degrade(
-    image: Image.Image, rng: np.random.Generator, severity: str, long_side: int = 1400
+    image: Image.Image,
+    rng: np.random.Generator,
+    severity: str,
+    long_side: int = 1400,
+    fmt: str = "JPEG",
 ) -> tuple[Photo, object]:
     """Photograph `image` at `severity`; returns the photo and a function mapping render boxes to it."""
     src = np.asarray(image.convert("RGB"))[:, :, ::-1]  # BGR for OpenCV
@@ -100,7 +104,7 @@ def degrade(
     # resolution: what the phone (or the upload) kept
     target = long_side
     if severity == "hard" and rng.random() < 0.6:
-        target = int(rng.integers(900, 1100))
+        target = int(long_side * rng.uniform(0.7, 0.86))
         kinds.append("low_resolution")
     scale = target / max(out_w, out_h)
     fw, fh = round(out_w * scale), round(out_h * scale)
@@ -126,9 +130,10 @@ def degrade(
         kinds.append("blur")
     quality = 75
     if severity != "clean":
-        img += rng.normal(0, {"mild": 1.0, "moderate": 2.5, "hard": 5.0}[severity], img.shape).astype(
-            np.float32
-        )
+        # sensor noise in luma only: phones' denoisers remove the chroma noise (and with it the
+        # colour speckle that would triple a JPEG's size without making it any harder to read)
+        sigma_n = {"mild": 1.0, "moderate": 2.5, "hard": 5.0}[severity]
+        img += rng.normal(0, sigma_n, (fh, fw, 1)).astype(np.float32)
         quality = int(
             {"mild": rng.integers(60, 76), "moderate": rng.integers(50, 66), "hard": rng.integers(35, 51)}[
                 severity
@@ -157,7 +162,12 @@ def degrade(
     full = turn @ mat
 
     buf = io.BytesIO()
-    Image.fromarray(final[:, :, ::-1]).save(buf, "JPEG", quality=quality, optimize=True, subsampling=2)
+    if fmt == "WEBP":
+        Image.fromarray(final[:, :, ::-1]).save(buf, "WEBP", quality=quality, method=4)
+    else:
+        Image.fromarray(final[:, :, ::-1]).save(
+            buf, "JPEG", quality=quality, optimize=True, progressive=True, subsampling=2
+        )
     height, width = final.shape[:2]
 
     def move(box: Box | None) -> Box | None:
@@ -168,7 +178,7 @@ def degrade(
         return tuple((round(float(x), 1), round(float(y), 1)) for x, y in pts)  # type: ignore[return-value]
 
     photo = Photo(
-        jpeg=buf.getvalue(),
+        data=buf.getvalue(),
         width=width,
         height=height,
         severity=severity,

@@ -23,9 +23,10 @@ from pipeline.registry import data_hash
 
 
 def _truths(corpus: Path) -> Iterable[dict[str, Any]]:
-    truth = corpus / ".truth"
-    for p in sorted(truth.glob("C*.json")):
-        yield json.loads(p.read_text(encoding="utf-8"))
+    with (corpus / ".truth" / "truth.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
 
 
 def training_documents(

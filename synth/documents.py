@@ -2,9 +2,10 @@
 
 `generate_corpus(out, claims, seed)` writes what a batch folder holds (`claims.csv`, the policy
 extract `policies.csv`, and one folder of documents per claim), which is what the ingest stage reads,
-and the ground truth beside it in `.truth/` (`C0001.json` per claim, `truth.jsonl`, `summary.json`),
-where the pipeline never looks. With `render=False` only the structured claims and truth are written (no
-pages), fast enough for 10,000+ claims in seconds. Same seed, same bytes.
+and the ground truth beside it in `.truth/` (`truth.jsonl`, one claim per line, and `summary.json`),
+where the pipeline never looks (`jq 'select(.claim_id=="C0001")' .truth/truth.jsonl` shows one).
+With `render=False` only the structured claims and truth are written (no pages), fast enough for
+10,000+ claims in seconds. Same seed, same bytes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ E_INVOICE_SCALE = 2.0
 """Pixels of the e-invoice page image per PDF point."""
 LONG_SIDE = 1280
 """Long side of a saved photo in pixels (hard photos may be smaller: low resolution)."""
+CARD_LONG_SIDE = 1000
+"""ID and bank cards: the app crops the photo to the card, so fewer pixels carry the same text."""
 
 CLAIM_COLUMNS = [
     "claim_id",
@@ -140,8 +143,11 @@ def render_claim(claim: ClaimTruth, out: Path, seed: int) -> tuple[ClaimTruth, i
                 )
             )
         else:
-            photo, move = degrade(canvas.image, photo_rng, pick_severity(photo_rng), LONG_SIDE)
-            data = photo.jpeg
+            card = doc.doc_type in (DocType.ID_CARD, DocType.BANK_CARD)
+            long_side = CARD_LONG_SIDE if card else LONG_SIDE
+            fmt = "WEBP" if doc.media_type == "image/webp" else "JPEG"
+            photo, move = degrade(canvas.image, photo_rng, pick_severity(photo_rng), long_side, fmt)
+            data = photo.data
             fields = [f.model_copy(update={"box": move(f.box)}) for f in canvas.fields]
             moved = [i.model_copy(update={"box": move(i.box)}) for i in items]
             docs.append(
@@ -190,10 +196,6 @@ def generate_corpus(
         if render:
             claim, n = render_claim(claim, out, seed)
             written += n
-        else:
-            (out / claim.claim_id).mkdir(parents=True, exist_ok=True)
-        text = claim.model_dump_json(indent=1)
-        (truth_dir / f"{claim.claim_id}.json").write_text(text + "\n", encoding="utf-8")
         finished.append(claim)
 
     claim_rows = []

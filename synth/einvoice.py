@@ -31,7 +31,7 @@ def _escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def write_pdf(canvas: Canvas, scale: float, title: str = "", quality: int = 80) -> bytes:
+def write_pdf(canvas: Canvas, scale: float, title: str = "", quality: int = 65) -> bytes:
     """One-page PDF: the canvas image as the page, plus an invisible text layer of every run."""
     w_pt, h_pt = canvas.width / scale, canvas.height / scale
     buf = io.BytesIO()
@@ -46,8 +46,11 @@ def write_pdf(canvas: Canvas, scale: float, title: str = "", quality: int = 80) 
         natural = _natural_width(run.text, size)
         tz = 100.0 * ((x1 - x0) / scale) / natural if natural else 100.0
         baseline = h_pt - (y1 / scale) + 0.10 * size
+        # pdfium's text extraction drops a text object of one lone CJK glyph (the invoice's 男/女);
+        # a trailing space, outside the measured width, keeps it
+        text = run.text + " " if len(run.text) == 1 and ord(run.text) > 127 else run.text
         ops.append(
-            f"/F1 {size:.2f} Tf {tz:.1f} Tz 1 0 0 1 {x0 / scale:.2f} {baseline:.2f} Tm {_hex(run.text)} Tj"
+            f"/F1 {size:.2f} Tf {tz:.1f} Tz 1 0 0 1 {x0 / scale:.2f} {baseline:.2f} Tm {_hex(text)} Tj"
         )
     ops.append("ET")
     content = "\n".join(ops).encode("ascii")

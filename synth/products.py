@@ -70,6 +70,9 @@ class Product(BaseModel):
     covered_conditions: list[IcdRange] = Field(default_factory=list)
     benefits: list[Benefit]
     required_documents: dict[ClaimType, list[DocType]]
+    direct_settlement: bool = False
+    """医疗直付 (read by adjudication and intake; the generator's arithmetic does not depend on it)."""
+    direct_settlement_documents: dict[ClaimType, list[DocType]] = Field(default_factory=dict)
 
     def benefit_for(self, claim_type: ClaimType) -> Benefit:
         return next(b for b in self.benefits if claim_type in b.claim_types)

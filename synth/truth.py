@@ -1,4 +1,4 @@
-"""Ground-truth records written beside a generated batch in `.truth/` (one file per claim, and `truth.jsonl`).
+"""Ground-truth records written beside a generated batch in `.truth/truth.jsonl`, one claim per line.
 
 Boxes are 4-point boxes, clockwise from the top-left of the text as read, in pixels of the FINAL
 saved image (after the phone-photo degradations), so an extractor's output can be compared with them
@@ -169,7 +169,7 @@ class ClaimRow(_Truth):
 
 
 class ClaimTruth(_Truth):
-    """Everything known about one generated claim: `.truth/C0001.json`."""
+    """Everything known about one generated claim: one line of `.truth/truth.jsonl`."""
 
     claim_id: str
     row: ClaimRow

@@ -68,7 +68,7 @@ def test_bad_file_is_recorded_on_its_claim_and_the_batch_goes_on(
     batch: Path, flow_settings: Settings
 ) -> None:
     first_claim = sorted(p for p in batch.iterdir() if p.is_dir() and not p.name.startswith("."))[0]
-    victim = sorted(first_claim.glob("*.jpg"))[0]
+    victim = sorted(p for p in first_claim.iterdir() if p.suffix in (".jpg", ".webp"))[0]
     data = victim.read_bytes()
     victim.write_bytes(data[: len(data) // 3])  # a truncated upload
 

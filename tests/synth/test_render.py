@@ -30,10 +30,10 @@ def test_layout_of_a_corpus(corpus: tuple[Path, CorpusSummary]) -> None:
     with (out / "claims.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == summary.claims == 10
+    assert [c.claim_id for c in _claims(out)] == [r["claim_id"] for r in rows]
     for row in rows:
         files = row["documents"].split(";")
         assert all((out / f).is_file() for f in files)
-        assert (out / ".truth" / f"{row['claim_id']}.json").is_file()
     with (out / "policies.csv").open(encoding="utf-8") as fh:
         policies = {r["policy_number"] for r in csv.DictReader(fh)}
     assert {r["policy_number"] for r in rows} <= policies
@@ -77,7 +77,7 @@ def test_boxes_land_on_ink_in_the_saved_photos(corpus: tuple[Path, CorpusSummary
     checked = 0
     for claim in _claims(out):
         for doc in claim.documents:
-            if doc.media_type != "image/jpeg":
+            if not doc.media_type.startswith("image/"):
                 continue
             img = np.asarray(Image.open(out / doc.file).convert("L"), dtype=np.float32)
             assert img.shape == (doc.height, doc.width)
@@ -99,7 +99,7 @@ def test_undegraded_render_field_boxes_hold_text() -> None:
     claim = next(c for c in make_book(30, seed=4) if c.incident.claim_type.value == "inpatient")
     rng = random.Random(0)
     for doc in claim.documents:
-        if doc.media_type != "image/jpeg":
+        if not doc.media_type.startswith("image/"):
             continue
         canvas, items, _ = _render_page(claim, doc, rng)
         gray = np.asarray(canvas.image.convert("L"))
@@ -134,6 +134,9 @@ def test_e_invoice_text_layer_reads_back(tmp_path: Path) -> None:
     total = doc.field("total_amount")
     words = doc.field("total_in_words")
     assert total and words and total.text in content and words.text in content
+    # every field's text is in the layer, a lone 男/女 included (pdfium drops a one-glyph CJK object)
+    flat = content.replace(" ", "").replace("\r", "").replace("\n", "")
+    assert [f.name for f in doc.fields if f.text and f.text.replace(" ", "") not in flat] == []
     # the characters of the total sit inside the truth box (PDF points -> page-image pixels)
     start = content.index(total.text)
     (bx0, by0), _, (bx1, by1), _ = total.box
@@ -165,7 +168,7 @@ def test_box_transform_follows_pixels(rotation_seed: int) -> None:
     photo, move = degrade(page, rng, "hard", long_side=400)
     import io
 
-    img = np.asarray(Image.open(io.BytesIO(photo.jpeg)).convert("L"))
+    img = np.asarray(Image.open(io.BytesIO(photo.data)).convert("L"))
     box = np.asarray(move(((150, 100), (250, 100), (250, 160), (150, 160))))
     cx, cy = box.mean(0)
     assert img[int(cy), int(cx)] < 110, photo.kinds
