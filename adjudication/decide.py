@@ -182,6 +182,11 @@ def request_info_notice(facts: ClaimFacts, missing: list[DocType], now: dt.datet
 def payment_notice(facts: ClaimFacts, adj: Adjudication, route: Route, now: dt.datetime) -> str:
     how = "已按闪赔流程即时支付" if route is Route.FLASH_PAY else "将于近日支付"
     partial = "（本保单年度保险金额余额不足，按余额赔付）" if adj.decision is Decision.PARTIAL else ""
+    if facts.direct_settlement:  # 医疗直付: the hospital is paid, the claimant pays nothing up front
+        return (
+            f"{_header(facts)}已审核通过，赔付金额{adj.payable}元{partial}，{how}至{facts.payee_name}"
+            f"（医疗直付），该部分费用您无需垫付。赔付明细可在APP中查看。（{_date_zh(now)}）"
+        )
     return (
         f"{_header(facts)}已审核通过，赔付金额{adj.payable}元{partial}，{how}至您尾号"
         f"{(facts.payee_account or '')[-4:]}的账户。赔付明细可在APP中查看。（{_date_zh(now)}）"
@@ -202,7 +207,7 @@ def decide(
     rule_set = rules.for_date(facts.claim.incident_date) if isinstance(rules, RuleBook) else rules
     adj, ev, _ = adjudicate(facts, rule_set, history)
     prior = prior_claims(facts, history)
-    required = ev.terms.required_documents.get(facts.claim_type, []) if ev.terms else None
+    required = ev.terms.documents_required(facts.claim_type, facts.direct_settlement) if ev.terms else None
     tri = triage(facts, settings, now=now, required_documents=required, prior_claims=prior)
     versions = {"triage": TRIAGE_VERSION}
     if fraud is not None:

@@ -183,7 +183,7 @@ def training_rows(
         adj, ev, _ = adjudicate(facts, rs, history)
         if adj.decision not in (Decision.APPROVE, Decision.PARTIAL):
             continue
-        required = ev.terms.required_documents.get(facts.claim_type, []) if ev.terms else None
+        required = ev.terms.documents_required(facts.claim_type, facts.direct_settlement) if ev.terms else None
         tri = triage(
             facts,
             settings,

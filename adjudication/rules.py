@@ -117,6 +117,23 @@ class ProductTerms(BaseModel):
     covered_conditions: list[IcdRange] = Field(default_factory=list)
     benefits: list[BenefitTerms]
     required_documents: dict[ClaimType, list[DocType]] = Field(default_factory=dict)
+    direct_settlement: bool = Field(
+        default=False, description="医疗直付: a hospital's structured submission may be paid to the hospital"
+    )
+    direct_settlement_documents: dict[ClaimType, list[DocType]] = Field(
+        default_factory=dict,
+        description="what a direct-settlement claim needs instead (no claim form, ID or bank card)",
+    )
+
+    def documents_required(self, claim_type: ClaimType, direct_settlement: bool = False) -> list[DocType]:
+        """The documents a claim must carry: fewer when the hospital settles directly with us."""
+        if direct_settlement and self.direct_settlement and claim_type in self.direct_settlement_documents:
+            return list(self.direct_settlement_documents[claim_type])
+        return list(self.required_documents.get(claim_type, []))
+
+    def settles_directly(self, claim_type: ClaimType) -> bool:
+        """May a hospital be paid this claim type directly (医疗直付)?"""
+        return self.direct_settlement and self.benefit_for(claim_type) is not None
 
     def benefit_for(self, claim_type: ClaimType) -> BenefitTerms | None:
         return next((b for b in self.benefits if claim_type in b.claim_types), None)
@@ -376,10 +393,12 @@ class StoreInvoiceHistory:
         self.store = store
 
     def record(self, facts: ClaimFacts) -> None:
+        submitted = facts.claim.submitted_at
         self.store.index_claim_keys(
             facts.claim.claim_id,
             claimant=claimant_key(facts),
-            submitted_at=facts.claim.submitted_at,
+            # in UTC: SQLite keeps no offset, and `_earlier` reads an offset-less time as UTC
+            submitted_at=submitted.astimezone(dt.UTC) if submitted.tzinfo else submitted,
             keys=[(k.kind, k.key, k.amount) for k in claim_keys(facts)],
         )
 
@@ -506,7 +525,8 @@ def _required_documents(c: Context) -> Verdict | None:
     if c.terms is None:
         return None
     present = set(c.facts.documents_present)
-    c.missing = [d for d in c.terms.required_documents.get(c.facts.claim_type, []) if d not in present]
+    required = c.terms.documents_required(c.facts.claim_type, c.facts.direct_settlement)
+    c.missing = [d for d in required if d not in present]
     return Verdict(
         not c.missing,
         {
@@ -616,6 +636,10 @@ def _payee_is_claimant(c: Context) -> Verdict | None:
     if not c.facts.payee_name:
         return None
     payee, claimant = c.facts.payee_name, c.facts.claim.claimant
+    if c.facts.direct_settlement and c.terms is not None and c.terms.direct_settlement:
+        # 医疗直付: the money goes to the hospital that issued the invoices, and to no one else
+        hospitals = {_norm(h) for h in (c.facts.hospital, *(i.hospital for i in c.facts.invoices)) if h}
+        return Verdict(_norm(payee) in hospitals, {"payee": payee, "claimant": c.facts.hospital or "?"})
     return Verdict(_norm(payee) == _norm(claimant), {"payee": payee, "claimant": claimant})
 
 

@@ -10,6 +10,7 @@ on its claim and the batch goes on.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 from pathlib import Path
@@ -20,7 +21,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from flows import steps
 from pipeline.errors import ClaimsError
@@ -51,17 +53,34 @@ def _models(settings: Settings) -> steps.Models:
     return _MODELS[key]
 
 
+TRANSIENT_ERRNOS = (errno.ENOSPC, errno.EIO, errno.EAGAIN)
+
+
+class BatchIncomplete(ClaimsError):
+    """Some claims wait for a rerun: a fault that may pass (database, disk) outlasted its retries."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A fault that may pass if tried again: the database went away or is busy, a connection pool
+    ran dry, the disk filled. Never bad input, never a bug."""
+    if isinstance(exc, OperationalError | PoolTimeout | TimeoutError | ConnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+
+
 def transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry only what may pass: a database that went away, a disk that filled; never bad input."""
+    """Retry only what may pass (`is_transient`); never bad input."""
     try:
         state.result()
-    except (OperationalError, TimeoutError, ConnectionError):
-        return True
-    except OSError as exc:
-        return exc.errno is not None and exc.errno in (28, 5, 11)  # ENOSPC, EIO, EAGAIN
-    except Exception:
-        return False
+    except Exception as exc:
+        return is_transient(exc)
     return False
+
+
+WAITING = "waiting"
+"""A claim's state in a batch result when a fault kept it from an outcome: a rerun finishes it."""
 
 
 class ClaimResult(BaseModel):
@@ -93,24 +112,41 @@ def ocr_task(document_id: str, key: str, settings: Settings) -> int:
 
 @task(name="decide-claims", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE)
 def decide_task(claim_ids: list[str], key: str, settings: Settings) -> list[ClaimResult]:
-    """Extraction, fraud, decision and payout for a chunk of claims; a bad claim does not stop it."""
+    """Extraction, fraud, decision and payout for a chunk of claims; a bad claim does not stop it.
+
+    Whatever fails on one claim is recorded on that claim, bug or bad input alike, and the chunk
+    goes on; a transient fault fails the chunk instead, so that it is retried (every step is
+    idempotent: what was done is not done twice, what was paid is not paid twice).
+    """
     store, models = _store(settings), _models(settings)
     facts: list[ClaimFacts] = []
     results: dict[str, ClaimResult] = {}
+
+    def failed(cid: str, stage: str, exc: Exception) -> None:
+        if is_transient(exc):
+            raise exc
+        problem = str(exc) if isinstance(exc, ClaimsError | ValueError) else f"{type(exc).__name__}: {exc}"
+        log.warning("claim %s: %s failed", cid, stage, exc_info=not isinstance(exc, ClaimsError | ValueError))
+        results[cid] = _result(steps.error_outcome(store, cid, f"{stage} failed: {problem}"), error=problem)
+
     for cid in claim_ids:
         try:
             facts.append(steps.extract_step(store, cid, key, models))
-        except (ClaimsError, ValueError) as exc:
-            outcome = steps.error_outcome(store, cid, f"extraction failed: {exc}")
-            results[cid] = _result(outcome, error=str(exc))
-    scores = steps.fraud_step(store, facts, models)
+        except Exception as exc:
+            failed(cid, "extraction", exc)
+    try:
+        scores = steps.fraud_step(store, facts, models)
+    except Exception as exc:  # no claim of the chunk is decided without its fraud score
+        for f in facts:
+            failed(f.claim.claim_id, "fraud scoring", exc)
+        facts, scores = [], {}
     for f in facts:
         cid = f.claim.claim_id
         try:
             bundle = steps.decide_step(store, f, scores.get(cid), models, settings)
             paid = steps.payout_step(store, f, bundle.outcome)
-        except (ClaimsError, ValueError) as exc:
-            results[cid] = _result(steps.error_outcome(store, cid, f"decision failed: {exc}"), error=str(exc))
+        except Exception as exc:
+            failed(cid, "decision", exc)
             continue
         result = _result(bundle.outcome)
         if paid is not None and paid.instruction is not None:
@@ -119,6 +155,13 @@ def decide_task(claim_ids: list[str], key: str, settings: Settings) -> list[Clai
             result.reasons = [*result.reasons, *(f"PAYMENT_HELD: {h}" for h in paid.held)]
         results[cid] = result
     return [results[c] for c in claim_ids if c in results]
+
+
+def _fault(exc: BaseException) -> str:
+    """An exception in one line for a claim's record: its type and the first line of its message
+    (a database error's message goes on with the SQL and a link)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first.removeprefix('(builtins.Exception) ')}".rstrip(": ")
 
 
 def _result(outcome: Outcome, error: str | None = None) -> ClaimResult:
@@ -161,31 +204,53 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
     key = steps.reader_key()
     docs = sorted({d.id for c in claims for d in c.documents if d.status is DocStatus.STORED})
     ocr_runs = ocr_task.map(docs, key=unmapped(key), settings=unmapped(settings))
-    failed_docs: dict[str, str] = {}
+    failed_docs: dict[str, str] = {}  # the file's fault: recorded on its claim
+    waiting_docs: dict[str, str] = {}  # ours (database, disk), past its retries: the claim waits
     for doc_id, run in zip(docs, ocr_runs, strict=True):
         try:
             run.result()
-        except Exception as exc:  # recorded on the claim below; the batch goes on
-            failed_docs[doc_id] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # recorded below; the batch goes on
+            (waiting_docs if is_transient(exc) else failed_docs)[doc_id] = _fault(exc)
 
     todo, results = [], []
+    waiting: dict[str, str] = {}
     for c in claims:
         bad = [
             f"{d.filename}: could not be read ({failed_docs[d.id]})"
             for d in c.documents
             if d.id in failed_docs
         ]
+        unread = [
+            f"{d.filename}: not read ({waiting_docs[d.id]})" for d in c.documents if d.id in waiting_docs
+        ]
         if bad:
             outcome = steps.error_outcome(store, c.claim_id, "; ".join(bad))
             results.append(_result(outcome, error="; ".join(bad)))
+        elif unread:
+            waiting[c.claim_id] = "; ".join(unread)
         else:
             todo.append(c.claim_id)
     chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
-    for run in decide_task.map(chunks, key=unmapped(key), settings=unmapped(settings)):
-        results.extend(run.result())
+    runs = decide_task.map(chunks, key=unmapped(key), settings=unmapped(settings))
+    for chunk, run in zip(chunks, runs, strict=True):
+        try:
+            results.extend(run.result())
+        except Exception as exc:  # a fault past its retries, or a crash: the chunk waits for a rerun
+            waiting.update(dict.fromkeys(chunk, _fault(exc)))
+    results += [
+        ClaimResult(claim_id=cid, route=WAITING, payable="0.00", reasons=[why], error=why)
+        for cid, why in waiting.items()
+    ]
 
     result = _finish(store, settings, batch_id, results, summary, started)
     _publish(result)
+    if waiting:
+        listed = "; ".join(f"{cid}: {why}" for cid, why in sorted(waiting.items())[:5])
+        raise BatchIncomplete(
+            f"batch {batch_id}: {len(waiting)} of {len(claims)} claims not finished because of a fault"
+            f" that outlasted its retries ({listed}{'; ...' if len(waiting) > 5 else ''}); every other"
+            " claim is done and nothing was lost: run the batch again once the fault is cleared"
+        )
     return result
 
 

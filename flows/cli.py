@@ -37,6 +37,12 @@ models_app = typer.Typer(help="Train, list and promote models (doc-type, gate, f
 app.add_typer(models_app, name="models")
 rules_app = typer.Typer(help="Rule sets: list versions and backtest changes.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+review_app = typer.Typer(help="The adjusters' review web app: accounts and the server.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+intake_app = typer.Typer(
+    help="The intake API: API keys per channel, and the intake queue.", no_args_is_help=True
+)
+app.add_typer(intake_app, name="intake")
 
 console = Console(stderr=True)
 out = Console()
@@ -390,6 +396,194 @@ def models_train(
         _emit_json(card.model_dump(mode="json"))
 
 
+@models_app.command("list")
+def models_list(
+    name: Annotated[
+        str | None, typer.Argument(help="One model (doc-type, adjudication-gate, fraud...).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the versions as the last line.")] = False,
+) -> None:
+    """List model versions with their champion, data hash and headline metric."""
+    from flows.models import PROMOTION_METRICS
+    from pipeline.registry import ModelRegistry
+
+    registry = ModelRegistry(get_settings().models_dir)
+    try:
+        names = [name] if name else registry.names()
+        rows = []
+        for n in names:
+            champion = registry.champion(n)
+            metric = PROMOTION_METRICS.get(n, ("", True))[0]
+            for card in registry.cards(n):
+                rows.append(
+                    {
+                        "name": n,
+                        "version": card.version,
+                        "champion": card.version == champion,
+                        "created_at": card.created_at.isoformat(timespec="seconds"),
+                        "data_hash": card.data_hash[:12],
+                        "holdout_hash": (card.holdout_hash or "")[:12] or None,
+                        "metric": metric or None,
+                        "value": card.metrics.get(metric) if metric else None,
+                        "holdout_value": (card.metrics.get("holdout") or {}).get(metric) if metric else None,
+                    }
+                )
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    table = Table(title=f"models in {registry.root}")
+    for col in ("name", "version", "champion", "created", "data", "metric", "test", "holdout"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["name"],
+            r["version"],
+            "*" if r["champion"] else "",
+            r["created_at"],
+            r["data_hash"],
+            r["metric"] or "",
+            _metric(r["value"]),
+            _metric(r["holdout_value"]) + (f" @{r['holdout_hash'][:8]}" if r["holdout_hash"] else ""),
+        )
+    out.print(table if rows else f"no models under {registry.root}")
+    if as_json:
+        _emit_json({"root": str(registry.root), "models": rows})
+
+
+def _metric(value: Any) -> str:
+    return "" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+@models_app.command("show")
+def models_show(
+    name: Annotated[str, typer.Argument(help="The model: doc-type, adjudication-gate, fraud...")],
+    version: Annotated[str | None, typer.Argument(help="A version; the champion if left out.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the card as the last line.")] = False,
+) -> None:
+    """Show a model card: data and code version, libraries, parameters, metrics, plots and history."""
+    from pipeline.registry import ModelRegistry
+
+    registry = ModelRegistry(get_settings().models_dir)
+    try:
+        version = version or registry.champion(name)
+        if version is None:
+            raise ClaimsError(f"model {name!r} has no champion; give a version (claims models list {name})")
+        card = registry.card(name, version)
+        plots = registry.plots(name, version)
+        holdout = registry.holdout(name)
+        history = registry.history(name)
+        challenges = [c for c in registry.challenges(name) if c.challenger == version]
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    champion = registry.champion(name)
+    table = Table(title=f"{name} {version}{' [champion]' if version == champion else ''}", show_header=False)
+    table.add_row("created", card.created_at.isoformat(timespec="seconds"))
+    table.add_row("data hash", card.data_hash)
+    table.add_row("code version", card.code_version)
+    table.add_row("holdout hash", card.holdout_hash or "none")
+    table.add_row("libraries", ", ".join(f"{k} {v}" for k, v in card.libraries.items()))
+    for key, value in card.metrics.items():
+        if not isinstance(value, dict | list):
+            table.add_row(key, _metric(value))
+    for key in ("holdout", "valid"):
+        inner = card.metrics.get(key)
+        if isinstance(inner, dict):
+            table.add_row(
+                key,
+                ", ".join(f"{k} {_metric(v)}" for k, v in inner.items() if not isinstance(v, dict | list)),
+            )
+    for plot, path in plots.items():
+        table.add_row(f"plot {plot}", str(path))
+    if card.notes:
+        table.add_row("notes", card.notes)
+    out.print(table)
+    for c in challenges:
+        out.print(f"challenge {c.at:%Y-%m-%d %H:%M}: {'promoted' if c.promoted else 'refused'}: {c.reason}")
+    for e in history[-10:]:
+        out.print(f"{e.at:%Y-%m-%d %H:%M} {e.action} {e.previous or '-'} -> {e.version} ({e.reason})")
+    if as_json:
+        _emit_json(
+            {
+                "card": card.model_dump(mode="json"),
+                "champion": champion,
+                "plots": {k: str(v) for k, v in plots.items()},
+                "holdout": holdout.model_dump(mode="json") if holdout else None,
+                "history": [e.model_dump(mode="json") for e in history],
+                "challenges": [c.model_dump(mode="json") for c in challenges],
+            }
+        )
+
+
+@models_app.command("promote")
+def models_promote(
+    name: Annotated[str, typer.Argument(help="The model: doc-type, adjudication-gate, fraud...")],
+    version: Annotated[str, typer.Argument(help="The challenger version to promote.")],
+    margin: Annotated[
+        float | None,
+        typer.Option("--margin", help="Gain the challenger needs over the champion (default: setting)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote without a comparison (recorded as forced).")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Judge only; change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as the last line.")] = False,
+) -> None:
+    """Promote a challenger if it beats the champion on the frozen holdout by the margin (exit 1 if not)."""
+    from flows.models import challenge
+    from pipeline.registry import ModelRegistry
+
+    settings = get_settings()
+    registry = ModelRegistry(settings.models_dir)
+    try:
+        before = registry.champion(name)
+        if force:
+            registry.card(name, version)
+            if not dry_run:
+                registry.promote(name, version, reason="forced by hand (claims models promote --force)")
+            summary: dict[str, Any] = {
+                "name": name,
+                "challenger": version,
+                "champion": before,
+                "promoted": not dry_run,
+                "reason": "forced by hand",
+            }
+        else:
+            summary = challenge(settings, name, version, margin=margin, promote=not dry_run).model_dump(
+                mode="json"
+            )
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    verdict = "promoted" if summary["promoted"] else "not promoted"
+    out.print(f"{name} {version}: {verdict}: {summary['reason']}", markup=False)
+    out.print(f"champion of {name}: {registry.champion(name)} (was {before})", markup=False)
+    if as_json:
+        _emit_json(summary)
+    if not summary["promoted"] and not dry_run:
+        raise typer.Exit(code=1)
+
+
+@models_app.command("rollback")
+def models_rollback(
+    name: Annotated[str, typer.Argument(help="The model: doc-type, adjudication-gate, fraud...")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as the last line.")] = False,
+) -> None:
+    """Return the champion pointer to the previous champion (from the champion history)."""
+    from pipeline.registry import ModelRegistry
+
+    registry = ModelRegistry(get_settings().models_dir)
+    try:
+        before = registry.champion(name)
+        after = registry.rollback(name, reason="rolled back by hand (claims models rollback)")
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    out.print(f"champion of {name}: {after} (was {before})", markup=False)
+    if as_json:
+        _emit_json({"name": name, "champion": after, "previous": before})
+
+
 @rules_app.command("backtest")
 def rules_backtest(
     from_version: Annotated[str, typer.Option("--from", help="Rule-set version decisions were made under.")],
@@ -430,6 +624,185 @@ def rules_backtest(
     out.print(table)
     if as_json:
         _emit_json(summary)
+
+
+@review_app.command("adduser")
+def review_adduser(
+    username: Annotated[str, typer.Argument(help="Sign-in name: letters, digits, '.' or '_'.")],
+    role: Annotated[
+        str, typer.Option("--role", help="adjuster, senior_adjuster, operations or auditor.")
+    ] = "adjuster",
+    name: Annotated[str | None, typer.Option("--name", help="Name shown in the app and the audit.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (scripts), not a prompt.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+) -> None:
+    """Create a review-app account, or reset an existing one's password, role and name."""
+    from pipeline.store import open_store
+    from review.auth import AccountError, add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        add_user(open_store(get_settings()), username, password, role, name)
+    except AccountError as exc:
+        _fail(ClaimsError(str(exc)), as_json)
+        return
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    out.print(f"account {username} ({role}) ready")
+    if as_json:
+        _emit_json({"ok": True, "username": username, "role": role})
+
+
+@review_app.command("serve")
+def review_serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the review app with uvicorn (put it behind TLS and set CLAIMS_REVIEW_SECURE_COOKIES=true)."""
+    import uvicorn
+
+    from review.app import create_app
+
+    try:
+        app = create_app(get_settings())
+    except ClaimsError as exc:
+        _fail(exc, False)
+        return
+    uvicorn.run(app, host=host, port=port, proxy_headers=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Interface (default CLAIMS_SERVE_HOST).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default CLAIMS_SERVE_PORT).")] = None,
+) -> None:  # pragma: no cover - starts a long-running server
+    """Serve the intake API (at /api) and the adjusters' review app (at /) together."""
+    from flows.web import serve as serve_web
+
+    settings = get_settings()
+    if settings.intake_dispatch == "flow":  # the API runs the intake flow itself: it needs the models
+        from flows.models import ensure_models
+
+        for card in ensure_models(settings):
+            console.print(f"trained {card.name} {card.version} from synthetic data (first run)")
+    console.print(
+        f"intake API: http://{host or settings.serve_host}:{port or settings.serve_port}/api/docs"
+        f" (claims go: {settings.intake_dispatch}); review app at /"
+    )
+    serve_web(settings, host, port)
+
+
+@intake_app.command("addkey")
+def intake_addkey(
+    channel: Annotated[str, typer.Option("--channel", help="app, agent or hospital.")],
+    name: Annotated[str, typer.Option("--name", help="Whose key: the app, agency or hospital (名称).")],
+    rate: Annotated[
+        float | None,
+        typer.Option("--rate", help="Requests per minute (default CLAIMS_INTAKE_RATE_PER_MINUTE)."),
+    ] = None,
+    burst: Annotated[
+        int | None, typer.Option("--burst", help="Requests at once (default CLAIMS_INTAKE_BURST).")
+    ] = None,
+    bank: Annotated[
+        str | None, typer.Option("--bank", help="Hospital: the settlement account's bank.")
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="Hospital: corporate account for direct settlement (医疗直付)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the key as JSON (last line).")] = False,
+) -> None:
+    """Make an API key for a channel; it is printed once and only its SHA-256 is stored."""
+    from intake.keys import create_key
+    from pipeline.store import open_store
+
+    try:
+        key, who = create_key(
+            open_store(get_settings()),
+            channel,
+            name,
+            rate_per_minute=rate,
+            burst=burst,
+            settlement_bank=bank,
+            settlement_account=account,
+        )
+    except ClaimsError as exc:
+        _fail(exc, as_json)
+        return
+    console.print(f"key {who.key_id} for {who.owner}: store it now, it is shown only this once")
+    if as_json:
+        _emit_json({"ok": True, "key": key, "key_id": who.key_id, "channel": who.channel, "name": who.name})
+    else:  # alone on stdout, so KEY=$(claims intake addkey ...) captures it
+        sys.stdout.write(key + "\n")
+
+
+@intake_app.command("keys")
+def intake_keys(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON (last line).")] = False,
+) -> None:
+    """List the API keys (ids, channels, names, limits; never the keys)."""
+    from intake.keys import list_keys
+    from pipeline.store import open_store
+
+    keys = list_keys(open_store(get_settings()))
+    table = Table(title="intake API keys")
+    for col in ("key id", "channel", "name", "rate/min", "created", "revoked"):
+        table.add_column(col)
+    for k in keys:
+        revoked = f"{k['revoked_at']:%Y-%m-%d %H:%M}" if k["revoked_at"] else ""
+        rate = str(k["rate_per_minute"] or "default")
+        table.add_row(
+            k["key_id"], k["channel"], k["name"], rate, f"{k['created_at']:%Y-%m-%d %H:%M}", revoked
+        )
+    out.print(table)
+    if as_json:
+        _emit_json({"keys": keys})
+
+
+@intake_app.command("revokekey")
+def intake_revokekey(
+    key_id: Annotated[str, typer.Argument(help="The key id (from claims intake keys).")],
+) -> None:
+    """Revoke an API key at once (a running server stops accepting it within 30 seconds)."""
+    from intake.keys import revoke_key
+    from pipeline.store import open_store
+
+    if not revoke_key(open_store(get_settings()), key_id):
+        _fail(ClaimsError(f"no active key {key_id}"), False)
+    out.print(f"key {key_id} revoked")
+
+
+@intake_app.command("run")
+def intake_run(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the batch result as the last line.")] = False,
+) -> None:
+    """Run the intake batch now: every claim the intake API queued, to an outcome."""
+    from flows.intake import intake_batch
+    from flows.models import ensure_models
+
+    settings = get_settings()
+    for card in ensure_models(settings):
+        console.print(f"trained {card.name} {card.version} from synthetic data (first run)")
+    result = intake_batch(data_dir=str(settings.data_dir), database_url=settings.database_url)
+    if result is None:
+        out.print("no claims queued")
+        if as_json:
+            _emit_json({"claims": []})
+        return
+    table = Table(title=f"batch {result.batch_id}")
+    for col in ("claim", "route", "payable", "paid", "reasons"):
+        table.add_column(col)
+    for r in result.claims:
+        table.add_row(r.claim_id, r.route, r.payable, r.paid or "", "; ".join(r.reasons)[:90])
+    out.print(table)
+    if as_json:
+        _emit_json(result.model_dump(mode="json"))
 
 
 def main() -> None:  # pragma: no cover - console-script shim

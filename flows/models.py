@@ -12,7 +12,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from pipeline.registry import ModelCard, ModelRegistry
+from pipeline.registry import Challenge, Evaluate, ModelCard, ModelRegistry
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,48 @@ def train_fraud_on_synthetic(
         generate_history(rows, path, seed=seed)
         _, report = train_fraud_model(path, registry=registry)
     return registry.card("fraud", report.version or "")
+
+
+# each model's champion/challenger metric and whether higher is better
+PROMOTION_METRICS: dict[str, tuple[str, bool]] = {
+    "doc-type": ("accuracy", True),
+    "adjudication-gate": ("brier", False),
+    "fraud": ("pr_auc", True),
+    "fraud-table": ("pr_auc", True),
+}
+
+
+def holdout_scorer(name: str) -> Evaluate | None:
+    """The function that scores a model of this name on its frozen holdout, if it has one."""
+    if name in ("fraud", "fraud-table"):
+        from fraud.model import holdout_metrics
+
+        return holdout_metrics
+    return None
+
+
+def challenge(
+    settings: Settings, name: str, version: str, *, margin: float | None = None, promote: bool = True
+) -> Challenge:
+    """Judge `version` against the champion the way every path does (CLI, training, retraining):
+    both scored on the frozen holdout when the model has one and a scorer, by `promotion_margin`."""
+    registry = ModelRegistry(settings.models_dir)
+    metric, higher = PROMOTION_METRICS.get(name, ("", True))
+    if not metric:
+        from pipeline.errors import ClaimsError
+
+        known = ", ".join(PROMOTION_METRICS)
+        raise ClaimsError(f"no promotion metric for model {name!r} (known: {known}); use --force")
+    scorer = holdout_scorer(name) if registry.holdout(name) is not None else None
+    return registry.challenge(
+        name,
+        version,
+        metric,
+        evaluate=scorer,
+        margin=settings.promotion_margin if margin is None else margin,
+        higher_is_better=higher,
+        promote=promote,
+    )
 
 
 TRAINERS = {

@@ -1,15 +1,18 @@
 """Nightly retraining: challengers from the store's labels plus synthetic data, champion/challenger.
 
 Labels from the store are what people decided: adjusters' review decisions (for the adjudication
-gate: was the rules' outcome right?) and documents whose type an adjuster corrected (for the doc-type
-classifier). A young store holds few or none, so every model also learns from synthetic data
-(`synth/`), and the fraud model from a synthetic history with planted patterns. Each challenger is
-registered with its model card and replaces the champion only if it beats it on the model's metric
+gate: was the rules' outcome right?), documents whose type an adjuster corrected (for the doc-type
+classifier), and field values an adjuster corrected (the field extractors are rules, so these are
+their regression set: `extraction_check` reports how many today's code reads right). A young store
+holds few or none, so every model also learns from synthetic data (`synth/`), and the fraud model
+from a synthetic history with planted patterns. Each challenger is registered with its model card
+and replaces the champion only if it beats it on the model's metric
 (`ModelRegistry.promote_if_better`); the cards are published as Prefect markdown artifacts.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import tempfile
 from decimal import Decimal
@@ -23,8 +26,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from flows.claims_batch import _store
-from flows.steps import FACTS_STAGE, reader_key
-from pipeline.records import ClaimFacts, Decision, Page, ReviewAction, ReviewDecision
+from flows.steps import EXTRACT_STAGE, FACTS_STAGE, reader_key
+from pipeline.records import ClaimFacts, Decision, Extraction, Page, ReviewAction, ReviewDecision
 from pipeline.registry import ModelCard, ModelRegistry, data_hash
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, FieldRow
@@ -94,6 +97,109 @@ def doc_type_labels(store: CaseStore, key: str | None = None) -> list[tuple[list
         if pages and value:
             out.append((pages, value))
     return out
+
+
+class FieldLabel(BaseModel):
+    """A field value a person corrected in the review app, with what the extractor had read."""
+
+    claim_id: str
+    document_id: str
+    doc_type: str | None
+    name: str
+    kind: str
+    value: str | None
+    read_as: str | None
+    page: int
+    box: list[Any] | None
+    corrected_by: str
+    corrected_at: dt.datetime
+
+
+def field_labels(store: CaseStore) -> list[FieldLabel]:
+    """Adjusters' field corrections (`fields` rows with `corrected_by`), the latest per document and
+    field, beside the value the extraction had. Document types are labels of their own
+    (`doc_type_labels`)."""
+    with store.session() as s:
+        rows = s.scalars(
+            select(FieldRow)
+            .where(FieldRow.corrected_by.is_not(None), FieldRow.name != "doc_type")
+            .order_by(FieldRow.id)
+        ).all()
+    latest = {(r.claim_id, r.document_id, r.name): r for r in rows}
+    out = []
+    for (claim_id, document_id, name), r in latest.items():
+        ex = store.get_result(claim_id, EXTRACT_STAGE, Extraction, key=document_id)
+        read = ex.field(name) if ex else None
+        out.append(
+            FieldLabel(
+                claim_id=claim_id,
+                document_id=document_id,
+                doc_type=ex.doc_type.value if ex else None,
+                name=name,
+                kind=r.kind,
+                value=r.value,
+                read_as=None if read is None or read.value is None else str(read.value),
+                page=int(r.record.get("page") or 1),
+                box=r.record.get("box"),
+                corrected_by=r.corrected_by or "",
+                corrected_at=r.created_at,
+            )
+        )
+    return out
+
+
+class ExtractionCheck(BaseModel):
+    """Today's extractors against people's corrections."""
+
+    labels: int
+    documents: int
+    agree: int
+    misses: list[dict[str, str | None]]
+
+    @property
+    def share(self) -> float | None:
+        return self.agree / self.labels if self.labels else None
+
+
+def extraction_check(store: CaseStore) -> ExtractionCheck:
+    """Re-extract every corrected document from its stored pages with today's code and count the
+    corrected values it now reads. The field extractors are key dictionaries and rules
+    (`pipeline/extract`), not a learned model, so corrections are their regression set: a miss
+    listed here is a case to fix there; a corrected document type is retrained on instead."""
+    from pipeline.extract.documents import extract_document
+    from pipeline.records import DocType
+    from pipeline.store import PageRow
+
+    labels = field_labels(store)
+    by_doc: dict[tuple[str, str], list[FieldLabel]] = {}
+    for lb in labels:
+        by_doc.setdefault((lb.claim_id, lb.document_id), []).append(lb)
+    agree, misses = 0, []
+    for (_, document_id), group in by_doc.items():
+        with store.session() as s:
+            key = s.scalar(
+                select(PageRow.ocr_key)
+                .where(PageRow.document_id == document_id)
+                .order_by(PageRow.id.desc())
+                .limit(1)
+            )
+        pages = store.get_pages(document_id, key) if key else None
+        doc_type = group[0].doc_type
+        ex = (
+            extract_document(pages, DocType(doc_type), document_id=document_id)
+            if pages and doc_type
+            else None
+        )
+        for lb in group:
+            got = ex.field(lb.name) if ex else None
+            now = None if got is None or got.value is None else str(got.value)
+            if now == lb.value:
+                agree += 1
+            else:
+                misses.append(
+                    {"document": document_id[:12], "field": lb.name, "label": lb.value, "read": now}
+                )
+    return ExtractionCheck(labels=len(labels), documents=len(by_doc), agree=agree, misses=misses)
 
 
 # --- training, one plain function per model -----------------------------------------------------
@@ -218,6 +324,28 @@ def fraud_task(settings: Settings, rows: int, seed: int) -> Retrained:
     return retrain_fraud(settings, rows=rows, seed=seed)
 
 
+@task(name="extraction-check", cache_policy=NONE)
+def extraction_task(settings: Settings) -> ExtractionCheck:
+    return extraction_check(_store(settings))
+
+
+def extraction_markdown(check: ExtractionCheck) -> str:
+    """The extraction check as a page in the Prefect UI."""
+    if not check.labels:
+        return "# Extraction vs adjusters' corrections\n\nNo field has been corrected yet."
+    lines = [
+        "# Extraction vs adjusters' corrections",
+        "",
+        f"{check.agree} of {check.labels} corrected fields ({check.share:.1%}) on {check.documents}"
+        " documents are now read as the adjusters corrected them.",
+        "",
+        "| document | field | corrected to | read now |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {m['document']} | {m['field']} | {m['label']} | {m['read']} |" for m in check.misses[:50]]
+    return "\n".join(lines)
+
+
 @flow(name="retrain", log_prints=False)
 def retrain(
     data_dir: str | None = None,
@@ -235,6 +363,13 @@ def retrain(
         gate_task(settings, gate_claims, seed),
         fraud_task(settings, fraud_rows, seed),
     ]
+    check = extraction_task(settings)
+    logger.info("extraction vs corrections: %d of %d fields agree", check.agree, check.labels)
+    create_markdown_artifact(
+        key="extraction-corrections",
+        markdown=extraction_markdown(check),
+        description="Field extractors against adjusters' corrections",
+    )
     registry = ModelRegistry(settings.models_dir)
     for r in results:
         logger.info(

@@ -1,9 +1,11 @@
-"""Serve the three deployments from one long-running process: `python -m flows.serve`.
+"""Serve the four deployments from one long-running process: `python -m flows.serve`.
 
 Ops start a batch from the UI (or `prefect deployment run 'claims-batch/claims-batch' -p
-folder=/path/to/batch`), adjusters' decisions are applied every 15 minutes, and the models are
-retrained nightly at 02:00 Beijing time. `prefect.yaml` declares the same deployments for a work pool.
-The flows are imported only after Prefect's environment is set (our PREFECT_HOME, no telemetry).
+folder=/path/to/batch`), adjusters' decisions are applied every 15 minutes, claims queued by the
+intake API are taken every 5 minutes (or at once, by the API, with CLAIMS_INTAKE_DISPATCH=deployment),
+and the models are retrained nightly at 02:00 Beijing time. `prefect.yaml` declares the same
+deployments for a work pool. The flows are imported only after Prefect's environment is set (our
+PREFECT_HOME, no telemetry).
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ log = logging.getLogger(__name__)
 TIMEZONE = "Asia/Shanghai"
 NIGHTLY_CRON = "0 2 * * *"
 REVIEW_EVERY = dt.timedelta(minutes=15)
+INTAKE_EVERY = dt.timedelta(minutes=5)
 
 
 def deployments(folder: str = "sample_docs", data_dir: str | None = None) -> list[Any]:
-    """The batch flow (ops give a folder), apply_review on an interval, and the nightly retrain."""
+    """The batch flow (ops give a folder), apply_review on an interval, the nightly retrain, and the
+    intake batch (claims from the intake API) on an interval."""
     from prefect.schedules import Cron, Interval
 
     from flows.apply_review import apply_review
     from flows.claims_batch import claims_batch
+    from flows.intake import intake_batch
     from flows.retrain import retrain
 
     common = {"data_dir": data_dir} if data_dir else {}
@@ -49,6 +54,13 @@ def deployments(folder: str = "sample_docs", data_dir: str | None = None) -> lis
             parameters=common,
             description="Retrain doc-type, gate and fraud models; promote challengers that win.",
             tags=["models"],
+        ),
+        intake_batch.to_deployment(
+            name="intake-batch",
+            schedules=[Interval(INTAKE_EVERY, timezone=TIMEZONE)],
+            parameters=common,
+            description="Take the claims the intake API queued to outcomes (OCR skipped for hospital data).",
+            tags=["claims"],
         ),
     ]
 

@@ -29,6 +29,7 @@ from pipeline.ingest import IngestReport, ingest_batch
 from pipeline.payout import Payee, PayoutResult, pay
 from pipeline.records import (
     ClaimFacts,
+    DirectSettlement,
     DocStatus,
     Extraction,
     FraudScore,
@@ -46,6 +47,8 @@ POLICY_STAGE = "policy"
 EXTRACT_STAGE = "extract"
 FRAUD_STAGE = "fraud"
 DECISION_STAGE = "decision"
+SETTLEMENT_STAGE = "direct_settlement"
+"""A hospital's direct-settlement request with its account (医疗直付), recorded at intake."""
 
 
 # --- models, loaded once per process -----------------------------------------------------------
@@ -135,7 +138,11 @@ def ocr_step(store: CaseStore, settings: Settings, document_id: str, key: str) -
     path = store.files.path(document_id)
     if path is None:
         raise ClaimsError(f"document {document_id} is in the store but its file is missing")
-    pages = read_document(path, cache_dir=settings.data_dir / "ocr-cache")
+    # the page images are kept beside the reading: the boxes refer to the cleaned page, which only
+    # this reading produced (orientation and skew come from the engine), so the app cannot redo it
+    pages = read_document(
+        path, cache_dir=settings.data_dir / "ocr-cache", image_dir=settings.page_images(document_id, key)
+    )
     store.save_pages(document_id, key, pages)
     return len(pages)
 
@@ -152,9 +159,11 @@ def extract_step(store: CaseStore, claim_id: str, key: str, models: Models) -> C
     if claim is None:
         raise ClaimsError(f"no claim {claim_id}")
     extractions: list[Extraction] = []
+    seen: set[str] = set()
     for doc in claim.documents:
-        if doc.status is not DocStatus.STORED:
-            continue
+        if doc.status is not DocStatus.STORED or doc.id in seen:
+            continue  # the same file sent twice (two names, one SHA-256) is one document, paid once
+        seen.add(doc.id)
         ex = store.get_result(claim_id, EXTRACT_STAGE, Extraction, key=doc.id)
         if ex is None:
             pages = store.get_pages(doc.id, key)
@@ -166,6 +175,16 @@ def extract_step(store: CaseStore, claim_id: str, key: str, models: Models) -> C
         extractions.append(ex)
     policy = store.get_result(claim_id, POLICY_STAGE, Policy)
     facts = assemble_facts(claim, extractions, policy)
+    settlement = store.get_result(claim_id, SETTLEMENT_STAGE, DirectSettlement)
+    if settlement is not None:  # 医疗直付: the hospital, not the claimant, is paid
+        facts = facts.model_copy(
+            update={
+                "direct_settlement": True,
+                "payee_name": settlement.account_name,
+                "payee_bank": settlement.bank,
+                "payee_account": settlement.account,
+            }
+        )
     store.put_result(claim_id, FACTS_STAGE, facts)
     return facts
 
@@ -227,7 +246,9 @@ def decide_step(
         )
         bundle.outcome.model_versions.update(models.versions)
         store.put_result(claim_id, DECISION_STAGE, bundle)
-    if store.latest_outcome(claim_id) is None:
+    latest = store.latest_outcome(claim_id)
+    # recorded once; a claim resumed with new documents (电子照会 answered) is decided anew, later
+    if latest is None or latest.decided_at < bundle.outcome.decided_at:
         store.record_outcome(bundle.outcome)
     route = bundle.outcome.route
     if route is Route.ADJUSTER:
@@ -245,17 +266,24 @@ def payout_step(store: CaseStore, facts: ClaimFacts, outcome: Outcome) -> Payout
             name=facts.payee_name or facts.claim.claimant,
             bank=facts.payee_bank or "",
             account=facts.payee_account,
+            corporate=facts.direct_settlement,
         )
         if facts.payee_account
         else None
     )
-    return pay(store, outcome, version, payee, claimant=facts.claim.claimant)
+    # 医疗直付 pays the hospital that issued the invoices; everything else pays the claimant
+    entitled = (facts.hospital or "") if facts.direct_settlement else facts.claim.claimant
+    return pay(store, outcome, version, payee, claimant=entitled)
 
 
 def error_outcome(store: CaseStore, claim_id: str, problem: str) -> Outcome:
-    """Record that a claim could not be processed, with the problem, once."""
+    """Record that a claim could not be processed, with the problem, once.
+
+    An earlier outcome that is not an error (a claim resumed after a request for documents) does
+    not hide the new problem.
+    """
     existing = store.latest_outcome(claim_id)
-    if existing is not None:
+    if existing is not None and existing.route is Route.ERROR:
         return existing
     outcome = Outcome(
         claim_id=claim_id, route=Route.ERROR, reasons=[problem], decided_at=dt.datetime.now(dt.UTC)

@@ -24,7 +24,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from fraud.model import FraudClassifier, TrainReport, _register, evaluate
+from fraud.model import (
+    FraudClassifier,
+    TrainReport,
+    _plots,
+    _register,
+    evaluate,
+    holdout_frame,
+    holdout_rows,
+)
 from pipeline.errors import BadInputError
 from pipeline.registry import ModelRegistry, data_hash
 
@@ -244,12 +252,23 @@ def train_from_table(
         test[test_idx] = True
         split = f"stratified random: {test_fraction:.0%} test, {test_fraction:.0%} of the rest validates"
         fit_time = None
-    if y[test].sum() == 0 or y[~test].sum() < 2:
+    fit = ~test
+    frozen = registry.holdout(name) if registry is not None else None
+    if frozen is not None:  # rows the frozen holdout judges models on are never learnt from
+        seen = holdout_rows(df, registry.holdout_file(name)) & fit  # type: ignore[union-attr]
+        if seen.any():
+            fit &= ~seen
+            report_warnings.append(
+                f"{int(seen.sum())} rows of the frozen holdout {frozen.hash[:12]} left out of training"
+            )
+            if fit_time is not None:
+                fit_time = when[fit].to_numpy()  # type: ignore[index]
+    if y[test].sum() == 0 or y[fit].sum() < 2:
         raise BadInputError(
             path, "the positives all fall on one side of the split; add data or use another --time"
         )
 
-    prep = TablePreprocessor(drop=tuple(dropped)).fit(X[~test])
+    prep = TablePreprocessor(drop=tuple(dropped)).fit(X[fit])
     F = prep.transform(X)
     clf = clone(classifier) if classifier is not None else FraudClassifier(valid_fraction=0.25)
     valid_fit = None
@@ -257,7 +276,7 @@ def train_from_table(
         order_fit = np.argsort(fit_time, kind="stable")
         valid_fit = np.zeros(len(order_fit), dtype=bool)
         valid_fit[order_fit[int(len(order_fit) * (1 - clf.valid_fraction)) :]] = True
-    clf.fit(F[~test], y[~test], valid=valid_fit)
+    clf.fit(F[fit], y[fit], valid=valid_fit)
     score = clf.predict_proba(F[test])[:, 1]
     metrics = evaluate(y[test], score, None if when is None else when[test].to_numpy())
     model = Pipeline([("table", prep), ("classifier", clf)])
@@ -271,7 +290,7 @@ def train_from_table(
         features=list(F.columns),
         dropped_columns=[str(c) for c in dropped],
         split=split,
-        train_rows=int((~test).sum()) - valid_rows,
+        train_rows=int(fit.sum()) - valid_rows,
         valid_rows=valid_rows,
         test_rows=int(test.sum()),
         best_iteration=clf.best_iteration_,
@@ -288,6 +307,17 @@ def train_from_table(
         },
     )
     if registry is not None:
-        _register(registry, name, model, report, promote, notes=f"trained from table {path.name}")
+        plots = _plots(y[test], score, clf, f"{name} (test: latest {test_fraction:.0%})")
+        _register(
+            registry,
+            name,
+            model,
+            report,
+            promote,
+            notes=f"trained from table {path.name}",
+            holdout=lambda: holdout_frame(df, test, y, time, past=False),
+            holdout_note=f"test rows of {path.name} (hash {report.data_hash[:12]}): {split}",
+            plots=plots,
+        )
     logger.info("%s", report.render())
     return report

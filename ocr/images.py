@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,8 +20,10 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
 PDF_DPI = 200
-LOADER_VERSION = "2"
-"""Part of every OCR cache key: bump when loading changes what a page holds (2: text layer by character)."""
+LOADER_VERSION = "3"
+"""Part of every OCR cache key: bump when loading changes what a page holds (2: text layer by
+character; 3: every page of a TIFF, 16-bit and transparent images on white, PDF header anywhere in
+the first KiB)."""
 """Scanned PDF pages: 200 dpi puts 9-point print at ~25 px high, what the detector reads best."""
 MIN_TEXT_CHARS = 8
 """A page whose text layer has fewer visible characters than this is treated as a scan."""
@@ -43,8 +46,13 @@ class PageImage:
     source: str = "ocr"
 
 
-def load_image(path: Path | str, *, max_pixels: int = 80_000_000) -> np.ndarray:
-    """A BGR uint8 image with EXIF orientation applied (phones store pictures sideways)."""
+def load_image(path: Path | str, *, max_pixels: int = 80_000_000, frame: int = 0) -> np.ndarray:
+    """A BGR uint8 image with EXIF orientation applied (phones store pictures sideways).
+
+    `frame` picks a page of a multi-page TIFF. 16-bit scans are scaled to 8 bits and transparent
+    pixels laid on white paper, so that neither comes out blank (Pillow clips 16-bit values to
+    white, and drops the alpha of black text on a transparent background, leaving black on black).
+    """
     from PIL import Image, ImageOps
 
     path = Path(path)
@@ -56,10 +64,10 @@ def load_image(path: Path | str, *, max_pixels: int = 80_000_000) -> np.ndarray:
                     f"{path}: {im.width}x{im.height} pixels exceeds the {max_pixels} pixel limit; "
                     "resize the image before uploading."
                 )
-            im.seek(0)  # first frame of a multi-page TIFF
+            im.seek(frame)
             im = ImageOps.exif_transpose(im)
-            rgb = im.convert("RGB")
-    except (OSError, Image.DecompressionBombError) as e:
+            rgb = _on_white_rgb(im)
+    except (OSError, EOFError, Image.DecompressionBombError) as e:
         raise DocumentError(
             f"{path}: not a readable image ({e}); upload a JPEG, PNG, TIFF, WebP or PDF."
         ) from e
@@ -67,23 +75,68 @@ def load_image(path: Path | str, *, max_pixels: int = 80_000_000) -> np.ndarray:
     return np.ascontiguousarray(arr[..., ::-1])
 
 
+def _on_white_rgb(im: Any) -> Any:
+    """8-bit RGB as a person would see the image printed: deep pixels scaled, transparency on white."""
+    from PIL import Image
+
+    if im.mode in ("I", "F") or im.mode.startswith("I;16"):
+        a = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if im.mode.startswith("I;16") else max(255.0, float(a.max(initial=0)))
+        im = Image.fromarray(np.clip(a * (255.0 / top), 0, 255).astype(np.uint8), "L")
+    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(paper, rgba).convert("RGB")
+    return im.convert("RGB")
+
+
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*", b"RIFF")
+
+
 def load_document(
     path: Path | str, *, dpi: int = PDF_DPI, max_pages: int = 200, max_pixels: int = 80_000_000
 ) -> list[PageImage]:
-    """Every page of an image or PDF file, ready for OCR or already read."""
+    """Every page of an image or PDF file, ready for OCR or already read.
+
+    The type comes from the bytes as intake sniffed it (stored files have no extension): a PDF
+    header may sit anywhere in the first KiB, after a mail gateway's junk. Every page of a
+    multi-page TIFF is a page, as intake counted them.
+    """
     path = Path(path)
     if not path.is_file():
         raise DocumentError(f"{path}: no such file.")
     with path.open("rb") as f:
-        head = f.read(5)
-    if head == b"%PDF-" or path.suffix.lower() == ".pdf":
-        return load_pdf(path, dpi=dpi, max_pages=max_pages)
-    img = load_image(path, max_pixels=max_pixels)
-    return [PageImage(1, img.shape[1], img.shape[0], image=img)]
+        head = f.read(1024)
+    if not head.startswith(_IMAGE_MAGIC) and (b"%PDF-" in head or path.suffix.lower() == ".pdf"):
+        return load_pdf(path, dpi=dpi, max_pages=max_pages, max_pixels=max_pixels)
+    frames = _tiff_frames(path) if head.startswith((b"II*\x00", b"MM\x00*")) else 1
+    if frames > max_pages:
+        raise DocumentError(f"{path}: {frames} pages exceeds the {max_pages} page limit; split the file.")
+    pages = []
+    for i in range(frames):
+        img = load_image(path, max_pixels=max_pixels, frame=i)
+        pages.append(PageImage(i + 1, img.shape[1], img.shape[0], image=img))
+    return pages
 
 
-def load_pdf(path: Path, *, dpi: int = PDF_DPI, max_pages: int = 200) -> list[PageImage]:
-    """PDF pages: text-layer pages become lines (in pixels at `dpi`), scanned pages become images."""
+def _tiff_frames(path: Path) -> int:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return int(getattr(im, "n_frames", 1))
+    except (OSError, Image.DecompressionBombError):
+        return 1  # load_image says what is wrong with it
+
+
+def load_pdf(
+    path: Path, *, dpi: int = PDF_DPI, max_pages: int = 200, max_pixels: int = 80_000_000
+) -> list[PageImage]:
+    """PDF pages: text-layer pages become lines (in pixels at `dpi`), scanned pages become images.
+
+    Every page's raster size is checked before any page is drawn: a poster-sized page at `dpi`
+    would take gigabytes.
+    """
     import pypdfium2 as pdfium
 
     try:
@@ -95,8 +148,16 @@ def load_pdf(path: Path, *, dpi: int = PDF_DPI, max_pages: int = 200) -> list[Pa
             raise DocumentError(
                 f"{path}: {len(pdf)} pages exceeds the {max_pages} page limit; split the file."
             )
-        pages: list[PageImage] = []
         scale = dpi / 72.0
+        for i in range(len(pdf)):
+            width_pt, height_pt = pdf.get_page_size(i)
+            w, h = round(width_pt * scale), round(height_pt * scale)
+            if w * h > max_pixels:
+                raise DocumentError(
+                    f"{path}: page {i + 1} would be {w}x{h} pixels at {dpi} dpi, over the"
+                    f" {max_pixels} pixel limit; send it as A4 pages."
+                )
+        pages: list[PageImage] = []
         for i in range(len(pdf)):
             page = pdf[i]
             width_pt, height_pt = page.get_size()
@@ -111,6 +172,21 @@ def load_pdf(path: Path, *, dpi: int = PDF_DPI, max_pages: int = 200) -> list[Pa
                 pages.append(PageImage(i + 1, img.shape[1], img.shape[0], image=img))
             page.close()
         return pages
+    finally:
+        pdf.close()
+
+
+def render_pdf_page(path: Path | str, number: int, *, dpi: int = PDF_DPI) -> np.ndarray:
+    """One PDF page rasterised as `load_pdf` does (BGR, `dpi`), the pixels its text-layer boxes use."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        page = pdf[number - 1]
+        bitmap = page.render(scale=dpi / 72.0)
+        img = _to_bgr(bitmap.to_numpy(), bitmap.mode if hasattr(bitmap, "mode") else "BGRA")
+        page.close()
+        return img
     finally:
         pdf.close()
 

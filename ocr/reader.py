@@ -22,7 +22,7 @@ from ocr import clean
 from ocr.correct import correct_line
 from ocr.elements import Page, TextLine
 from ocr.engine import Detection, OcrEngine, Reading, get_engine
-from ocr.images import PageImage, load_document
+from ocr.images import PageImage, load_document, render_pdf_page
 from ocr.layout import reading_order
 
 log = logging.getLogger(__name__)
@@ -223,13 +223,16 @@ def read_document(
     cache_dir: Path | str | None = None,
     options: ReadOptions | None = None,
     draw: Path | str | None = None,
+    image_dir: Path | str | None = None,
 ) -> list[Page]:
     """Every page of a document file as text lines with boxes and scores.
 
     Text-layer PDF pages come straight from the layer; other pages are cleaned and OCR'd. With
     `cache_dir`, results are stored under a key of (file SHA-256, engine and model version,
     cleaning version, options) and served from there next time. `draw` saves a picture of the
-    first page with its boxes (a PNG path).
+    first page with its boxes (a PNG path). `image_dir` keeps every page's image as the boxes
+    refer to it (`<n>.jpg`: the cleaned image for an OCR'd page, the raster for a text-layer page),
+    so a person can be shown where each line was read.
     """
     path = Path(path)
     opt = options or ReadOptions()
@@ -239,7 +242,7 @@ def read_document(
         eng = engine or get_engine()
         key = cache.key(path, eng, opt)
         hit = cache.get(key)
-        if hit is not None and draw is None:
+        if hit is not None and draw is None and _has_images(image_dir, hit):
             return hit
     pages: list[Page] = []
     first_image: np.ndarray | None = None
@@ -248,6 +251,10 @@ def read_document(
         if first_image is None:
             first_image = image
         pages.append(page)
+        if image_dir is not None:
+            if image is None:  # a text-layer page: its boxes are in pixels of the raster at the loader's dpi
+                image = render_pdf_page(path, pi.number)
+            save_page_image(image, Path(image_dir) / f"{page.number}.jpg")
     if draw is not None and pages:
         from ocr.layout import draw_page
 
@@ -255,6 +262,25 @@ def read_document(
     if cache is not None and key is not None:
         cache.put(key, pages)
     return pages
+
+
+def _has_images(image_dir: Path | str | None, pages: list[Page]) -> bool:
+    """True when no images are wanted, or every page's image is already there."""
+    return image_dir is None or all((Path(image_dir) / f"{p.number}.jpg").is_file() for p in pages)
+
+
+def save_page_image(image: np.ndarray, target: Path, quality: int = 90) -> Path:
+    """Write a BGR page image as JPEG, atomically (a reader never sees half a page)."""
+    import cv2
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError(f"could not encode the page image for {target}")
+    tmp = target.with_name(f".{target.name}.{time.time_ns()}.tmp")
+    tmp.write_bytes(buf.tobytes())
+    tmp.replace(target)
+    return target
 
 
 def _read_page(pi: PageImage, engine: OcrEngine | None, opt: ReadOptions) -> tuple[Page, np.ndarray | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 import struct
 import threading
 from pathlib import Path
@@ -21,6 +22,7 @@ import pypdfium2.raw as pdfium_raw
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel
 
+from ocr.images import PDF_DPI
 from pipeline.settings import Settings
 
 __all__ = [
@@ -352,11 +354,34 @@ def _tiff_size(f: BinaryIO, size: int) -> tuple[int, int]:
 # PDFs --------------------------------------------------------------------------------------------
 
 
+_JS_ACTION = re.compile(rb"/S\s*/JavaScript(?![A-Za-z0-9])")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+def _has_javascript_action(path: Path) -> bool:
+    """A JavaScript action (`/S /JavaScript`) anywhere outside compressed streams, `#xx` escapes undone.
+
+    PDFium counts only the document-level scripts of the names tree; an open action or a page or
+    link action is found here, in chunks that overlap so a name cut by a chunk's end is still seen.
+    """
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            window = tail + chunk
+            if b"#" in window:
+                window = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), window)
+            if _JS_ACTION.search(window):
+                return True
+            tail = chunk[-256:]
+    return False
+
+
 def _check_pdf(path: Path, size: int, settings: Settings) -> int:
     with path.open("rb") as f:
         f.seek(max(0, size - 1024))
         if b"%%EOF" not in f.read():  # PDFium repairs cut files silently; the end marker does not lie
             raise _Rejected("truncated PDF (no %%EOF marker at the end)")
+    javascript = _has_javascript_action(path)
     with PDFIUM_LOCK:
         try:
             pdf = pdfium.PdfDocument(str(path))
@@ -372,6 +397,11 @@ def _check_pdf(path: Path, size: int, settings: Settings) -> int:
                     "encrypted PDF (opens without a password but its content is encrypted;"
                     " ask the sender for an unprotected copy)"
                 )
+            if javascript or pdfium_raw.FPDFDoc_GetJavaScriptActionCount(pdf) > 0:
+                raise _Rejected(
+                    "PDF contains JavaScript (active content a viewer could run; print it to a new"
+                    " PDF or send a scan)"
+                )
             pages = len(pdf)
             if pages == 0:
                 raise _Rejected("PDF has no pages")
@@ -386,6 +416,20 @@ def _check_pdf(path: Path, size: int, settings: Settings) -> int:
                 page.close()
                 if width <= 0 or height <= 0:
                     raise _Rejected(f"corrupt PDF (page {i + 1} has no size)")
+                _check_page_raster(i + 1, width, height, settings)
         finally:
             pdf.close()
     return pages
+
+
+def _check_page_raster(number: int, width_pt: float, height_pt: float, settings: Settings) -> None:
+    """A scanned page is rasterised at PDF_DPI for OCR: a poster-sized page would be a pixel bomb."""
+    scale = PDF_DPI / 72.0
+    w, h = round(width_pt * scale), round(height_pt * scale)
+    size = f"{width_pt / 72 * 2.54:.0f}x{height_pt / 72 * 2.54:.0f} cm"
+    if max(w, h) > settings.max_image_side or w * h > settings.max_image_pixels:
+        raise _Rejected(
+            f"PDF page {number} is {size}: {w}x{h} pixels at {PDF_DPI} dpi, over the limit of"
+            f" {settings.max_image_side} per side and {settings.max_image_pixels:,} in all"
+            " (a poster-sized page; send it as A4 pages)"
+        )

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -50,6 +51,10 @@ OPTIONAL_COLUMNS = ("claimant_id_number", "insured", "claim_type", "amount_claim
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 """Naive submission times are Beijing time (China has one zone and no daylight saving)."""
+MAX_AMOUNT_CLAIMED = Decimal("100000000.00")
+"""Above any sum insured we sell (1亿 yuan): such an amount is a typo or a unit mix-up, not a claim."""
+EARLIEST_DATE = dt.date(1900, 1, 1)
+"""Dates before this are typos (0001-01-01 is what an empty date cell becomes in some exports)."""
 
 _IGNORED_NAMES = {"thumbs.db", "desktop.ini"}  # with dotfiles: litter from Explorer and Finder
 
@@ -74,6 +79,7 @@ class ManifestRow(BaseModel):
     amount_claimed: str | None = None
     documents: list[str] | None = PField(default=None, description="None: look in the claim's sub-folder")
     problems: list[str] = PField(default_factory=list, description="problems found reading the row")
+    unusable: bool = PField(default=False, description="the row cannot be trusted: no claim is built")
 
     @property
     def where(self) -> str:
@@ -183,6 +189,9 @@ def _missing_columns(path: Path, present: set[str], what: str) -> None:
 def _csv_rows(path: Path, text: str) -> list[ManifestRow]:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    # a cell can be no longer than the file: an overlong value is then one row's problem (the
+    # claim's own length limits name it), not csv's field limit refusing the whole batch
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
@@ -210,15 +219,32 @@ def _csv_rows(path: Path, text: str) -> list[ManifestRow]:
                 if name in known and name not in values:
                     values[name] = cell
             problems = []
+            swallowed = _swallowed_rows(cells, delimiter, len(REQUIRED_COLUMNS)) if line > start else 0
+            if swallowed:
+                problems.append(
+                    f"{path.name} row {start}: a quote opened in this row is not closed, so lines"
+                    f" {start}-{line} were read as one row ({swallowed} of them look like claims of"
+                    " their own); fix the quotes and send the batch again"
+                )
             if len(cells) > len(columns):
                 problems.append(
                     f"{path.name} row {start}: {len(cells)} cells but the header has {len(columns)}"
                     " (an unquoted comma?); the extra cells were ignored"
                 )
-            rows.append(_row(path.name, start, values, problems))
+            rows.append(_row(path.name, start, values, problems, unusable=swallowed > 0))
     except csv.Error as exc:
         raise BadInputError(path, f"line {reader.line_num}: not readable as CSV ({exc})") from exc
     return rows
+
+
+def _swallowed_rows(cells: list[str], delimiter: str, min_cells: int) -> int:
+    """Lines inside the row's cells that look like manifest rows: an unclosed quote ate them.
+
+    A quoted value may hold a line break (an address); it does not hold lines with a row's worth
+    of delimiters.
+    """
+    inner = [ln for cell in cells if "\n" in cell for ln in cell.splitlines()[1:]]
+    return sum(1 for ln in inner if ln.count(delimiter) >= min_cells - 1)
 
 
 def _json_rows(path: Path, text: str) -> list[ManifestRow]:
@@ -226,6 +252,8 @@ def _json_rows(path: Path, text: str) -> list[ManifestRow]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInputError(path, f"not valid JSON ({exc})") from exc
+    except RecursionError as exc:  # [[[[...]]]]: a nesting bomb, never a list of claims
+        raise BadInputError(path, "not a list of claims (JSON nested too deeply)") from exc
     items = data.get("claims") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise BadInputError(path, "expected a list of claims (or an object with a 'claims' list)")
@@ -243,11 +271,22 @@ def _json_rows(path: Path, text: str) -> list[ManifestRow]:
     return rows
 
 
-def _row(source: str, row: int, values: dict[str, Any], problems: list[str]) -> ManifestRow:
-    def text(value: Any) -> str | None:
+def _row(
+    source: str, row: int, values: dict[str, Any], problems: list[str], *, unusable: bool = False
+) -> ManifestRow:
+    where = f"{source} {'item' if source.endswith('.json') else 'row'} {row}"
+
+    def text(value: Any, name: str = "") -> str | None:
         if value is None or isinstance(value, dict | list):
             return None
-        s = str(value).strip()
+        s = str(value)
+        hidden = sorted({c for c in s if unicodedata.category(c) in ("Cc", "Cf") and c not in " \t\r\n"})
+        if hidden and name:
+            # NUL breaks PostgreSQL, zero-width and bidi marks make "C1" and "C1\u200b" two claims
+            shown = ", ".join(f"U+{ord(c):04X}" for c in hidden)
+            problems.append(f"{where}: {name} held invisible or control characters ({shown}); removed")
+        s = "".join(c for c in s if unicodedata.category(c) not in ("Cc", "Cf") or c in " \t")
+        s = s.strip()
         return s or None
 
     docs = values.get("documents")
@@ -256,8 +295,10 @@ def _row(source: str, row: int, values: dict[str, Any], problems: list[str]) -> 
         documents = [str(d).strip() for d in docs if str(d).strip()]
     elif text(docs):
         documents = [d.strip() for d in re.split(r"[;；]", str(docs)) if d.strip()]
-    fields = {k: text(values.get(k)) for k in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if k != "documents"}
-    return ManifestRow(source=source, row=row, documents=documents or None, problems=problems, **fields)
+    fields = {k: text(values.get(k), k) for k in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if k != "documents"}
+    return ManifestRow(
+        source=source, row=row, documents=documents or None, problems=problems, unusable=unusable, **fields
+    )
 
 
 # --- rows to claims -----------------------------------------------------------------------------
@@ -296,7 +337,7 @@ def _submitted(s: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
 
 
-def _claim_from_row(row: ManifestRow) -> tuple[Claim | None, list[str]]:
+def _claim_from_row(row: ManifestRow, now: dt.datetime | None = None) -> tuple[Claim | None, list[str]]:
     """The claim a row describes, and every problem with its values; None if no claim can be built.
 
     Required values that are missing or unreadable make the row unusable; a bad optional value is
@@ -304,7 +345,7 @@ def _claim_from_row(row: ManifestRow) -> tuple[Claim | None, list[str]]:
     """
     where = row.where
     problems = list(row.problems)
-    fatal = False
+    fatal = row.unusable
     values: dict[str, Any] = {}
     for name in ("claim_id", "policy_number", "claimant"):
         value = getattr(row, name)
@@ -343,6 +384,7 @@ def _claim_from_row(row: ManifestRow) -> tuple[Claim | None, list[str]]:
     incident, submitted = values.get("incident_date"), values.get("submitted_at")
     if incident and submitted and incident > submitted.astimezone(CHINA_TZ).date():
         problems.append(f"{where}: incident_date {incident} is after submitted_at")
+    problems += _implausible_dates(where, incident, submitted, now or dt.datetime.now(CHINA_TZ))
     if fatal:
         return None, problems
     try:
@@ -364,7 +406,29 @@ def _amount(raw: str, where: str, problems: list[str]) -> Decimal | None:
     if value < 0:
         problems.append(f"{where}: amount_claimed {raw!r} is negative")
         return None
+    if value > MAX_AMOUNT_CLAIMED:
+        problems.append(
+            f"{where}: amount_claimed {raw!r} is implausibly large (over {MAX_AMOUNT_CLAIMED:,} yuan;"
+            " a typo or a unit mix-up?)"
+        )
+        return None
     return value
+
+
+def _implausible_dates(
+    where: str, incident: dt.date | None, submitted: dt.datetime | None, now: dt.datetime
+) -> list[str]:
+    """Dates no real claim has: in the future (beyond a day of clock skew) or before EARLIEST_DATE."""
+    problems = []
+    today = now.astimezone(CHINA_TZ).date()
+    if incident is not None and incident > today:
+        problems.append(f"{where}: incident_date {incident} is in the future")
+    if submitted is not None and submitted > now + dt.timedelta(days=1):
+        problems.append(f"{where}: submitted_at {submitted.isoformat()} is in the future")
+    for name, value in (("incident_date", incident), ("submitted_at", submitted)):
+        if value is not None and value.year < EARLIEST_DATE.year:
+            problems.append(f"{where}: {name} {value.isoformat()} is before {EARLIEST_DATE}; a typo?")
+    return problems
 
 
 # --- finding a claim's files --------------------------------------------------------------------
@@ -379,31 +443,89 @@ class _Entry:
     problem: str | None = None
 
 
+MAX_NAME_BYTES = 255
+"""What Linux and Windows file systems allow for one name; a longer name cannot be a file here."""
+
+
 def _unsafe_name(name: str) -> str | None:
     posix, windows = PurePosixPath(name), PureWindowsPath(name)
     if posix.is_absolute() or windows.is_absolute() or windows.drive or name.startswith("\\"):
         return "absolute paths are not allowed (name the file relative to the batch folder); not read"
     if ".." in windows.parts:
         return "path leaves the batch folder ('..' is not allowed); not read"
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return "the name holds control characters (a NUL or a line break?); not read"
+    longest = max((len(part.encode("utf-8", "surrogateescape")) for part in windows.parts), default=0)
+    if longest > MAX_NAME_BYTES:
+        return f"name too long ({longest} bytes in one part; file systems allow {MAX_NAME_BYTES}); not read"
     return None
+
+
+def _shown(name: str, limit: int = 200) -> str:
+    """A file name fit for messages, the case store and a person's screen.
+
+    Names a Chinese Windows zip wrote in GBK arrive as undecodable bytes (surrogates) and are
+    decoded as GBK; invisible and control characters (a right-to-left override makes
+    `invoice<RLO>gpj.exe` look like `invoiceexe.jpg`) are written out as `\\u202e`.
+    """
+    if any("\udc80" <= c <= "\udcff" for c in name):
+        raw = os.fsencode(name)
+        try:
+            name = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            name = raw.decode("utf-8", "backslashreplace")
+    name = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in name)
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Names a person would call the same: Unicode forms (macOS writes NFD) and case aside."""
+    return unicodedata.normalize("NFC", a).casefold() == unicodedata.normalize("NFC", b).casefold()
 
 
 _NOT_FOUND = "listed but not found in the batch folder"
 
 
 def _resolve(root: Path, relative: str) -> _Entry:
-    """The real path of `root/relative`, refusing anything that ends up outside the batch folder."""
+    """The real path of `root/relative`, refusing anything that ends up outside the batch folder.
+
+    A name not found as spelt is looked for once more among its folder's files in another Unicode
+    form or case (`发票.JPG` for `发票.jpg`), if exactly one file matches.
+    """
     try:
         resolved = (root / relative).resolve()
     except (OSError, RuntimeError):  # a symlink loop
         return _Entry(relative, problem="cannot be resolved (a symlink loop); not read")
+    except ValueError as exc:  # a NUL the name checks did not see
+        return _Entry(relative, problem=f"not a usable file name ({exc}); not read")
     if not resolved.is_relative_to(root):
         return _Entry(relative, problem="points outside the batch folder (a symlink); not read")
-    if not resolved.exists():
-        return _Entry(relative, problem=_NOT_FOUND)
-    if not resolved.is_file():
-        return _Entry(relative, problem="not a regular file")
+    try:
+        if not resolved.exists():
+            variant = _variant(root, relative)
+            if variant is None:
+                return _Entry(relative, problem=_NOT_FOUND)
+            found = _resolve(root, variant)
+            found.name = relative  # as the sender listed it
+            return found
+        if not resolved.is_file():
+            return _Entry(relative, problem="not a regular file")
+    except OSError as exc:  # a name too long for the file system, a folder we may not read
+        return _Entry(relative, problem=f"cannot be looked up ({exc.strerror or exc}); not read")
     return _Entry(relative, path=resolved)
+
+
+def _variant(root: Path, relative: str) -> str | None:
+    """The one file in `relative`'s folder whose name is `relative`'s in another form or case."""
+    parent, _, base = relative.rpartition("/")
+    folder = root / parent if parent else root
+    try:
+        if not folder.resolve().is_relative_to(root) or not folder.is_dir():
+            return None
+        matches = [n for n in os.listdir(folder) if n != base and _same_name(_shown(n), base)]
+    except (OSError, ValueError, RuntimeError):
+        return None
+    return (f"{parent}/{matches[0]}" if parent else matches[0]) if len(matches) == 1 else None
 
 
 def _listed_entries(root: Path, row: ManifestRow, claim_id: str) -> list[_Entry]:
@@ -499,6 +621,8 @@ def ingest_batch(
                 f"{row.where}: claim_id {claim.claim_id!r} already appears on row"
                 f" {first_row[claim.claim_id]}; this row was not ingested"
             )
+            if problems:  # an invisible character removed from the id is why two rows met
+                message = "; ".join([message, *problems])
             report.errors.append(
                 RowError(source=row.source, row=row.row, claim_id=claim.claim_id, message=message)
             )
@@ -530,7 +654,12 @@ def ingest_batch(
         for entry in entries:
             document, problem = _ingest_file(entry, claim.claim_id, store, settings, seen, report)
             if document is not None:
-                documents.append(document)
+                taken = {d.filename for d in documents}
+                n, name = 1, document.filename
+                while name in taken:  # two names shown alike (GBK and UTF-8, or cut short) stay two
+                    n += 1
+                    name = f"{document.filename} ({n})"
+                documents.append(document.model_copy(update={"filename": name}))
             if problem is not None:
                 problems.append(problem)
             done += 1
@@ -550,7 +679,9 @@ def ingest_batch(
             )
         )
 
-    report.unclaimed = [rel for rel in _walk(root, root) if rel not in claimed and rel not in COMPANION_NAMES]
+    report.unclaimed = [
+        _shown(rel) for rel in _walk(root, root) if rel not in claimed and rel not in COMPANION_NAMES
+    ]
     for rel in report.unclaimed:
         log.warning("%s: in the batch folder but listed by no claim", rel)
     store.finish_batch(batch_id, report.summary())
@@ -571,16 +702,17 @@ def _ingest_file(
     report: IngestReport,
 ) -> tuple[Document | None, str | None]:
     """Check one file and store or quarantine it once; returns its Document and its problem."""
+    shown = _shown(entry.name)
     if entry.path is None:
-        return None, f"{entry.name}: {entry.problem}"
+        return None, f"{shown}: {entry.problem}"
     try:
         sha256 = sha256_file(entry.path)
         check = seen.get(sha256)
         if check is None:
             check = inspect_file(entry.path, settings, sha256)
     except OSError as exc:  # unreadable input is the sender's problem; a failing store (below) is ours
-        return None, f"{entry.name}: cannot be read ({exc.strerror or exc})"
-    problem = None if check.ok else f"{entry.name}: {check.problem}"
+        return None, f"{shown}: cannot be read ({exc.strerror or exc})"
+    problem = None if check.ok else f"{shown}: {check.problem}"
     if sha256 in seen:
         report.duplicates += 1
     elif problem is None:
@@ -595,7 +727,7 @@ def _ingest_file(
     document = Document(
         id=check.sha256,
         claim_id=claim_id,
-        filename=entry.name,
+        filename=shown,
         media_type=check.media_type or "application/octet-stream",
         size_bytes=check.size,
         page_count=check.page_count,

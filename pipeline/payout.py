@@ -46,6 +46,8 @@ class Payee(BaseModel):
     name: str
     bank: str
     account: str
+    corporate: bool = False
+    """A hospital's corporate account (对公账户, 医疗直付): no card number, so no Luhn check digit."""
 
 
 class PayoutResult(BaseModel):
@@ -62,11 +64,14 @@ def _name(s: str) -> str:
 
 
 def account_problems(payee: Payee | None, claimant: str) -> list[str]:
-    """Why money must not go to this account: Luhn fails, or the holder is not the claimant."""
+    """Why money must not go to this account: Luhn fails, or the holder is not the claimant.
+
+    For direct settlement `claimant` is the hospital that is owed the money.
+    """
     if payee is None or not payee.account:
         return ["no bank account: the claim form and bank card give none"]
     problems = []
-    if not luhn_valid(payee.account):
+    if not payee.corporate and not luhn_valid(payee.account):
         problems.append(f"bank account {mask_account(payee.account)} fails the Luhn check")
     if _name(payee.name) != _name(claimant):
         problems.append(f"account holder {payee.name} is not the claimant {claimant}")

@@ -27,6 +27,7 @@ __all__ = [
     "ClaimType",
     "Complexity",
     "Decision",
+    "DirectSettlement",
     "DocStatus",
     "DocType",
     "Document",
@@ -335,6 +336,10 @@ class ClaimFacts(_Record):
     low_confidence_fields: list[str] = PField(
         default_factory=list, description="fields read below the confidence threshold"
     )
+    direct_settlement: bool = PField(
+        default=False,
+        description="医疗直付: the hospital submitted the claim and is paid directly; payee_* is its account",
+    )
 
     @property
     def days_in_hospital(self) -> int | None:
@@ -345,6 +350,19 @@ class ClaimFacts(_Record):
     @property
     def total_claimed(self) -> Decimal:
         return money(sum((i.total for i in self.invoices), Decimal(0)))
+
+
+class DirectSettlement(_Record):
+    """A hospital's request to be paid the claim directly (医疗直付), with its settlement account.
+
+    Recorded at intake only when the policy's product allows direct settlement; the facts then name
+    the hospital as payee, and a corporate account (对公账户) carries no card check digit.
+    """
+
+    hospital: str
+    account_name: str
+    bank: str
+    account: str = PField(pattern=r"^\d{8,32}$")
 
 
 # --- triage, adjudication, fraud ----------------------------------------------------------------

@@ -10,6 +10,7 @@ import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,11 +39,47 @@ class Settings(BaseSettings):
     doc_type_min_confidence: float = 0.8
     fraud_high: float = 0.5
     fraud_medium: float = 0.2
+    promotion_margin: float = 0.002
+    """How much a challenger must beat the champion by, on the frozen holdout, to replace it (in the
+    unit of the model's metric: PR-AUC for fraud, accuracy for doc type, Brier for the gate)."""
 
     # orchestration
     ocr_workers: int = Field(default_factory=lambda: max(1, min(4, (os.cpu_count() or 1) // 2)))
     """Documents read at once; onnxruntime already spreads one page over the cores, so half of them."""
     chunk_size: int = 200
+
+    # the adjusters' review app (review/)
+    review_approval_limit: Decimal = Decimal("10000.00")
+    """An adjuster approves up to this amount alone; above it a senior adjuster approves too (four-eyes)."""
+    review_session_hours: float = 10.0
+    """A sign-in lasts at most this long (one working day), however busy."""
+    review_idle_minutes: float = 30.0
+    """A sign-in not used for this long ends: an unattended screen shows no claimant's data for long."""
+    review_lock_minutes: float = 30.0
+    """A claim opened by one adjuster is theirs until they decide, release it, or leave it this long."""
+    review_secure_cookies: bool = False
+    """Send the session cookie over HTTPS only; set true wherever the app is served behind TLS."""
+
+    # the intake API (intake/): claims over HTTP from the customer app, agents' tools and hospitals
+    intake_dispatch: Literal["queue", "flow", "deployment"] = "flow"
+    """What an accepted claim does next: wait for the next intake batch (`queue`: `claims intake run`
+    or the intake-batch deployment's schedule), run the intake flow in the API's process at once
+    (`flow`), or start the intake-batch deployment on the Prefect server at once (`deployment`)."""
+    intake_deployment: str = "intake-batch/intake-batch"
+    intake_rate_per_minute: float = 60.0
+    """Requests one API key may make per minute on average (a key may carry its own rate)."""
+    intake_burst: int = 20
+    """Requests one API key may make at once before the rate applies (the token bucket's size)."""
+    intake_redis_url: str | None = None
+    """Redis (redis://127.0.0.1:6379/0) to share rate limits between API processes; None: per process."""
+    intake_max_request_bytes: int = 200 * 1024 * 1024
+    """One upload at most; each file also obeys max_file_bytes and a claim max_documents_per_claim."""
+    intake_policies: Path | None = None
+    """The policy system's extract (a policies.csv) uploaded claims are matched against; without it
+    (or for a policy it lacks) the policy is looked up among the claims already in the store."""
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8000
+    """Where `claims serve` listens: the intake API at /, the review app at /review."""
 
     @model_validator(mode="after")
     def _absolute(self) -> Settings:
@@ -67,18 +104,38 @@ class Settings(BaseSettings):
         return self.data_dir / "models"
 
     @property
+    def page_images_dir(self) -> Path:
+        """Page images as OCR saw them (after clean-up), which the stored boxes refer to."""
+        return self.data_dir / "page-images"
+
+    def page_images(self, document_id: str, ocr_key: str) -> Path:
+        """The folder of one document's page images under one OCR reading: `<n>.jpg` per page."""
+        return self.page_images_dir / ocr_key / document_id[:2] / document_id
+
+    @property
     def prefect_home(self) -> Path:
         return self.data_dir / "prefect"
 
     def prefect_env(self) -> dict[str, str]:
         """Environment for anything that runs Prefect: no telemetry, state kept under our data dir."""
-        return {
+        # Prefect warns on import when its home is missing: on a fresh machine the data dir is not made yet
+        self.prefect_home.mkdir(parents=True, exist_ok=True)
+        env = {
             "PREFECT_HOME": str(self.prefect_home),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
             # the ephemeral API server needs more than Prefect's 20 s to start on a busy 2-core machine
             "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+            # one "Finished in state Completed()" per document is noise on the console and load on the
+            # API; task runs still log warnings and errors, and every state is in the UI
+            "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
         }
+        if not os.environ.get("PREFECT_API_URL"):
+            # Prefect's ephemeral server lives and dies with the batch: no automations to trigger and no
+            # UI to stream events to, so those services would only take CPU from OCR
+            env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] = "false"
+            env["PREFECT_API_EVENTS_STREAM_OUT_ENABLED"] = "false"
+        return env
 
 
 @lru_cache(maxsize=1)

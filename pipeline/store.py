@@ -293,7 +293,9 @@ class DocumentFiles:
         target = self._target(self.quarantine_root, sha256)
         if not target.exists():
             _atomic_copy(src, target)
-            target.with_name(sha256 + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+        note = target.with_name(sha256 + ".reason.txt")
+        if not note.exists():  # apart from the copy: a disk that filled between the two is retried
+            note.write_text(reason + "\n", encoding="utf-8")
         return target
 
     def path(self, sha256: str) -> Path | None:

@@ -120,8 +120,8 @@ def _parse_integer_words(s: str) -> int | None:
             part = cur + (digit or 0)
             if _BIG_UNITS[ch] == 10_000:
                 wan, cur = part, 0
-            else:
-                yi, wan, cur = wan * 10_000 + part, 0, 0
+            else:  # 壹万亿贰仟亿: a second 亿 adds to the first (亿 groups of 万亿), never replaces it
+                yi, wan, cur = yi + wan * 10_000 + part, 0, 0
             digit = None
         else:
             raise ValueError(f"not an amount character: {ch!r}")

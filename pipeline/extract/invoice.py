@@ -1,8 +1,12 @@
 """Medical invoices (医疗门诊/住院收费票据), paper or the national e-invoice (医疗收费电子票据).
 
-Key fields by pairing, the fee categories (收费项目) as line items, and one repair OCR makes
-necessary: an amount read without its decimal point (`1263` for `112.63`) is put back when the
-payment split (统筹 + 个人账户 + 现金 = 合计) says so, with its confidence lowered.
+Key fields by pairing, the fee categories (收费项目) as line items, and the repairs OCR makes
+necessary, all proved by the invoice's own arithmetic and all with their confidence lowered and the
+raw reading kept: an amount read without its decimal point (`1263` for `112.63`); a total that went
+unread while the amount in words (大写) was read; and, once the total is confirmed by a second reading
+(the words, or the fee lines adding up to it), one payment amount misread by a digit or two is put
+back from the split (统筹 + 个人账户 + 现金 = 合计), and one that went unread is worked out from it, with
+a confidence low enough that a person confirms it (nothing else checks it).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from ocr.elements import Page
 from ocr.layout import group_rows
 from pipeline.extract.base import CAPITALS, ID_NUMBER, MONEY_2DP, pair_pages
 from pipeline.extract.checks import parse_amount_words, parse_figure
-from pipeline.extract.pairing import Key, find_hits, norm, sub_box
+from pipeline.extract.pairing import Key, edit_distance, find_hits, norm, sub_box
 from pipeline.records import Field, FieldKind, LineItem, money
 
 log = logging.getLogger(__name__)
@@ -70,6 +74,7 @@ def extract_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineI
         fields.pop(name, None)
     items = fee_items(pages)
     _repair_amounts(fields)
+    _repair_split(fields, items)
     return fields, items
 
 
@@ -145,10 +150,88 @@ def _repair_amounts(fields: dict[str, Field]) -> None:
             return
 
 
-def _set(fields: dict[str, Field], name: str, value: Decimal) -> None:
+SPLIT = ("fund_paid", "account_paid", "cash_paid")
+MAX_DIGIT_EDITS = 2
+"""A payment amount differing from what the split needs by more digits than this is a real
+disagreement (an altered invoice, say), left for the payer_split check to report."""
+UNSURE = 0.95
+"""Line confidence under which a reading may be the misread one among several that would fit."""
+
+
+def _digits(v: object) -> str:
+    return "".join(ch for ch in str(v) if ch.isdigit()).lstrip("0") or "0"
+
+
+def _confirmed_total(fields: dict[str, Field], items: Sequence[LineItem]) -> Decimal | None:
+    """The total when two independent readings agree on it: figures and words, or figures and fee
+    lines; or the words alone when the figures went unread and the fee lines agree (or are absent)."""
+    total, words = fields.get("total_amount"), fields.get("total_in_words")
+    w = parse_amount_words(str(words.value)) if words is not None and words.value else None
+    lines = money(sum((i.amount for i in items), Decimal(0))) if items else None
+    if total is not None and total.value is not None:
+        t = money(total.value)
+        return t if t in (w, lines) else None
+    if w is not None and lines in (None, w):
+        _set_from(fields, "total_amount", w, words, "合计（大写）")  # type: ignore[arg-type]
+        return w
+    return None
+
+
+def _repair_split(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
+    """Make the channel split add up to a confirmed total by changing exactly one amount, and only
+    when that one change is unambiguous and close to what OCR read (or the amount went unread)."""
+    total = _confirmed_total(fields, items)
+    if total is None:
+        return
+    read = {p: money(fields[p].value) for p in SPLIT if p in fields and fields[p].value is not None}
+    if len(read) == 2:  # one part unread: the other two and the total fix it
+        (missing,) = (p for p in SPLIT if p not in read)
+        value = total - sum(read.values(), Decimal(0))
+        if value >= 0:  # nothing cross-checks it: low confidence, so a person confirms it
+            _set_from(fields, missing, value, None, "合计 − " + " − ".join(read))
+        return
+    if len(read) < 3 or sum(read.values(), Decimal(0)) == total:
+        return
+    fits = []
+    for p in SPLIT:
+        value = total - (sum(read.values(), Decimal(0)) - read[p])
+        raw = fields[p].raw_text or str(fields[p].value)
+        if value >= 0 and edit_distance(_digits(raw), _digits(format(value, "f"))) <= MAX_DIGIT_EDITS:
+            fits.append((p, value))
+    if len(fits) > 1:
+        # a 0.02 difference fits a digit of either of two amounts: the one OCR was unsure of is the
+        # misread one, when it alone was unsure
+        fits.sort(key=lambda pv: fields[pv[0]].confidence)
+        unsure, *others = fits
+        conf = fields[unsure[0]].confidence
+        if conf <= UNSURE and all(fields[p].confidence - conf >= 0.05 for p, _ in others):
+            fits = [unsure]
+    if len(fits) == 1:
+        # proved by the confirmed total and the other amounts: as sure as the surest of those is
+        name, value = fits[0]
+        sure = min(fields[n].confidence for n in ("total_amount", *SPLIT) if n != name)
+        _set(fields, name, value, confidence=round(sure * 0.95, 4))
+
+
+def _set_from(fields: dict[str, Field], name: str, value: Decimal, source: Field | None, how: str) -> None:
+    """A field the invoice's arithmetic supplies: where it was read from, or how it was worked out."""
+    log.debug("derived %s = %s (%s)", name, value, how)
+    fields[name] = Field(
+        name=name,
+        kind=FieldKind.MONEY,
+        value=money(value),
+        raw_text=source.raw_text if source is not None else f"= {how}",
+        confidence=round((source.confidence if source is not None else 1.0) * 0.6, 4),
+        page=source.page if source is not None else 1,
+        box=source.box if source is not None else None,
+    )
+
+
+def _set(fields: dict[str, Field], name: str, value: Decimal, confidence: float | None = None) -> None:
     f = fields[name]
     log.debug("repaired %s: %s -> %s", name, f.value, value)
-    fields[name] = f.model_copy(update={"value": money(value), "confidence": round(f.confidence * 0.7, 4)})
+    conf = round(f.confidence * 0.7, 4) if confidence is None else confidence
+    fields[name] = f.model_copy(update={"value": money(value), "confidence": conf})
 
 
 MONEY_FIELDS = _MONEY_FIELDS

@@ -5,6 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+# the review app's and the intake API's tables live in review/ and intake/ on the same Base: imported
+# here, in migration tooling only (the pipeline itself never imports them), so autogenerate sees the
+# whole schema
+import intake.db  # noqa: F401
+import review.db  # noqa: F401
 from pipeline.store import Base
 
 config = context.config

@@ -106,7 +106,7 @@ def test_doc_type_training_and_extract(env: Path) -> None:
     r = runner.invoke(app, ["models", "train", "doc-type", "--corpus", str(corpus), "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout.strip().splitlines()[-1])["metrics"]["accuracy"] >= 0.9
-    sample = Path(__file__).resolve().parents[2] / "sample_docs" / "C0002" / "id_card_1.jpg"
+    sample = Path(__file__).resolve().parents[2] / "sample_docs" / "C0002" / "id_card_1.webp"
     r = runner.invoke(app, ["extract", str(sample), "--json"])
     assert r.exit_code == 0, r.output
     ex = json.loads(r.stdout.strip().splitlines()[-1])

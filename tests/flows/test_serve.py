@@ -8,13 +8,13 @@ from pathlib import Path
 
 import yaml
 
-from flows.serve import NIGHTLY_CRON, REVIEW_EVERY, TIMEZONE, deployments
+from flows.serve import INTAKE_EVERY, NIGHTLY_CRON, REVIEW_EVERY, TIMEZONE, deployments
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_deployments_build_with_schedules_and_parameters() -> None:
-    batch, review, nightly = deployments(folder="/srv/batches/today", data_dir="/srv/claims")
+    batch, review, nightly, intake = deployments(folder="/srv/batches/today", data_dir="/srv/claims")
     assert (batch.name, batch.flow_name) == ("claims-batch", "claims-batch")
     assert batch.parameters == {"folder": "/srv/batches/today", "data_dir": "/srv/claims"}
     assert batch.schedules in (None, [])  # ops start batches; nothing runs by itself
@@ -29,6 +29,11 @@ def test_deployments_build_with_schedules_and_parameters() -> None:
     assert c.schedule.cron == NIGHTLY_CRON and c.schedule.timezone == TIMEZONE
     assert nightly.entrypoint and nightly.entrypoint.endswith("retrain.py:retrain")
 
+    assert intake.flow_name == "intake-batch"
+    assert intake.parameters == {"data_dir": "/srv/claims"}  # every queued claim, not a list
+    (i,) = intake.schedules
+    assert dt.timedelta(seconds=i.schedule.interval.total_seconds()) == INTAKE_EVERY
+
 
 def test_prefect_yaml_matches_the_served_deployments() -> None:
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
@@ -41,4 +46,5 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
         assert hasattr(getattr(mod, attr), "to_deployment")
     assert by_name["nightly-retrain"]["schedules"][0]["cron"] == NIGHTLY_CRON
     assert by_name["apply-review"]["schedules"][0]["interval"] == REVIEW_EVERY.total_seconds()
+    assert by_name["intake-batch"]["schedules"][0]["interval"] == INTAKE_EVERY.total_seconds()
     assert by_name["claims-batch"]["parameters"] == {"folder": "sample_docs"}

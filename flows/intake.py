@@ -1,0 +1,121 @@
+"""The intake batch flow: claims that came through the intake API, taken to an outcome.
+
+The claims are already in the case store (the API stored them, their files and their policy); this
+flow is the batch flow without ingest, over the claims the intake queue holds. The same tasks run
+the same steps: OCR per document (`claims_batch.ocr_task`), then extraction, fraud, decision and
+payout per chunk (`claims_batch.decide_task`). Documents whose extraction is already stored (a
+hospital's structured submission, a document read in an earlier round) are not read again.
+
+Claims are taken from the queue with a compare-and-set, so two runs (the API's own and the
+deployment's schedule) never process the same claim; a run that fails puts its claims back.
+
+Each decided claim's keys (invoice, visit, payee account, policy) are then indexed in the store, so
+the same invoice sent again, by another upload or another hospital submission, is found by the
+duplicate-invoice rule (DUPLICATE_INVOICE) before it can be paid twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from pathlib import Path
+
+from prefect import flow, get_run_logger, unmapped
+
+from adjudication.backtest import FACTS_STAGE
+from adjudication.rules import StoreInvoiceHistory
+from flows import steps
+from flows.claims_batch import (
+    BatchResult,
+    ClaimResult,
+    _finish,
+    _publish,
+    _result,
+    _store,
+    _task_runner,
+    decide_task,
+    ocr_task,
+)
+from intake.db import DONE, QUEUED, finish_claims, take_queued
+from pipeline.records import ClaimFacts, DocStatus, Extraction
+from pipeline.settings import Settings
+from pipeline.store import CaseStore
+
+log = logging.getLogger(__name__)
+
+
+@flow(name="intake-batch", task_runner=_task_runner(), log_prints=False)
+def intake_batch(
+    claim_ids: list[str] | None = None,
+    data_dir: str | None = None,
+    database_url: str | None = None,
+    chunk_size: int = 50,
+) -> BatchResult | None:
+    """Take the queued intake claims (all, or those named) to an outcome; None if none was queued."""
+    logger = get_run_logger()
+    overrides: dict[str, object] = {}
+    if data_dir:
+        overrides["data_dir"] = Path(data_dir)
+    if database_url:
+        overrides["database_url"] = database_url
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    store = _store(settings)
+    taken = take_queued(store, claim_ids)
+    if not taken:
+        logger.info("intake queue: nothing to do")
+        return None
+    started = dt.datetime.now(dt.UTC)
+    batch_id = f"intake-{started:%Y%m%dT%H%M%S}-{hashlib.sha256(','.join(taken).encode()).hexdigest()[:8]}"
+    store.start_batch(batch_id, "intake API")
+    logger.info("intake batch %s: %d claims", batch_id, len(taken))
+    try:
+        results = _process(store, settings, taken, chunk_size)
+    except BaseException:
+        finish_claims(store, taken, status=QUEUED)  # back in the queue for the next run
+        raise
+    result = _finish(store, settings, batch_id, results, {"source": "intake", "claims": len(taken)}, started)
+    finish_claims(store, taken, status=DONE)
+    _publish(result)
+    return result
+
+
+def _process(
+    store: CaseStore, settings: Settings, claim_ids: list[str], chunk_size: int
+) -> list[ClaimResult]:
+    claims = [c for c in (store.get_claim(cid) for cid in claim_ids) if c is not None]
+    key = steps.reader_key()
+    to_read = sorted(
+        {
+            d.id
+            for c in claims
+            for d in c.documents
+            if d.status is DocStatus.STORED
+            and store.get_result(c.claim_id, steps.EXTRACT_STAGE, Extraction, key=d.id) is None
+        }
+    )
+    failed: dict[str, str] = {}
+    for doc_id, run in zip(
+        to_read, ocr_task.map(to_read, key=unmapped(key), settings=unmapped(settings)), strict=True
+    ):
+        try:
+            run.result()
+        except Exception as exc:  # recorded on the claim below; the others go on
+            failed[doc_id] = f"{type(exc).__name__}: {exc}"
+    todo, results = [], []
+    for c in claims:
+        bad = [f"{d.filename}: could not be read ({failed[d.id]})" for d in c.documents if d.id in failed]
+        if bad:
+            outcome = steps.error_outcome(store, c.claim_id, "; ".join(bad))
+            results.append(_result(outcome, error="; ".join(bad)))
+        else:
+            todo.append(c.claim_id)
+    chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
+    for run in decide_task.map(chunks, key=unmapped(key), settings=unmapped(settings)):
+        results.extend(run.result())
+    history = StoreInvoiceHistory(store)
+    for cid in todo:  # what these claims are recognised by, for the claims that come after them
+        facts = store.get_result(cid, FACTS_STAGE, ClaimFacts)
+        if facts is not None:
+            history.record(facts)
+    return results

@@ -1,0 +1,376 @@
+"""Working a claim in the app: locks, corrections (labels), decisions, four-eyes, audit and masking."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from review_fixtures import ACCOUNT, ID_NUMBER, Built, Session, build_store
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from pipeline.records import ReviewAction, ReviewDecision, Route
+from pipeline.settings import Settings
+from pipeline.store import AuditEventRow, FieldRow, ReviewTaskRow
+
+SignIn = Callable[[str | None], Session]
+
+
+def _task(built: Built, claim_id: str) -> dict[str, object]:
+    return next(t for t in built.store.review_tasks(status=None) if t["claim_id"] == claim_id)
+
+
+def _actions(built: Built, claim_id: str | None = None) -> list[str]:
+    return [e["action"] for e in built.store.audit_events(claim_id)]
+
+
+# --- locks ---------------------------------------------------------------------------------------
+
+
+def test_opening_a_claim_locks_it_for_others(sign_in: SignIn, built: Built) -> None:
+    a, b = sign_in("adj1"), sign_in("adj2")
+    assert a.get("/claims/C100").status_code == 200
+    assert _task(built, "C100")["locked_by"] == "adj1"
+    page = b.get("/claims/C100")
+    assert page.status_code == 200 and 'data-testid="locked-by"' in page.text and "adj1" in page.text
+    assert 'data-testid="decide-form"' not in page.text
+    assert b.post("/claims/C100/lock").status_code == 409
+    r = b.post("/claims/C100/decision", {"action": "deny", "reason": "不在保险责任内"})
+    assert r.status_code == 409
+    r = b.post("/claims/C100/fields", {"document_id": built.document_id, "name": "total", "value": "1.00"})
+    assert r.status_code == 409
+    queue = b.get("/queue").text
+    assert "🔒 adj1" in queue
+    # released, the other adjuster takes it
+    assert a.post("/claims/C100/release").status_code == 303
+    assert b.get("/claims/C100").status_code == 200
+    assert _task(built, "C100")["locked_by"] == "adj2"
+    assert _actions(built, "C100").count("lock") == 2 and "release" in _actions(built, "C100")
+
+
+def test_a_lock_left_alone_can_be_taken_over(sign_in: SignIn, built: Built) -> None:
+    a, b = sign_in("adj1"), sign_in("adj2")
+    a.get("/claims/C100")
+    stale = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=built.settings.review_lock_minutes + 1)
+    with built.store.session() as s:
+        s.execute(update(ReviewTaskRow).where(ReviewTaskRow.claim_id == "C100").values(locked_at=stale))
+    b.get("/claims/C100")
+    assert _task(built, "C100")["locked_by"] == "adj2"
+    event = [e for e in built.store.audit_events("C100") if e["action"] == "take_over"]
+    assert [(e["actor"], e["detail"]) for e in event] == [("adj2", {"previous_holder": "adj1"})]
+    r = a.post("/claims/C100/decision", {"action": "deny", "reason": "x"})
+    assert r.status_code == 409  # adj1 lost it; nobody decides twice
+
+
+def test_auditor_reads_without_locking(sign_in: SignIn, built: Built) -> None:
+    aud = sign_in("aud1")
+    page = aud.get("/claims/C100")
+    assert page.status_code == 200 and 'data-testid="decide-form"' not in page.text
+    assert _task(built, "C100")["locked_by"] is None
+
+
+# --- corrections ---------------------------------------------------------------------------------
+
+
+def test_a_correction_is_a_labelled_field_row(sign_in: SignIn, built: Built) -> None:
+    a = sign_in("adj1")
+    a.get("/claims/C100")
+    r = a.post("/claims/C100/fields", {"document_id": built.document_id, "name": "total", "value": "821.40"})
+    assert r.status_code == 303
+    with built.store.session() as s:
+        rows = s.scalars(select(FieldRow).where(FieldRow.claim_id == "C100")).all()
+    assert [(f.name, f.value, f.corrected_by, f.kind) for f in rows] == [("total", "821.40", "adj1", "money")]
+    assert rows[0].record["box"] and rows[0].record["page"] == 1  # where it was read travels with the label
+    page = a.get("/claims/C100").text
+    assert "821.40" in page and "✎ adj1" in page
+    event = next(e for e in built.store.audit_events("C100") if e["action"] == "correct_field")
+    assert event["detail"] == {
+        "document_id": built.document_id,
+        "field": "total",
+        "sensitive": False,
+        "from": "812.40",
+        "to": "821.40",
+    }
+
+
+def test_a_bad_value_is_refused_with_a_message(sign_in: SignIn, built: Built) -> None:
+    a = sign_in("adj1")
+    a.get("/claims/C100")
+    r = a.post(
+        "/claims/C100/fields", {"document_id": built.document_id, "name": "visit_date", "value": "3月1日"}
+    )
+    assert r.status_code == 400 and "not a valid date" in r.text
+    r = a.post("/claims/C100/fields", {"document_id": built.document_id, "name": "nope", "value": "1"})
+    assert r.status_code == 400
+    with built.store.session() as s:
+        assert s.scalar(select(FieldRow)) is None
+
+
+def test_doc_type_correction_feeds_doc_type_retraining(sign_in: SignIn, built: Built) -> None:
+    from flows.retrain import doc_type_labels
+
+    a = sign_in("adj1")
+    a.get("/claims/C100")
+    r = a.post(
+        "/claims/C100/fields", {"document_id": built.document_id, "name": "doc_type", "value": "expense_list"}
+    )
+    assert r.status_code == 303
+    labels = doc_type_labels(built.store, key="test-ocr-1")
+    assert len(labels) == 1 and labels[0][1] == "expense_list" and "合计" in labels[0][0][0].text
+    assert built.store.get_claim("C100").documents[0].doc_type.value == "expense_list"  # type: ignore[union-attr]
+
+
+def test_field_corrections_are_extraction_labels(sign_in: SignIn, built: Built) -> None:
+    from flows.retrain import field_labels
+
+    a = sign_in("adj1")
+    a.get("/claims/C100")
+    a.post("/claims/C100/fields", {"document_id": built.document_id, "name": "total", "value": "821.40"})
+    a.post("/claims/C100/fields", {"document_id": built.document_id, "name": "total", "value": "812.40"})
+    labels = field_labels(built.store)
+    assert [(lb.name, lb.value, lb.read_as, lb.corrected_by) for lb in labels] == [
+        ("total", "812.40", "812.40", "adj1")
+    ]  # the latest correction wins
+
+
+def test_extraction_check_replays_corrected_documents(sign_in: SignIn, built: Built) -> None:
+    from flows.retrain import extraction_check, extraction_markdown
+
+    assert extraction_check(built.store).labels == 0
+    a = sign_in("adj1")
+    a.get("/claims/C100")
+    a.post("/claims/C100/fields", {"document_id": built.document_id, "name": "patient_name", "value": "张伟"})
+    a.post("/claims/C100/fields", {"document_id": built.document_id, "name": "total", "value": "999.99"})
+    check = extraction_check(built.store)
+    assert check.labels == 2 and check.documents == 1
+    assert [m["field"] for m in check.misses if m["label"] == "999.99"] == ["total"]
+    assert "corrected fields" in extraction_markdown(check)
+
+
+# --- decisions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"action": "deny", "reason": "  "}, "a denial needs a reason"),
+        ({"action": "partial", "amount": "500"}, "partial payment needs a reason"),
+        ({"action": "approve", "amount": "abc"}, "needs an amount"),
+        ({"action": "approve", "amount": "900.00"}, "more than the 812.40 claimed"),
+        ({"action": "approve", "amount": "0"}, "more than 0"),
+        ({"action": "request_info"}, "names the missing documents"),
+        ({"action": "request_info", "missing_documents": "passport"}, "passport"),
+    ],
+)
+def test_incomplete_decisions_are_refused(
+    sign_in: SignIn, built: Built, form: dict[str, str], message: str
+) -> None:
+    a = sign_in("adj1")
+    a.get("/claims/C100")
+    r = a.post("/claims/C100/decision", form)
+    assert r.status_code == 400 and message in r.text
+    assert _task(built, "C100")["status"] == "open"
+
+
+def test_decisions_within_authority_are_done(sign_in: SignIn, built: Built) -> None:
+    a = sign_in("adj1")
+    a.get("/claims/C100")
+    r = a.post(
+        "/claims/C100/decision",
+        {"action": "request_info", "missing_documents": ["expense_list", "claim_form"]},
+    )
+    assert r.status_code == 303 and "note=decided" in r.headers["location"]
+    task = _task(built, "C100")
+    decision = ReviewDecision.model_validate(task["decision"])
+    assert task["status"] == "done" and decision.action is ReviewAction.REQUEST_INFO
+    assert [d.value for d in decision.missing_documents] == ["expense_list", "claim_form"]
+    assert decision.reviewer == "adj1" and decision.approved_by is None
+    assert a.post("/claims/C100/decision", {"action": "deny", "reason": "again"}).status_code == 409
+    page = a.get("/claims/C100").text
+    assert 'data-testid="pending-apply"' in page
+
+
+def test_four_eyes_above_authority(sign_in: SignIn, built: Built) -> None:
+    from flows.apply_review import apply_decision, pending_decisions
+
+    adj, adj2, senior = sign_in("adj1"), sign_in("adj2"), sign_in("senior1")
+    adj.get("/claims/C200")
+    r = adj.post("/claims/C200/decision", {"action": "approve", "amount": "24500.00"})
+    assert r.status_code == 303 and "note=proposed" in r.headers["location"]
+    task = _task(built, "C200")
+    assert task["status"] == "awaiting_approval" and task["locked_by"] is None
+    assert pending_decisions(built.store) == []  # nothing is paid before the second approval
+    assert "awaiting senior" in senior.get("/queue?status=awaiting_approval").text
+    # another adjuster cannot approve; the senior can, for exactly the version shown
+    assert adj2.post("/claims/C200/approve", {"version": str(task["version"])}).status_code == 403
+    page = senior.get("/claims/C200").text
+    assert 'data-testid="approve"' in page and "24,500.00" in page
+    assert senior.post("/claims/C200/approve", {"version": str(int(task["version"]) - 1)}).status_code == 409
+    r = senior.post("/claims/C200/approve", {"version": str(task["version"])})
+    assert r.status_code == 303
+    decision = ReviewDecision.model_validate(_task(built, "C200")["decision"])
+    assert (
+        decision.reviewer == "adj1"
+        and decision.approved_by == "senior1"
+        and decision.amount == Decimal("24500.00")
+    )
+    # the apply_review flow's step pays it once, and the claim page says so
+    [pending] = pending_decisions(built.store)
+    applied = apply_decision(built.store, pending)
+    assert applied.paid == "24500.00"
+    assert built.store.latest_outcome("C200").route is Route.AUTO_APPROVE  # type: ignore[union-attr]
+    page = senior.get("/claims/C200").text
+    assert 'data-testid="applied"' in page and "approved by senior1" in page
+    assert {"propose_decision", "approve_decision", "review_applied"} <= set(_actions(built, "C200"))
+
+
+def test_senior_sends_a_proposal_back(sign_in: SignIn, built: Built) -> None:
+    adj, senior = sign_in("adj1"), sign_in("senior1")
+    adj.get("/claims/C200")
+    adj.post("/claims/C200/decision", {"action": "approve", "amount": "24500.00"})
+    version = str(_task(built, "C200")["version"])
+    assert senior.post("/claims/C200/send-back", {"version": version, "reason": ""}).status_code == 400
+    r = senior.post("/claims/C200/send-back", {"version": version, "reason": "自费药品未扣除"})
+    assert r.status_code == 303
+    task = _task(built, "C200")
+    assert task["status"] == "open" and task["decision"] is None
+    event = next(e for e in built.store.audit_events("C200") if e["action"] == "send_back")
+    assert event["detail"]["reason"] == "自费药品未扣除"
+
+
+def test_a_senior_decides_above_the_limit_alone(sign_in: SignIn, built: Built) -> None:
+    senior = sign_in("senior1")
+    senior.get("/claims/C200")
+    r = senior.post(
+        "/claims/C200/decision", {"action": "partial", "amount": "20000", "reason": "自费部分不赔"}
+    )
+    assert r.status_code == 303 and "note=decided" in r.headers["location"]
+    assert _task(built, "C200")["status"] == "done"
+
+
+def test_the_proposer_cannot_approve_their_own(built: Built) -> None:
+    from review import work
+    from review.auth import Role, Viewer
+
+    adj = Viewer("adj1", "A", Role.ADJUSTER, "t", "s")
+    work.take_lock(built.store, built.settings, "C200", "adj1")
+    form = work.DecisionForm(action="approve", amount="24000")
+    assert work.decide(built.store, built.settings, adj, "C200", form, Decimal("25000")) == work.AWAITING
+    self_senior = Viewer("adj1", "A", Role.SENIOR, "t", "s")  # promoted meanwhile: still the same person
+    with pytest.raises(work.ReviewError, match="four-eyes"):
+        work.approve(built.store, self_senior, "C200", int(_task(built, "C200")["version"]))  # type: ignore[call-overload]
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def test_every_view_and_action_is_on_the_claims_trail(sign_in: SignIn, built: Built) -> None:
+    a = sign_in("adj1")
+    a.get("/claims/C100")
+    a.get(f"/claims/C100/documents/{built.document_id}/pages/1.jpg")
+    a.post("/claims/C100/fields", {"document_id": built.document_id, "name": "total", "value": "812.00"})
+    a.post("/claims/C100/decision", {"action": "approve", "amount": "700.00"})
+    actions = _actions(built, "C100")
+    assert actions[:5] == ["lock", "view_claim", "view_page_image", "correct_field", "decide"]
+    view = next(e for e in built.store.audit_events("C100") if e["action"] == "view_claim")
+    assert view["actor"] == "adj1" and view["detail"]["masked"] is False
+    assert "claimant_id_number" in view["detail"]["identifiers_shown"]
+    page = a.get("/claims/C100").text
+    assert 'data-testid="audit"' in page and "correct_field" in page and "view_page_image" in page
+
+
+def test_the_audit_trail_cannot_be_changed(built: Built) -> None:
+    built.store.audit("adj1", "view_claim", "C100", {})
+    with pytest.raises(DBAPIError, match="append-only"), built.store.session() as s:
+        s.execute(update(AuditEventRow).values(actor="someone-else"))
+    with pytest.raises(DBAPIError, match="append-only"), built.store.session() as s:
+        s.execute(text("DELETE FROM audit_events"))
+
+
+def test_auditor_audit_page(sign_in: SignIn, built: Built) -> None:
+    a = sign_in("adj1")
+    a.get("/claims/C100")
+    aud = sign_in("aud1")
+    page = aud.get("/audit?actor=adj1")
+    assert page.status_code == 200 and "view_claim" in page.text and "sign_in" in page.text
+    assert "aud1" not in page.text.split('data-testid="audit"')[1]  # filtered to adj1
+
+
+# --- masking -------------------------------------------------------------------------------------
+
+
+def test_identifiers_masked_for_auditors_not_for_adjusters(sign_in: SignIn, built: Built) -> None:
+    with built.store.session() as s:  # a reason that quotes the number, as an ID check's would
+        s.execute(
+            update(ReviewTaskRow)
+            .where(ReviewTaskRow.claim_id == "C100")
+            .values(reasons=[f"ID_NUMBER_MISMATCH: 表单 {ID_NUMBER} 与身份证不符"])
+        )
+    adj, aud = sign_in("adj1"), sign_in("aud1")
+    clear = adj.get("/claims/C100").text
+    assert ID_NUMBER in clear and ACCOUNT in clear
+    masked = aud.get("/claims/C100").text
+    assert ID_NUMBER not in masked and ACCOUNT not in masked
+    assert "1101**********4514" in masked and "6222***********0128" in masked
+    view = [e for e in built.store.audit_events("C100") if e["action"] == "view_claim"][-1]
+    assert view["actor"] == "aud1" and view["detail"] == {"masked": True, "identifiers_shown": []}
+    # the audit trail shown to the auditor is masked too
+    adj.post("/claims/C100/release")
+    assert ID_NUMBER not in aud.get("/audit").text
+
+
+def test_page_image_is_redacted_for_masked_roles(sign_in: SignIn, built: Built) -> None:
+    import io
+
+    from PIL import Image, ImageStat
+
+    url = f"/claims/C100/documents/{built.document_id}/pages/1.jpg"
+    clear = sign_in("adj1").get(url)
+    redacted = sign_in("aud1").get(url)
+    assert clear.status_code == redacted.status_code == 200
+    assert clear.headers["cache-control"] == "private, no-store"
+    a = Image.open(io.BytesIO(clear.content)).convert("L")
+    b = Image.open(io.BytesIO(redacted.content)).convert("L")
+
+    def mean(im: Image.Image, box: tuple[int, int, int, int]) -> float:
+        return ImageStat.Stat(im.crop(box)).mean[0]
+
+    id_line = (200, 205, 600, 235)  # the ID number's line on the rendered page
+    title = (280, 45, 720, 85)
+    assert mean(b, id_line) < 30 < 150 < mean(a, id_line)  # blacked out / text on white
+    assert abs(mean(a, title) - mean(b, title)) < 5  # the rest untouched
+    assert sign_in("adj1").get(url.replace(built.document_id, "0" * 64)).status_code == 404
+
+
+def test_locks_and_four_eyes_on_both_databases(db_settings: Settings, tmp_path: Path) -> None:
+    """The compare-and-set updates behave the same on SQLite and PostgreSQL."""
+    from review import work
+    from review.auth import Role, Viewer
+
+    built = build_store(tmp_path, db_settings)
+    adj, adj2 = (Viewer(u, u, Role.ADJUSTER, "t", "s") for u in ("adj1", "adj2"))
+    senior = Viewer("senior1", "S", Role.SENIOR, "t", "s")
+    assert work.take_lock(built.store, built.settings, "C200", "adj1").ok
+    assert not work.take_lock(built.store, built.settings, "C200", "adj2").ok
+    with pytest.raises(work.Conflict):
+        work.decide(built.store, built.settings, adj2, "C200", work.DecisionForm("deny", reason="x"), None)
+    work.correct_field(built.store, adj, "C200", built.document_id, "total", "24990.00")
+    form = work.DecisionForm(action="approve", amount="24500.00")
+    assert work.decide(built.store, built.settings, adj, "C200", form, Decimal("25000.00")) == work.AWAITING
+    version = int(_task(built, "C200")["version"])  # type: ignore[call-overload]
+    with pytest.raises(work.Conflict):
+        work.approve(built.store, senior, "C200", version - 1)
+    approved = work.approve(built.store, senior, "C200", version)
+    assert approved.approved_by == "senior1" and _task(built, "C200")["status"] == "done"
+    with pytest.raises(work.Conflict):
+        work.approve(built.store, senior, "C200", version + 1)
+    assert [e["action"] for e in built.store.audit_events("C200")] == [
+        "lock",
+        "correct_field",
+        "propose_decision",
+        "approve_decision",
+    ]
+    built.store.engine.dispose()
