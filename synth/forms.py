@@ -556,8 +556,13 @@ def discharge_summary(
     y += 52
     bb = c.text(80, y, "出院诊断：", 26)
     for k, (code, name) in enumerate(inc.diagnoses):
-        bb2 = c.text(
-            bb[2] + 4, y, f"{k + 1}. {name}", 26, name="diagnosis" if k == 0 else f"diagnosis_{k + 1}"
+        bb2 = c.text(  # the value is the diagnosis; "1. " only numbers the printed list
+            bb[2] + 4,
+            y,
+            f"{k + 1}. {name}",
+            26,
+            name="diagnosis" if k == 0 else f"diagnosis_{k + 1}",
+            value=name,
         )
         c.text(
             bb2[2] + 16,
