@@ -183,7 +183,8 @@ def training_rows(
         adj, ev, _ = adjudicate(facts, rs, history)
         if adj.decision not in (Decision.APPROVE, Decision.PARTIAL):
             continue
-        required = ev.terms.documents_required(facts.claim_type, facts.direct_settlement) if ev.terms else None
+        terms = ev.terms
+        required = terms.documents_required(facts.claim_type, facts.direct_settlement) if terms else None
         tri = triage(
             facts,
             settings,

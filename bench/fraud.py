@@ -134,12 +134,13 @@ def run(rows: int, seed: int = 0, threads: int = 1, dask: bool = False) -> dict[
         with memory.phase("generate"), _Clock() as gen:
             summary = generate_history(rows, path, seed=seed)
 
-        # the pipeline: read, features, fit (early stopping, calibration), score the test months
+        # the pipeline as `claims fraud train --history FILE` runs it: hash and read the file,
+        # features, fit (early stopping, calibration), score the test months
         classifier = FraudClassifier(n_jobs=threads)
         with memory.phase("pipeline"), _Clock() as pipeline:
-            with _Clock() as read:
-                history = pd.read_parquet(path)
-            model, report = train_fraud_model(history, classifier=classifier)
+            model, report = train_fraud_model(path, classifier=classifier)
+        with _Clock() as read:
+            history = pd.read_parquet(path)
     features = model.named_steps["features"]
     clf: FraudClassifier = model.named_steps["classifier"]
     secs = report.seconds
@@ -170,7 +171,7 @@ def run(rows: int, seed: int = 0, threads: int = 1, dask: bool = False) -> dict[
     F_test = F[test]
     claims, past = history[test], history[~test]
     del F
-    scoring: dict[str, Any] = {"claims": int(test.sum()), "threads": threads}
+    scoring: dict[str, Any] = {"claims": int(test.sum()), "threads": clf._threads()}
     with memory.phase("score"):
         alerts = FraudScorer(model, explain_from=FraudBand.MEDIUM)
         clf.predict_proba(F_test.iloc[:1000])  # first call pays one-off set-up; not a batch cost

@@ -23,8 +23,6 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, unmapped
 
-from adjudication.backtest import FACTS_STAGE
-from adjudication.rules import StoreInvoiceHistory
 from flows import steps
 from flows.claims_batch import (
     BatchResult,
@@ -38,7 +36,7 @@ from flows.claims_batch import (
     ocr_task,
 )
 from intake.db import DONE, QUEUED, finish_claims, take_queued
-from pipeline.records import ClaimFacts, DocStatus, Extraction
+from pipeline.records import DocStatus, Extraction
 from pipeline.settings import Settings
 from pipeline.store import CaseStore
 
@@ -113,9 +111,4 @@ def _process(
     chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
     for run in decide_task.map(chunks, key=unmapped(key), settings=unmapped(settings)):
         results.extend(run.result())
-    history = StoreInvoiceHistory(store)
-    for cid in todo:  # what these claims are recognised by, for the claims that come after them
-        facts = store.get_result(cid, FACTS_STAGE, ClaimFacts)
-        if facts is not None:
-            history.record(facts)
     return results

@@ -235,6 +235,9 @@ def decide_step(
     bundle = store.get_result(claim_id, DECISION_STAGE, DecisionBundle)
     if bundle is None:
         history = StoreInvoiceHistory(store)
+        # indexed first, so every later claim (in this batch or the next) sees this one's invoices and
+        # account; the rules only hold a key against a claim that came earlier (rules._earlier)
+        history.record(facts)
         bundle = decide(
             facts,
             rules=models.rules,

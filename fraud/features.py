@@ -131,8 +131,10 @@ class _Past:
         self.order = np.argsort(key, kind="stable")
         self.key = key[self.order]
         self.t_sorted = t[self.order]
-        self.upper = np.searchsorted(self.key, self.key, side="left")
-        self.first = np.searchsorted(self.key, group[self.order] * span, side="left")
+        # first position of each run of equal keys (claims at the same second) and of each entity:
+        # what searchsorted(key, key) would find, in one pass over the sorted array
+        self.upper = _run_start(self.key)
+        self.first = _run_start(group[self.order])
 
     def _back(self, sorted_values: np.ndarray) -> np.ndarray:
         out = np.empty(len(sorted_values), dtype=np.float64)
@@ -155,6 +157,25 @@ class _Past:
         has = self.upper > self.first
         prev = self.t_sorted[np.maximum(self.upper - 1, 0)]
         return self._back(np.where(has, (self.t_sorted - prev) / _DAY, np.nan))
+
+
+def _categorical(codes: np.ndarray, names: pd.Index, categories: list[str]) -> pd.Categorical:
+    """The fitted categories from factorized codes: a lookup per distinct value, not per claim.
+    Values unseen in training (and missing ones) get no category, as `pd.Categorical` would do."""
+    lookup = pd.Index(categories, dtype=object).get_indexer(pd.Index(names, dtype=object))
+    return pd.Categorical.from_codes(lookup[codes], categories=categories)
+
+
+def _run_start(sorted_values: np.ndarray) -> np.ndarray:
+    """For each position of a sorted array, the position where its run of equal values starts."""
+    n = len(sorted_values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    return starts[np.cumsum(new) - 1]
 
 
 def _distinct_before(
@@ -254,12 +275,8 @@ class FraudFeatures(TransformerMixin, BaseEstimator):
         out: dict[str, Any] = {}
 
         out["amount"] = amount
-        out["claim_type"] = pd.Categorical(
-            X["claim_type"].astype("string"), categories=self.categories_["claim_type"]
-        )
-        out["diagnosis"] = pd.Categorical(
-            X["diagnosis"].astype("string"), categories=self.categories_["diagnosis"]
-        )
+        out["claim_type"] = _categorical(type_codes, type_names, self.categories_["claim_type"])
+        out["diagnosis"] = _categorical(diag_codes, diag_names, self.categories_["diagnosis"])
         out["n_documents"] = pd.to_numeric(X["n_documents"], errors="coerce").to_numpy(dtype=np.float64)
         out["failed_checks"] = pd.to_numeric(X["failed_checks"], errors="coerce").to_numpy(dtype=np.float64)
         out["words_figures_mismatch"] = _flag(X["words_figures_mismatch"])

@@ -187,7 +187,7 @@ class EInvoice(_Form):
     cash_paid: Money = Field(default=Decimal("0.00"), description="个人现金支付")
     copay: Money | None = Field(default=None, description="个人自付")
     self_pay: Money | None = Field(default=None, description="个人自费")
-    fee_items: list[FeeCategory] = Field(default_factory=list, description="收费项目")
+    fee_items: list[FeeCategory] = Field(default_factory=list, max_length=60, description="收费项目")
 
     @model_validator(mode="after")
     def _dates_for_kind(self) -> EInvoice:
@@ -221,7 +221,7 @@ class ExpenseList(_Form):
     visit_date: dt.date | None = None
     admission_date: dt.date | None = None
     discharge_date: dt.date | None = None
-    items: list[ExpenseItem] = Field(min_length=1)
+    items: list[ExpenseItem] = Field(min_length=1, max_length=5000)
     total: Money = Field(description="费用合计")
 
 
@@ -235,7 +235,7 @@ class Visit(_Form):
 
     department: str | None = Field(default=None, max_length=64)
     doctor: str | None = Field(default=None, max_length=64)
-    diagnoses: list[Diagnosis] = Field(min_length=1, description="principal diagnosis first")
+    diagnoses: list[Diagnosis] = Field(min_length=1, max_length=20, description="principal diagnosis first")
     visit_date: dt.date | None = None
     admission_date: dt.date | None = None
     discharge_date: dt.date | None = None

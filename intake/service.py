@@ -204,7 +204,7 @@ def claim_from_form(form: dict[str, str | None], claim_id: str, channel: str, no
         claim_id=claim_id,
         submitted_at=now.isoformat(),
         channel=channel,
-        **{k: (form.get(k) or None) for k in (*_FORM_FIELDS, *_OPTIONAL_FORM)},
+        **{k: (form.get(k) or "").strip() or None for k in (*_FORM_FIELDS, *_OPTIONAL_FORM)},
     )
     claim, problems = _claim_from_row(row)
     if problems or claim is None:

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     (or for a policy it lacks) the policy is looked up among the claims already in the store."""
     serve_host: str = "127.0.0.1"
     serve_port: int = 8000
-    """Where `claims serve` listens: the intake API at /, the review app at /review."""
+    """Where `claims serve` listens: the intake API under /api, the review app at /."""
 
     @model_validator(mode="after")
     def _absolute(self) -> Settings:

@@ -54,3 +54,21 @@ def _keys(facts, kind):  # type: ignore[no-untyped-def]
     from adjudication.rules import claim_keys
 
     return {k.key for k in claim_keys(facts) if k.kind == kind}
+
+
+def test_the_batch_decide_step_indexes_what_it_decides(settings: Settings, book: RuleBook) -> None:
+    """The flow's own step: a second claim with an invoice already decided is a duplicate."""
+    from flows.steps import Models, decide_step
+
+    store = open_store(settings)
+    models = Models(doc_type=None, rules=book, gate=None, fraud=None)  # type: ignore[arg-type]
+    try:
+        first = make_facts(claim_id="A")
+        again = make_facts(claim_id="B", submitted=first.claim.submitted_at + dt.timedelta(days=30))
+        for facts in (first, again):
+            store.save_claim(facts.claim)
+        assert decide_step(store, first, None, models, settings).outcome.route is not Route.DENY
+        b = decide_step(store, again, None, models, settings)
+        assert b.outcome.route is Route.DENY and b.adjudication.reason_codes == ["DUPLICATE_INVOICE"]
+    finally:
+        store.engine.dispose()

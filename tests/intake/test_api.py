@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Api, make_api
+from intake_api import Api, make_api
 from intake_files import (
     HOSPITAL,
     OUTPATIENT_POLICY,

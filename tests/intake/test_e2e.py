@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Api, linked_settings, make_api
+from intake_api import Api, linked_settings, make_api
 from intake_files import HOSPITAL, OUTPATIENT_POLICY, hospital_submission
 from sqlalchemy import func, select
 

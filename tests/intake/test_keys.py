@@ -151,3 +151,51 @@ def test_the_migration_creates_exactly_the_intake_models(tmp_path: Path) -> None
         command.downgrade(cfg, "0003")
     names = inspect(engine).get_table_names()
     assert "review_users" in names and not [t for t in names if t.startswith("intake_")]
+
+
+def test_dispatchers_queue_run_here_or_start_the_deployment(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import prefect.deployments
+
+    from intake.dispatch import DeploymentDispatcher, FlowDispatcher, QueueDispatcher, make_dispatcher
+
+    kinds = {
+        m: type(make_dispatcher(settings.model_copy(update={"intake_dispatch": m})))
+        for m in ("queue", "flow", "deployment")
+    }
+    assert kinds == {"queue": QueueDispatcher, "flow": FlowDispatcher, "deployment": DeploymentDispatcher}
+
+    runs: list[int] = []
+    running, release = threading.Event(), threading.Event()
+
+    def run(_settings: Settings) -> None:  # one run at a time; a failing run does not stop the thread
+        runs.append(len(runs))
+        running.set()
+        release.wait(5)
+        if len(runs) == 1:
+            raise RuntimeError("database went away")
+
+    flow = FlowDispatcher(settings, run=run)
+    flow.submit(["A"])
+    assert running.wait(5)
+    flow.submit(["B"])  # arrive during the first run: one more run takes both
+    flow.submit(["C"])
+    release.set()
+    assert flow.wait_idle(10)
+    assert runs == [0, 1]
+    flow.close()
+
+    started: list[tuple[str, dict[str, object], object]] = []
+    done = threading.Event()
+
+    def fake_run_deployment(name: str, parameters: dict[str, object], timeout: object) -> None:
+        started.append((name, parameters, timeout))
+        done.set()
+
+    monkeypatch.setattr(prefect.deployments, "run_deployment", fake_run_deployment)
+    DeploymentDispatcher(settings).submit(["HSP-1"])
+    assert done.wait(10)
+    assert started == [("intake-batch/intake-batch", {"claim_ids": ["HSP-1"]}, 0)]

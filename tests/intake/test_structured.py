@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from conftest import Api
+from intake_api import Api
 from intake_files import (
     ACCIDENT_POLICY,
     HOSPITAL,
