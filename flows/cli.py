@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline import logs
 from pipeline.errors import ClaimsError
 from pipeline.settings import get_settings
 
@@ -55,6 +56,7 @@ def _main(
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    logs.install()  # no ID, account or phone number in clear in any log line of any command
     # Prefect, wherever it runs under us: no telemetry, state in our data dir (never ~/.prefect)
     for key, value in get_settings().prefect_env().items():
         os.environ.setdefault(key, value)

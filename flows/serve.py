@@ -66,11 +66,13 @@ def deployments(folder: str = "sample_docs", data_dir: str | None = None) -> lis
 
 
 def main() -> None:  # pragma: no cover - starts a long-running server process
+    from pipeline import logs
     from pipeline.settings import get_settings
 
     for key, value in get_settings().prefect_env().items():
         os.environ.setdefault(key, value)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.install()  # the flows' logs name claims; their ID and account numbers stay masked
     from prefect import serve
 
     serve(*deployments(os.environ.get("CLAIMS_BATCH_FOLDER", "sample_docs")))

@@ -328,7 +328,8 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
             params=params,
             free_raw_data=True,
         )
-        valid_set = lgb.Dataset(matrix[valid], y[valid], reference=train_set)
+        # the same params: a dataset without them resets LightGBM to every core (n_jobs ignored)
+        valid_set = lgb.Dataset(matrix[valid], y[valid], reference=train_set, params=params)
         del matrix  # the datasets hold their own slices until they are binned
         booster = lgb.Booster(params=params, train_set=train_set)
         booster.add_valid(valid_set, "valid")
@@ -907,11 +908,11 @@ class FraudScorer:
         Only the history that can change a feature is transformed with the claims (`past_needed`),
         so a day's batch against ten years of claims costs about a day and two years of features.
         """
-        if history is not None and "claim_id" in history.columns:
-            history = history[~history["claim_id"].isin(claims["claim_id"])]  # counted once, as a claim
         if history is not None and len(history):
-            history = history[past_needed(claims, history)]
-            combined = pd.concat([history, claims], ignore_index=True)
+            keep = past_needed(claims, history)
+            if "claim_id" in history.columns:  # a claim in the history is counted once, as a claim
+                keep &= ~history["claim_id"].isin(claims["claim_id"]).to_numpy(dtype=bool)
+            combined = pd.concat([history[keep], claims], ignore_index=True)
         else:
             combined = claims.reset_index(drop=True)
         features: FraudFeatures = self.model.named_steps["features"]

@@ -33,6 +33,7 @@ from intake.keys import Caller, KeyRing
 from intake.ratelimit import RateLimiter, make_limiter, retry_after
 from intake.schemas import ClaimAccepted, ClaimStatus, HospitalSubmission, Problem, RatingIn, RatingOut
 from intake.service import IntakeError, IntakeService, Reply, Upload
+from pipeline import logs
 from pipeline.settings import Settings, get_settings
 from pipeline.store import CaseStore, open_store
 
@@ -282,6 +283,7 @@ def create_app(
     limiter: RateLimiter | None = None,
 ) -> FastAPI:
     """The intake API over the case store of `settings` (schema migrated when the store is opened)."""
+    logs.install()  # uploads carry ID, account and phone numbers: none reaches a log line in clear
     settings = settings or get_settings()
     store = store or open_store(settings)
     dispatcher = dispatcher or make_dispatcher(settings)

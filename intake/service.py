@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adjudication.rules import load_rule_book
@@ -219,6 +219,16 @@ def claim_from_form(form: dict[str, str | None], claim_id: str, channel: str, no
     return claim
 
 
+def _in_progress(key: str) -> IntakeError:
+    return IntakeError(
+        "request_in_progress",
+        f"a request with Idempotency-Key {key!r} is still being processed; retry in a few seconds with"
+        " the same key",
+        409,
+        field="Idempotency-Key",
+    )
+
+
 def _norm(s: str | None) -> str:
     return "".join((s or "").split()).upper()
 
@@ -285,16 +295,22 @@ class IntakeService:
                         row.status_code or 200, dict(row.response or {}), row.claim_id, replayed=True
                     )
                 elif _aware(row.created_at) > utcnow() - STALE_PENDING:
-                    raise IntakeError(
-                        "request_in_progress",
-                        f"a request with Idempotency-Key {key!r} is still being processed; retry in a few"
-                        " seconds with the same key",
-                        409,
-                        field="Idempotency-Key",
-                    )
+                    raise _in_progress(key)
                 else:  # the first try died half-way: this retry finishes it (same claim id, upserts)
-                    row.created_at = utcnow()
-                    return None
+                    # a compare-and-set, so of two retries arriving together only one takes it over
+                    taken = s.execute(
+                        update(IdempotencyRow)
+                        .where(
+                            IdempotencyRow.id == row.id,
+                            IdempotencyRow.state == "pending",
+                            IdempotencyRow.created_at < utcnow() - STALE_PENDING,
+                        )
+                        .values(created_at=utcnow())
+                        .execution_options(synchronize_session=False)
+                    )
+                    if taken.rowcount == 1:
+                        return None
+                    raise _in_progress(key)
             try:
                 with self.store.session() as s:
                     s.add(

@@ -39,6 +39,8 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -413,15 +415,22 @@ class CaseStore:
 
     def _save_document(self, s: Session, doc: Document) -> None:
         if s.get(DocumentRow, doc.id) is None:
-            s.add(
-                DocumentRow(
+            # INSERT .. ON CONFLICT DO NOTHING: the same bytes may be stored at this very moment for
+            # another claim (a family's ID card sent with two claims at once); a plain insert would
+            # then fail this whole claim, where the other's row is the very row we want
+            dialect = s.get_bind().dialect.name
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            s.execute(
+                insert(DocumentRow)
+                .values(
                     sha256=doc.id,
                     media_type=doc.media_type,
                     size_bytes=doc.size_bytes,
                     page_count=doc.page_count,
+                    created_at=utcnow(),
                 )
+                .on_conflict_do_nothing(index_elements=[DocumentRow.sha256])
             )
-            s.flush()
         link = s.scalar(
             select(ClaimDocumentRow).where(
                 ClaimDocumentRow.claim_id == doc.claim_id, ClaimDocumentRow.filename == doc.filename
