@@ -244,6 +244,9 @@ def decide(
             priority_bump = 15 if fraud.band is FraudBand.HIGH else 5
         if adj.payable > rule_set.parameters.auto_pay_limit:
             why.append(f"ABOVE_AUTO_PAY_LIMIT: {adj.payable} > {rule_set.parameters.auto_pay_limit}")
+        if facts.claim.problems:  # a future date, an absurd amount, a file refused: nobody pays it unseen
+            shown = "; ".join(facts.claim.problems[:3]) + ("; ..." if len(facts.claim.problems) > 3 else "")
+            why.append(f"INTAKE_PROBLEMS: {shown}")
         if gate is not None:
             p = gate.probability(facts, tri, adj)
             adj = adj.model_copy(update={"gate_probability": p, "gate_model_version": gate.version})

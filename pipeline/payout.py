@@ -157,11 +157,24 @@ def write_payment_files(
     return csv_path, json_path
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A payee called "=HYPERLINK(...)" stays text when the payment CSV is opened in a spreadsheet."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            Decimal(value)
+        except ArithmeticError:
+            return "'" + value
+    return value
+
+
 def _csv_text(rows: list[dict[str, object]]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=PAYMENT_COLUMNS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue()
 
 

@@ -68,6 +68,14 @@ def test_small_clean_claim_is_flash_paid(book: RuleBook) -> None:
     assert b.notice and "112.00" in b.notice
 
 
+def test_a_claim_with_intake_problems_is_never_paid_unseen(book: RuleBook) -> None:
+    facts = make_facts(fund_paid="60")
+    claim = facts.claim.model_copy(update={"problems": ["claims.csv row 3: submitted_at is in the future"]})
+    b = _decide(facts.model_copy(update={"claim": claim}), book, StubGate(0.99))
+    assert b.outcome.route is Route.ADJUSTER and b.outcome.payable == 0
+    assert b.outcome.reasons == ["INTAKE_PROBLEMS: claims.csv row 3: submitted_at is in the future"]
+
+
 def test_without_a_gate_only_simple_claims_go_straight_through(book: RuleBook) -> None:
     assert _decide(make_facts(), book).outcome.route is Route.FLASH_PAY
     b = _decide(_inpatient(), book)

@@ -87,3 +87,13 @@ def test_payment_files(tmp_path: Path, store: CaseStore) -> None:
     doc = json.loads(json_path.read_text(encoding="utf-8"))
     assert doc["count"] == 1 and doc["total"] == "99.90"
     assert doc["payments"][0]["decision_version"] == "1"
+
+
+def test_payment_csv_cells_never_run_as_formulas(tmp_path: Path, store: CaseStore) -> None:
+    payee = GOOD.model_copy(update={"name": "=HYPERLINK(1)"})
+    inst = pay(store, _outcome("12"), 1, payee, claimant="=HYPERLINK(1)", now=NOW).instruction
+    assert inst is not None
+    csv_path, json_path = write_payment_files("B1", [inst], tmp_path / "out")
+    row = next(csv.DictReader(csv_path.open(encoding="utf-8")))
+    assert row["payee"] == "'=HYPERLINK(1)" and row["amount"] == "12.00"
+    assert json.loads(json_path.read_text(encoding="utf-8"))["payments"][0]["payee"] == "=HYPERLINK(1)"
