@@ -40,6 +40,7 @@ import math
 import os
 import random
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -66,7 +67,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "load.json"
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG = os.environ.get("CLAIMS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-PASSWORD = "load-test-password-1"
+PASSWORD = secrets.token_urlsafe(16)
+"""The simulated people's password: made per run, like the databases it opens."""
 EXPECTED = frozenset({200, 201, 202, 303, 409})
 """What a well-behaved server answers here; anything else (a 5xx above all) is an anomaly."""
 CUT_SHORT = "cut_short"
@@ -1200,7 +1202,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 root,
                 clients=args.uploaders,
                 per_client=args.uploads_each,
-                size=(480, 360),
+                size=(320, 240),
                 keys=10,
                 in_process=False,
             )

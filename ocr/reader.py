@@ -93,6 +93,12 @@ def read_image(
     opt = options or ReadOptions()
     trace = PageTrace()
 
+    # 0. red seals (and the 样本 stamp of a sample ID card) faded first: a pixel's colour says it is
+    # seal ink whichever way up the page is, and the probe's boxes, which the main pass may reuse,
+    # must not lose the text lines a stamp crosses
+    if opt.seals:
+        image, trace.seal_pixels = clean.suppress_seals(image)
+
     # 1. a fast detection pass on a small copy: page outline check, orientation, skew, text height
     probe_scale = min(1.0, opt.probe_side / max(image.shape[:2]))
     probe_boxes = _detect(engine, image, probe_scale)
@@ -125,10 +131,7 @@ def read_image(
     if m is not None:
         trace.skew = angle
         probe_boxes = [clean.order_points(clean.transform_points(b, m)) for b in probe_boxes]
-
-    if opt.seals:
-        image, trace.seal_pixels = clean.suppress_seals(image)
-    t = trace.lap("deskew_seals", t)
+    t = trace.lap("deskew", t)
 
     # 2. the main detection pass at the scale that puts text lines near the target height
     scale = clean.detection_scale(

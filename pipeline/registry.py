@@ -366,6 +366,8 @@ class ModelRegistry:
         """Pointer first (what readers use), then the history line; caller holds the lock."""
         d = self._dir(name)
         previous = self.champion(name)
+        if previous == version:  # already serving: nothing changes, nothing to record
+            return
         _write_atomic(d / POINTER, version + "\n")
         event = ChampionEvent(
             at=dt.datetime.now(dt.UTC),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -426,3 +427,70 @@ def test_the_openapi_document_publishes_the_hospital_schema(api: Api) -> None:
     multipart = spec["paths"]["/claims"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in multipart
     assert HOSPITAL in str(schemas["HospitalSubmission"].get("example"))
+
+
+# --- keys and paths: what the other tests do not show (issue 11) --------------------------------------------
+
+
+def test_a_rotated_key_reads_its_predecessors_claims_and_a_namesake_in_another_channel_does_not(
+    api: Api,
+) -> None:
+    from intake.keys import KeyRing, create_key
+
+    claim_id = post_claim(api, "rot-1").json()["claim_id"]
+    new_key, _ = create_key(api.store, "app", "安康APP")  # the same channel and name: a rotation
+    assert revoke_key(api.store, api.keys["app"].split("_")[1])
+    ring: KeyRing = api.client.app.state.keys  # type: ignore[attr-defined]
+    ring.forget()
+    assert api.client.get(f"/claims/{claim_id}", headers=api.headers("app")).status_code == 401
+    assert api.client.get(f"/claims/{claim_id}", headers={"X-API-Key": new_key}).status_code == 200
+    again = api.client.post(  # the old key's retry, sent with the new key: the same claim
+        "/claims", headers={"X-API-Key": new_key, "Idempotency-Key": "rot-1"}, data=FORM, files=good_files()
+    )
+    assert again.status_code == 201 and again.json()["claim_id"] == claim_id
+    assert again.headers["Idempotent-Replayed"] == "true"
+    namesake, _ = create_key(api.store, "agent", "安康APP")  # owner is channel:name, not the name
+    assert api.client.get(f"/claims/{claim_id}", headers={"X-API-Key": namesake}).status_code == 404
+
+
+def test_the_key_counts_only_in_its_own_header(api: Api) -> None:
+    key = api.keys["app"]
+    for how in (
+        {"headers": {"Authorization": f"Bearer {key}"}},
+        {"headers": {"Authorization": f"ApiKey {key}"}},
+        {"params": {"api_key": key, "X-API-Key": key}},
+        {"headers": {"Cookie": f"X-API-Key={key}"}},
+        {"headers": {"X-API-Key": key.upper()}},
+        {"headers": {"X-API-Key": key[:-1]}},
+    ):
+        r = api.client.get("/claims/X", **how)  # type: ignore[arg-type]
+        assert r.status_code == 401, how
+    assert api.client.get("/claims/X", headers={"X-API-Key": key}).status_code == 404
+
+
+def test_uploaded_names_never_place_a_file_outside_the_document_store(api: Api) -> None:
+    names = [
+        "../../../../evil1.jpg",
+        "..\\..\\..\\evil2.jpg",
+        "/etc/cron.d/evil3.jpg",
+        "C:\\Windows\\evil4.jpg",
+        "scans/../../evil5.jpg",
+        "..",
+        "%2e%2e%2fevil6.jpg",
+    ]
+    root = api.settings.data_dir.parent
+    before = {p for p in root.rglob("*")}
+    cwd_before = set(Path.cwd().iterdir())
+    r = post_claim(api, "names", upload=files(*((n, image_bytes(seed=40 + i)) for i, n in enumerate(names))))
+    assert r.status_code == 201, r.text
+    shown = [d["filename"] for d in r.json()["documents"]]
+    for name in shown:
+        assert "/" not in name and "\\" not in name and name not in ("..", "."), shown
+    claim = api.store.get_claim(r.json()["claim_id"])
+    assert claim is not None and sorted(d.filename for d in claim.documents) == sorted(shown)
+    new = {p for p in root.rglob("*")} - before
+    assert new and all(p.is_relative_to(api.settings.data_dir) for p in new), sorted(new)
+    stored = [p for p in new if p.is_file() and p.is_relative_to(api.settings.documents_dir)]
+    assert sorted(p.name for p in stored) == sorted(d.id for d in claim.documents)
+    assert set(Path.cwd().iterdir()) == cwd_before
+    assert api.client.get("/claims/..%2F..%2Fclaims.db", headers=api.headers()).status_code == 404

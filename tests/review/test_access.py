@@ -106,3 +106,54 @@ def test_operations_sees_no_claimant(sign_in: SignIn) -> None:
     assert r.status_code == 200
     assert "张伟" not in r.text and "C100" not in r.text
     assert s.get("/").headers["location"] == "/ops"
+
+
+# --- what the matrix does not show (issue 11) ------------------------------------------------------
+
+
+def test_a_changed_role_applies_from_the_next_request(sign_in: SignIn, built: Built) -> None:
+    """Roles are read with the session on every request: no signed cookie keeps an old role alive."""
+    from sqlalchemy import update
+
+    from review.db import UserRow
+
+    s = sign_in(ADJ)
+    assert s.get("/queue").status_code == 200
+    with built.store.session() as db:
+        db.execute(update(UserRow).where(UserRow.username == ADJ).values(role="operations"))
+    assert s.get("/queue").status_code == 403
+    assert s.post("/claims/C100/lock").status_code == 403
+    assert s.get("/ops").status_code == 200
+
+
+def test_signing_in_again_never_keeps_the_old_session(sign_in: SignIn, built: Built) -> None:
+    """Session fixation: a sign-in on a browser that has a session replaces it, even as someone else."""
+    from sqlalchemy import select
+
+    from review.db import WebSessionRow
+
+    s = sign_in(ADJ)
+    old = s.client.cookies.get("claims_session")
+    assert s.login(AUD).status_code == 303  # type: ignore[attr-defined]
+    assert s.client.cookies.get("claims_session") != old
+    with built.store.session() as db:
+        assert list(db.scalars(select(WebSessionRow.username))) == [AUD]
+    s.client.cookies.set("claims_session", old or "")
+    assert s.get("/queue").status_code == 303  # the old token signs nobody in
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/claims/..%2F..%2Fetc%2Fpasswd",
+        "/claims/C100/documents/..%2F..%2F..%2Fclaims.db/pages/1.jpg",
+        "/claims/C100/documents/{sha}%2F..%2F..%2F..%2Fclaims.db/pages/1.jpg",
+        "/claims/C100/documents/{sha}/pages/-1.jpg",
+        "/static/..%2F..%2Fpipeline%2Fsettings.py",
+        "/static/fonts/..%2F..%2F..%2Fpipeline%2Fsettings.py",
+    ],
+)
+def test_paths_never_reach_a_file_outside_what_is_served(path: str, sign_in: SignIn, built: Built) -> None:
+    r = sign_in(ADJ).get(path.format(sha=built.document_id))
+    assert r.status_code == 404, (path, r.status_code)
+    assert b"CREATE TABLE" not in r.content and b"class Settings" not in r.content
