@@ -55,8 +55,10 @@ SKIP_FIELDS = {"title", "signature", "page_label", "address_2", "address_3"}
 
 
 def cached_pages(path: Path, cache_dir: Path = WORK / "ocr-cache", engine: Any = None) -> list[Page]:
-    """OCR a file once: pages are stored under the SHA-256 of the file's bytes and the engine."""
+    """OCR a file once: pages are stored under the SHA-256 of the file's bytes and everything that
+    changes what it reads as (engine, models, loader and clean-up versions, options)."""
     from ocr.engine import get_engine
+    from ocr.reader import ReadOptions, reader_ident
 
     if path.suffix.lower() == ".pdf":  # born-digital: the text layer is read, cheap and never stale
         pages = read_document(path, engine)
@@ -64,7 +66,7 @@ def cached_pages(path: Path, cache_dir: Path = WORK / "ocr-cache", engine: Any =
             return pages
     engine = engine or get_engine()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    tag = hashlib.sha256(f"{engine.name}|{engine.version}".encode()).hexdigest()[:8]
+    tag = hashlib.sha256(reader_ident(engine, ReadOptions()).encode()).hexdigest()[:8]
     f = cache_dir / digest[:2] / f"{digest}-{tag}.json"
     if f.is_file():
         return pages_from_json(json.loads(f.read_text(encoding="utf-8")))
