@@ -9,7 +9,6 @@ runs the same functions in a plain loop.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import logging
@@ -22,7 +21,8 @@ from adjudication.decide import DecisionBundle, decide
 from adjudication.model import load_gate
 from adjudication.rules import RuleBook, StoreInvoiceHistory, load_rule_book
 from classifiers.doc_type import DocTypeModel, load_doc_type
-from pipeline.errors import BadInputError, ClaimsError
+from intake.policies import read_policy_file
+from pipeline.errors import ClaimsError
 from pipeline.extract.documents import extract
 from pipeline.extract.facts import assemble_facts
 from pipeline.ingest import IngestReport, ingest_batch
@@ -103,18 +103,7 @@ def ingest_step(folder: Path, store: CaseStore, settings: Settings) -> IngestRep
 def read_policies(folder: Path) -> dict[str, Policy]:
     """`policies.csv`: the policy administration system's extract for the batch (may be absent)."""
     path = folder / "policies.csv"
-    if not path.exists():
-        return {}
-    out: dict[str, Policy] = {}
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for n, row in enumerate(csv.DictReader(fh), start=2):
-            values = {k: v for k, v in row.items() if k in Policy.model_fields and v not in (None, "")}
-            try:
-                policy = Policy.model_validate(values)
-            except ValueError as exc:
-                raise BadInputError(path, f"row {n}: {exc}") from exc
-            out[policy.policy_number] = policy
-    return out
+    return read_policy_file(path) if path.exists() else {}
 
 
 # --- OCR -----------------------------------------------------------------------------------------
