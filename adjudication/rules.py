@@ -317,6 +317,9 @@ class SeenKey(NamedTuple):
     claim_id: str
     claimant: str
     submitted_at: dt.datetime
+    seq: int = 0
+    """Order in which claims were indexed, i.e. decided: a claim decided before this one may have been
+    paid, whenever it was submitted."""
 
 
 def _digest(text: str) -> str:
@@ -380,7 +383,8 @@ class MemoryInvoiceHistory:
         self._recorded.add(cid)
         who = claimant_key(facts)
         for k in claim_keys(facts):
-            self._seen[(k.kind, k.key)].append(SeenKey(cid, who, facts.claim.submitted_at))
+            seq = len(self._recorded)
+            self._seen[(k.kind, k.key)].append(SeenKey(cid, who, facts.claim.submitted_at, seq))
 
     def seen(self, kind: str, key: str) -> list[SeenKey]:
         return self._seen.get((kind, key), [])
@@ -404,7 +408,7 @@ class StoreInvoiceHistory:
 
     def seen(self, kind: str, key: str) -> list[SeenKey]:
         return [
-            SeenKey(r["claim_id"], r["claimant"], r["submitted_at"])
+            SeenKey(r["claim_id"], r["claimant"], r["submitted_at"], r["id"])
             for r in self.store.find_claim_keys(kind, key)
         ]
 
@@ -550,8 +554,13 @@ def _duplicate_invoice(c: Context) -> Verdict | None:
     for k in c.keys:
         if k.kind not in ("invoice", "visit"):
             continue
-        for other in c.history.seen(k.kind, k.key):
-            if other.claim_id != c.facts.claim.claim_id and _earlier(other, c.facts):
+        seen = c.history.seen(k.kind, k.key)
+        me = c.facts.claim.claim_id
+        # my place in the order claims were decided in: unrecorded, I come after everyone recorded
+        mine = min((s.seq for s in seen if s.claim_id == me), default=None)
+        for other in seen:
+            first = _earlier(other, c.facts) or (mine is None or other.seq < mine)
+            if other.claim_id != me and first:
                 inv = next(
                     (
                         f"{i.invoice_code or ''}{i.invoice_number or ''}" or i.hospital or "?"

@@ -41,6 +41,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -217,8 +218,13 @@ def running_server(settings: Settings, *, in_process: bool = False) -> Iterator[
 
         from flows.web import build_app
 
-        config = uvicorn.Config(
-            build_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        config = uvicorn.Config(  # log_config=None: the host process's logging stays as it was
+            build_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            log_config=None,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="load-server", daemon=True)
@@ -1184,39 +1190,42 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         os.environ.setdefault(key, value)
     parts = set(args.parts.split(","))
     out: dict[str, Any] = {"bench": "load", "database": "postgresql (loopback)", "cpus": os.cpu_count()}
-    if "review" in parts:
-        with pg_database(args.pg) as url:
-            out["review"] = run_review(
-                url,
-                root,
-                claims=args.review_claims,
-                adjusters=args.adjusters - 2,
-                seniors=2,
-                seconds=args.seconds,
-                in_process=False,
-            )
-    if "intake" in parts:
-        with pg_database(args.pg) as url:
-            out["intake"] = run_intake(
-                url,
-                root,
-                clients=args.uploaders,
-                per_client=args.uploads_each,
-                size=(320, 240),
-                keys=10,
-                in_process=False,
-            )
-    if "batch" in parts:
-        with pg_database(args.pg) as url:
-            out["batch"] = run_batch(
-                url,
-                root,
-                claims=args.claims,
-                clients=8,
-                runner=args.runner,
-                in_process=False,
-                models=args.models,
-            )
+    try:
+        if "review" in parts:
+            with pg_database(args.pg) as url:
+                out["review"] = run_review(
+                    url,
+                    root,
+                    claims=args.review_claims,
+                    adjusters=args.adjusters - 2,
+                    seniors=2,
+                    seconds=args.seconds,
+                    in_process=False,
+                )
+        if "intake" in parts:
+            with pg_database(args.pg) as url:
+                out["intake"] = run_intake(
+                    url,
+                    root,
+                    clients=args.uploaders,
+                    per_client=args.uploads_each,
+                    size=(320, 240),
+                    keys=10,
+                    in_process=False,
+                )
+        if "batch" in parts:
+            with pg_database(args.pg) as url:
+                out["batch"] = run_batch(
+                    url,
+                    root,
+                    claims=args.claims,
+                    clients=8,
+                    runner=args.runner,
+                    in_process=False,
+                    models=args.models,
+                )
+    finally:  # the data dirs (documents, models, Prefect's home): about 100 MB a run
+        shutil.rmtree(root, ignore_errors=True)
     out["anomalies"] = sum(sum(p["anomalies"].values()) for p in out.values() if isinstance(p, dict))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -788,6 +788,7 @@ class CaseStore:
             )
             return [
                 {
+                    "id": r.id,
                     "claim_id": r.claim_id,
                     "claimant": r.claimant,
                     "amount": r.amount,
