@@ -46,7 +46,12 @@ def test_gate_trains_and_is_calibrated(rows, tmp_path) -> None:  # type: ignore[
     assert metrics["roc_auc"] > 0.85
     assert metrics["brier"] < 0.6 * metrics["brier_base"]
     assert metrics["ece"] < 0.05
-    assert metrics["unsafe_among_passed"] < 0.03
+    # what it lets through: a 290-claim holdout swings by a point from split to split, so three splits
+    splits = [metrics] + [fit_gate(rows, threshold=0.9, random_state=s)[1] for s in (1, 2)]
+    unsafe_passed = np.mean([m["unsafe_among_passed"] for m in splits])
+    unsafe_base = 1 - metrics["safe_rate"]
+    assert unsafe_passed < 0.04 and unsafe_passed < unsafe_base / 4
+    assert np.mean([m["unsafe_caught"] for m in splits]) > 0.8
 
     registry = ModelRegistry(tmp_path / "models")
     card = registry.register(GATE_NAME, model, data_hash="test", metrics=metrics)
