@@ -6,8 +6,9 @@ classifier), and field values an adjuster corrected (the field extractors are ru
 their regression set: `extraction_check` reports how many today's code reads right). A young store
 holds few or none, so every model also learns from synthetic data (`synth/`), and the fraud model
 from a synthetic history with planted patterns. Each challenger is registered with its model card
-and replaces the champion only if it beats it on the model's metric
-(`ModelRegistry.promote_if_better`); the cards are published as Prefect markdown artifacts.
+and replaces the champion only if it beats it on the model's metric by `promotion_margin`, both
+scored on the frozen holdout where the model has one (`flows.models.challenge`, as the CLI and
+training judge); the cards are published as Prefect markdown artifacts.
 """
 
 from __future__ import annotations
@@ -33,13 +34,6 @@ from pipeline.settings import Settings
 from pipeline.store import CaseStore, FieldRow
 
 log = logging.getLogger(__name__)
-
-# each model's champion/challenger metric, and whether higher is better
-METRICS: dict[str, tuple[str, bool]] = {
-    "doc-type": ("accuracy", True),
-    "adjudication-gate": ("brier", False),
-    "fraud": ("pr_auc", True),
-}
 
 _DECISIONS = {
     ReviewAction.APPROVE: Decision.APPROVE,
@@ -206,19 +200,25 @@ def extraction_check(store: CaseStore) -> ExtractionCheck:
 
 
 def _outcome(
-    registry: ModelRegistry, card: ModelCard, before: str | None, labels: int, synthetic: int
+    settings: Settings,
+    registry: ModelRegistry,
+    card: ModelCard,
+    before: str | None,
+    labels: int,
+    synthetic: int,
 ) -> Retrained:
-    metric, higher = METRICS[card.name]
-    promoted = registry.promote_if_better(card.name, card.version, metric, higher_is_better=higher)
-    incumbent = registry.card(card.name, before).metrics.get(metric) if before else None
+    """Judged as every path judges (flows.models.challenge): on the frozen holdout where there is one."""
+    from flows.models import challenge
+
+    verdict = challenge(settings, card.name, card.version)
     return Retrained(
         name=card.name,
         challenger=card.version,
-        metric=metric,
-        challenger_value=card.metrics.get(metric),
+        metric=verdict.metric,
+        challenger_value=verdict.challenger_value,
         champion_before=before,
-        champion_value=incumbent,
-        promoted=promoted,
+        champion_value=verdict.champion_value,
+        promoted=verdict.promoted,
         champion=registry.champion(card.name),
         store_labels=labels,
         synthetic=synthetic,
@@ -241,7 +241,7 @@ def retrain_doc_type(store: CaseStore, settings: Settings, *, claims: int, seed:
         seed=seed,
         promote=False,
     )
-    return _outcome(registry, card, before, len(labelled), len(documents))
+    return _outcome(settings, registry, card, before, len(labelled), len(documents))
 
 
 def retrain_gate(store: CaseStore, settings: Settings, *, claims: int, seed: int) -> Retrained:
@@ -261,7 +261,7 @@ def retrain_gate(store: CaseStore, settings: Settings, *, claims: int, seed: int
         registry=registry,
         promote=False,
     )
-    return _outcome(registry, card, before, len(labelled), len(pairs))
+    return _outcome(settings, registry, card, before, len(labelled), len(pairs))
 
 
 def retrain_fraud(settings: Settings, *, rows: int, seed: int) -> Retrained:
@@ -276,7 +276,7 @@ def retrain_fraud(settings: Settings, *, rows: int, seed: int) -> Retrained:
         _, report = train_fraud_model(
             path, registry=registry, promote="never", notes="synthetic history with planted patterns"
         )
-    return _outcome(registry, registry.card("fraud", report.version or ""), before, 0, rows)
+    return _outcome(settings, registry, registry.card("fraud", report.version or ""), before, 0, rows)
 
 
 def card_markdown(card: ModelCard, result: Retrained) -> str:
