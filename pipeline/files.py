@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import mmap
 import re
 import struct
 import threading
@@ -376,6 +377,11 @@ def _has_javascript_action(path: Path) -> bool:
     return False
 
 
+def _mentions(path: Path, token: bytes) -> bool:
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        return m.find(token) >= 0
+
+
 def _check_pdf(path: Path, size: int, settings: Settings) -> int:
     with path.open("rb") as f:
         f.seek(max(0, size - 1024))
@@ -386,9 +392,12 @@ def _check_pdf(path: Path, size: int, settings: Settings) -> int:
         try:
             pdf = pdfium.PdfDocument(str(path))
         except pdfium.PdfiumError as exc:
-            if exc.err_code == pdfium_raw.FPDF_ERR_PASSWORD:
+            # PDFium's last error is process-wide and not reset by every failure (a PDF with no pages
+            # leaves the previous file's code): a password error counts only if the file is encrypted
+            encrypted = _mentions(path, b"/Encrypt")
+            if exc.err_code == pdfium_raw.FPDF_ERR_PASSWORD and encrypted:
                 raise _Rejected("password-protected PDF (ask the sender for an unprotected copy)") from exc
-            if exc.err_code == pdfium_raw.FPDF_ERR_SECURITY:
+            if exc.err_code == pdfium_raw.FPDF_ERR_SECURITY and encrypted:
                 raise _Rejected("encrypted PDF with an unsupported security handler") from exc
             raise _Rejected("corrupt PDF (not a readable PDF structure)") from exc
         try:

@@ -615,3 +615,14 @@ def test_json_manifest(tmp_path: Path, settings: Settings, store: CaseStore) -> 
     assert [d.filename for d in claim.documents] == ["a.jpg"]
     assert [e.message.split(";")[0] for e in report.errors] == ["claims.json item 2: not an object"]
     assert report.manifest == "claims.json"
+
+
+def test_a_broken_pdf_after_a_locked_one_is_not_called_locked(tmp_path: Path, settings: Settings) -> None:
+    """PDFium's last error outlives its file: a PDF with no pages reported the locked one's error."""
+    locked = inspect_file(put(tmp_path, "locked.pdf", encrypted_pdf(b"secret")), settings)
+    assert "password-protected" in str(locked.problem)
+    from hostile_files import pages_pdf
+
+    empty = pages_pdf(0)
+    check = inspect_file(put(tmp_path, "empty.pdf", empty), settings)
+    assert check.problem and "password" not in check.problem, check.problem
