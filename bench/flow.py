@@ -30,7 +30,10 @@ def _data_dir(root: Path, name: str, models: Path, cache: Path) -> Any:
     d = root / name
     d.mkdir(parents=True)
     (d / "models").symlink_to(models, target_is_directory=True)
-    (d / "ocr-cache").symlink_to(cache, target_is_directory=True)
+    # a reading is reused only with the page images its boxes refer to, so both are shared
+    for sub in ("ocr-cache", "page-images"):
+        (cache / sub).mkdir(parents=True, exist_ok=True)
+        (d / sub).symlink_to(cache / sub, target_is_directory=True)
     return Settings(data_dir=d)
 
 

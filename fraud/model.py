@@ -36,6 +36,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from fraud.compiled import CompiledForest, compiled_forest
 from fraud.features import CATEGORICAL, FraudFeatures, _seconds, describe
 from pipeline.errors import BadInputError, ConfigError
 from pipeline.records import FraudBand, FraudReason, FraudScore
@@ -292,7 +293,8 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         self.validation_ = how
         y_va = y[valid]
-        raw_valid = self._raw(_rows(X, valid))
+        self._forest = None  # a new booster: whatever was compiled before is not it
+        raw_valid = self._raw(_rows(X, valid), compile=False)
         self.calibrator_ = _Calibrator(self.calibration).fit(raw_valid, y_va)
         self.valid_metrics_ = evaluate(
             y_va, self.calibrator_.transform(raw_valid), None if time is None else np.asarray(time)[valid]
@@ -354,13 +356,30 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         n_jobs = getattr(self, "score_n_jobs", None)  # models pickled before the parameter existed
         return int(n_jobs) if n_jobs else os.cpu_count() or 1
 
-    def _raw(self, X: pd.DataFrame) -> np.ndarray:
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_forest", None)  # native code lives in this process (and the cache), not the pickle
+        return state
+
+    def _compiled(self, rows: int) -> CompiledForest | None:
+        """The booster as native code for a batch big enough to repay compiling it (or once compiled)."""
+        forest = getattr(self, "_forest", None)
+        if forest is None:
+            settings = get_settings()
+            if not settings.fraud_compile_from or rows < settings.fraud_compile_from:
+                return None
+            forest = compiled_forest(self.booster_, self.best_iteration_, settings.compiled_models_dir)
+            self._forest = forest or False  # False: tried and failed, LightGBM from now on
+        return forest or None
+
+    def _raw(self, X: pd.DataFrame, compile: bool = True) -> np.ndarray:
+        matrix = feature_matrix(X)
+        forest = self._compiled(len(matrix)) if compile else None
+        if forest is not None:
+            return forest.predict(matrix, self._threads())
         return np.asarray(
             self.booster_.predict(
-                feature_matrix(X),
-                num_iteration=self.best_iteration_,
-                raw_score=True,
-                num_threads=self._threads(),
+                matrix, num_iteration=self.best_iteration_, raw_score=True, num_threads=self._threads()
             )
         )
 
