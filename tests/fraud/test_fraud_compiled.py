@@ -14,8 +14,6 @@ from fraud import compiled
 from fraud.model import FraudClassifier, feature_matrix
 from pipeline.settings import get_settings
 
-pytest.importorskip("lleaves")
-
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
