@@ -65,6 +65,7 @@ REVIEW_RIGHT_ZH = (
     "提出复核申请，并可补充相关材料，我们将安排理赔人员重新审核并书面答复您。复核不收取任何费用。"
 )
 FRAUD_SUSPECTED = "FRAUD_SUSPECTED"
+RETAKE_ZH = "（已上传的照片无法看清，请在光线充足处重新拍摄完整、清晰的照片）"
 
 
 class SafePayGate(Protocol):
@@ -172,7 +173,10 @@ def deny_notice(facts: ClaimFacts, adj: Adjudication, ev: RuleEvaluation, now: d
 
 def request_info_notice(facts: ClaimFacts, missing: list[DocType], now: dt.datetime) -> str:
     """电子照会: which documents are still needed before the claim can be decided."""
-    listing = "\n".join(f"{i}. {DOC_NAMES_ZH[d]}" for i, d in enumerate(missing, 1))
+    retake = set(facts.illegible_documents)
+    listing = "\n".join(
+        f"{i}. {DOC_NAMES_ZH[d]}{RETAKE_ZH if d in retake else ''}" for i, d in enumerate(missing, 1)
+    )
     return (
         f"{_header(facts)}还缺少以下材料，请通过原申请渠道上传补充：\n{listing}\n"
         f"收到完整材料后我们将尽快审核。（{_date_zh(now)}）"

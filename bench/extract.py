@@ -134,6 +134,8 @@ def synthetic(
     causes: Counter[str] = Counter()
     items = Counter()
     doc_types = Counter()
+    routed: Counter[str] = Counter()
+    by_route: dict[str, Counter[str]] = defaultdict(Counter)
     misses: list[dict[str, Any]] = []
     t_ocr = t_ext = 0.0
     for claim in truths:
@@ -141,7 +143,7 @@ def synthetic(
             t0 = time.perf_counter()
             pages = cached_pages(corpus / doc.file)
             t1 = time.perf_counter()
-            doc_type = doc.doc_type
+            doc_type, conf = doc.doc_type, 1.0
             if classifier is not None:
                 from classifiers.doc_type import predict_doc_type
 
@@ -152,6 +154,10 @@ def synthetic(
                 elif doc_type is not doc.doc_type:
                     doc_types["wrong_and_confident"] += 1
             ex = extract_document(pages, doc_type)
+            # what a person sees first: an unsure type, or a photo too poor to read (legibility check)
+            person = ex.needs_review or conf < get_settings().doc_type_min_confidence
+            routed["to_person" if person else "read_without_person"] += 1
+            routed["illegible"] += any(c.name == "legible" and not c.passed for c in ex.checks)
             t_ocr += t1 - t0
             t_ext += time.perf_counter() - t1
             pdf = doc.media_type == "application/pdf"
@@ -171,7 +177,9 @@ def synthetic(
                 per_field[key]["n"] += 1
                 per_type[group]["n"] += 1
                 per_type["all/pdf" if pdf else "all/photo"]["n"] += 1
+                by_route["to_person" if person else "without_person"]["n"] += 1
                 if ok:
+                    by_route["to_person" if person else "without_person"]["exact"] += 1
                     per_field[key]["exact"] += 1
                     per_type[group]["exact"] += 1
                     per_type["all/pdf" if pdf else "all/photo"]["exact"] += 1
@@ -189,7 +197,7 @@ def synthetic(
                 per_field[key][cause] += 1
                 misses.append(
                     {"file": doc.file, "field": tf.name, "want": want, "got": have, "cause": cause,
-                     "severity": doc.severity}
+                     "severity": doc.severity, "to_person": person}
                 )  # fmt: skip
             if doc.line_items:
                 want_items = Counter((norm_text(i.name), str(i.amount)) for i in doc.line_items)
@@ -213,6 +221,10 @@ def synthetic(
             k: _rate(v) | {"n": v["n"]} | {c: v[c] for c in ("ocr", "pairing", "parsing", "doc_type") if v[c]}
             for k, v in sorted(per_field.items())
         },
+        "exact_match_read_without_person": _rate(by_route["without_person"])["exact"],
+        "fields_read_without_person": by_route["without_person"]["n"],
+        "exact_match_sent_to_person": _rate(by_route["to_person"])["exact"],
+        "documents_routed": dict(routed),
         "miss_causes": dict(causes),
         "line_items": {
             **items,
@@ -416,6 +428,10 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in s["by_type"].items():
             print(f"  {k:32s} {v}")
         print(f"  line items {s['line_items']}; doc type accuracy {s['doc_type_accuracy']}")
+        print(f"  read without a person: {s['fields_read_without_person']} fields, exact"
+              f" {s['exact_match_read_without_person']}; sent to a person: exact"
+              f" {s['exact_match_sent_to_person']};"
+              f" documents {s['documents_routed']}")  # fmt: skip
         v = report["vat"]
         shown = ("precision", "recall", "f1", "tp", "fp", "fn")
         print(f"vat: {v if 'skipped' in v else {k: v[k] for k in shown}}")

@@ -328,7 +328,12 @@ class ClaimFacts(_Record):
     admission_date: dt.date | None = None
     discharge_date: dt.date | None = None
     invoices: list[Invoice] = PField(default_factory=list)
-    documents_present: list[DocType] = PField(default_factory=list)
+    documents_present: list[DocType] = PField(
+        default_factory=list, description="types with at least one document that could be read"
+    )
+    illegible_documents: list[DocType] = PField(
+        default_factory=list, description="types received only as photos too poor to read: ask again"
+    )
     failed_checks: list[Check] = PField(default_factory=list)
     payee_name: str | None = None
     payee_bank: str | None = None

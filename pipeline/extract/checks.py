@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from ocr.elements import Page
 from pipeline.records import Check, Extraction, Field, LineItem, money
 
 # --- GB 11643 resident ID numbers ----------------------------------------------------------------
@@ -421,3 +422,42 @@ def _one_apart(a: str, b: str) -> bool:
 
 def _norm_name(s: str) -> str:
     return re.sub(r"\s", "", unicodedata.normalize("NFKC", s))
+
+
+# --- legibility of a photographed page -------------------------------------------------------------
+
+UNSURE_LINE = 0.8
+"""A line read with less confidence than this counts as uncertain."""
+MAX_UNSURE_SHARE = 0.2
+"""A page with at least `MIN_UNSURE_LINES` uncertain lines making up this share of its lines is too
+blurred, small or dark to read. On the extraction benchmark's photos (`python -m bench.extract`)
+every page below the line lost most of its fields and pages above it lost almost none; a bank card's
+one decorative line (1 in 5-7) must not trip it, hence the minimum count."""
+MIN_UNSURE_LINES = 2
+MIN_MEAN_SCORE = 0.85
+"""A page whose lines average less than this is not legible either (a page of one or two lines)."""
+
+
+def check_legibility(pages: Sequence[Page]) -> Check | None:
+    """Whether the photographed pages can be read reliably, or the claimant should photograph them again.
+
+    A page that is mostly uncertain lines yields wrong values far more often than right ones, and
+    the fix is a clearer photo (重新拍摄), not a person guessing from a blur. Text-layer pages are
+    always legible; None when there is no photographed page.
+    """
+    bad: list[str] = []
+    photographed = [p for p in pages if p.source == "ocr"]
+    for p in photographed:
+        scores = [ln.score for ln in p.lines]
+        unsure = sum(s < UNSURE_LINE for s in scores)
+        mean = sum(scores) / len(scores) if scores else 0.0
+        if not scores:
+            bad.append(f"page {p.number}: no text found")
+        elif mean < MIN_MEAN_SCORE or unsure >= max(MIN_UNSURE_LINES, MAX_UNSURE_SHARE * len(scores)):
+            bad.append(f"page {p.number}: {unsure} of {len(scores)} lines uncertain, mean score {mean:.2f}")
+    if not photographed:
+        return None
+    why = "too blurred, small or dark to read reliably; ask for a clearer photo"
+    return Check(
+        name="legible", passed=not bad, message=f"{why} ({'; '.join(bad)})" if bad else "", severity="warning"
+    )

@@ -98,6 +98,10 @@ def extract_document(
         checks=found,
     )
     ex.checks.extend(document_checks(ex))
+    legible = ck.check_legibility(pages)
+    if legible is not None:
+        ex.checks.append(legible)
+        ex.needs_review = ex.needs_review or not legible.passed
     return ex
 
 

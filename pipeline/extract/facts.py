@@ -120,6 +120,9 @@ def assemble_facts(
 
     checks.extend(cross_document_checks(claim, extractions, policy, admission, discharged))
     failed = [c for ex in extractions for c in ex.failed_checks] + [c for c in checks if not c.passed]
+    # a document only a blur of is not there yet: the claimant is asked for a clearer photo of it
+    present = {ex.doc_type for ex in extractions if not _illegible(ex)}
+    order = list(DocType)
 
     payee_account = _v(form, "account_number") or _v(bank, "card_number")
     return ClaimFacts(
@@ -131,7 +134,8 @@ def assemble_facts(
         admission_date=admission,
         discharge_date=discharged,
         invoices=invoices,
-        documents_present=sorted({ex.doc_type for ex in extractions}, key=list(DocType).index),
+        documents_present=sorted(present, key=order.index),
+        illegible_documents=sorted({ex.doc_type for ex in extractions} - present, key=order.index),
         failed_checks=failed,
         payee_name=str(_v(form, "account_holder") or claim.claimant),
         payee_bank=str(_v(form, "bank_name") or _v(bank, "bank_name") or "") or None,
@@ -143,6 +147,10 @@ def assemble_facts(
             if f.confidence < min_confidence
         ],
     )
+
+
+def _illegible(ex: Extraction) -> bool:
+    return any(c.name == "legible" and not c.passed for c in ex.checks)
 
 
 def _invoices(

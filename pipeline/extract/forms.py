@@ -30,7 +30,7 @@ CLAIM_FORM_KEYS: tuple[Key, ...] = (
     Key("claimant_id_number", ("证件号码", "身份证号码"), pattern=ID_NUMBER, section=APPLICANT),
     Key("phone", ("联系电话", "手机号码", "电话"), pattern=r"(1\d{10}|0\d{2,3}-?\d{7,8})"),
     Key("insured_name", ("被保险人姓名", "被保人姓名")),
-    Key("insured_sex", ("性别",), pattern=r"([男女])", section=INSURED),
+    Key("insured_sex", ("性别",), pattern=r"([男女])", closed=True, section=INSURED),
     Key("insured_id_number", ("证件号码", "身份证号码"), pattern=ID_NUMBER, section=INSURED),
     Key("insured_birth_date", ("出生日期",), D),
     Key("incident_date", ("出险日期", "事故日期"), D),
@@ -54,10 +54,20 @@ CLAIM_TYPE_OPTIONS = {
 _BOX = set("□口囗☐")
 _TICK = set("√✓✔☑■VvX×")
 
+ETHNIC_GROUPS = (
+    "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家",
+    "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇",
+    "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米",
+    "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙",
+    "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+)  # fmt: skip
+"""The 56 民族 printed on a resident ID card."""
+ETHNICITY = "(" + "|".join(sorted(ETHNIC_GROUPS, key=len, reverse=True)) + ")"
+
 ID_CARD_KEYS: tuple[Key, ...] = (
     Key("name", ("姓名",)),
-    Key("sex", ("性别",), pattern=r"([男女])"),
-    Key("ethnicity", ("民族",)),
+    Key("sex", ("性别",), pattern=r"([男女])", closed=True),
+    Key("ethnicity", ("民族",), pattern=ETHNICITY, anywhere=True, closed=True),
     Key("birth_date", ("出生",), D),
     Key("address", ("住址",)),
     Key("id_number", ("公民身份号码", "公民身份证号码"), pattern=ID_NUMBER),

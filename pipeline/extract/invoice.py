@@ -34,7 +34,7 @@ KEYS: tuple[Key, ...] = (
     Key("check_code", ("校验码",), pattern=r"([0-9A-Za-z]{4,})"),
     Key("payer_id_number", ("交款人统一社会信用代码", "统一社会信用代码"), pattern=ID_NUMBER),
     Key("payer_name", ("交款人", "患者姓名", "姓名")),
-    Key("sex", ("性别",), pattern=r"([男女])"),
+    Key("sex", ("性别",), pattern=r"([男女])", closed=True),
     Key("insurance_type", ("医保类型", "医疗保险类型", "医保类别")),
     Key("hospital_number", ("住院号", "门诊号", "病历号"), pattern=r"([A-Za-z]{0,3}\d{4,})"),
     Key("visit_date", ("就诊日期", "门诊日期"), D),

@@ -35,7 +35,7 @@ D, INT = FieldKind.DATE, FieldKind.INT
 
 _COMMON: tuple[Key, ...] = (
     Key("patient_name", ("姓名", "患者姓名")),
-    Key("sex", ("性别",), pattern=r"([男女])"),
+    Key("sex", ("性别",), pattern=r"([男女])", closed=True),
     Key("age", ("年龄",), pattern=r"(\d{1,3}岁?)"),
     Key("department", ("科室", "科别")),
     Key("hospital_number", ("门诊/住院号", "住院号", "门诊号", "病案号"), pattern=r"([A-Za-z]{0,3}\d{4,})"),

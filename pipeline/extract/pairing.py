@@ -50,7 +50,11 @@ class Key:
     max_below: int = 1
     section: str | None = None
     anywhere: bool = False
-    """Allow the label in the middle of a line (exact matches only); otherwise it must open the line."""
+    """Also find the label in the middle of a line (exact matches only: `性别女民族汉`); otherwise it
+    must open the line."""
+    closed: bool = False
+    """The pattern admits only a handful of values (男/女, the 56 民族), so a two-character label may
+    have one character misread (`性测`, `国族`): a wrong label hardly ever has such a value beside it."""
 
 
 @dataclass
@@ -104,6 +108,7 @@ def norm(text: str) -> str:
 
 
 _EDGE_L = re.compile(r"^[^\w\u4e00-\u9fff¥￥(（-]+|^[(（][)）]?(?=.)|^[)）]+")
+_LABEL_TAIL = re.compile(r"^[^()\d]{0,2}\)[:;,.]*(?=\S)")
 _EDGE_R = re.compile(r"[^\w\u4e00-\u9fff)）%]+$")
 
 
@@ -112,8 +117,9 @@ def clean_value(text: str) -> str:
     s = _TRIM.sub("", unicodedata.normalize("NFKC", text)).strip()
     for _ in range(2):
         s = _EDGE_R.sub("", _EDGE_L.sub("", s)).strip()
-    if s.count("(") < s.count(")") and s.startswith(")"):
-        s = s[1:]
+    if s.count("(") < s.count(")"):
+        # the tail of a label's bracket: `(章):` read as `皇):` or `康):` leaves `皇):医院名`
+        s = _LABEL_TAIL.sub("", s, count=1).strip()
     return s
 
 
@@ -127,11 +133,11 @@ def _squeeze(text: str) -> tuple[str, list[int]]:
     return "".join(chars), where
 
 
-def _allowed_errors(label: str, typed: bool = False) -> int:
+def _allowed_errors(label: str, typed: bool = False, closed: bool = False) -> int:
     """Edits a label may have suffered; one more when the value's pattern guards against mistakes."""
     n = len(label)
     base = 0 if n <= 3 else 1 if n <= 6 else 2
-    return base + 1 if typed and n >= 3 else base
+    return base + 1 if (typed and n >= 3) or (closed and n == 2) else base
 
 
 def fuzzy_find(label: str, text: str, max_errors: int) -> tuple[int, int, int] | None:
@@ -282,15 +288,17 @@ def find_hits(line: TextLine, keys: Sequence[Key], row: int, col: int) -> list[H
             if not lab:
                 continue
             if key.anywhere:
-                pos = squeezed.find(lab)
+                pos = squeezed.find(lab, 2)
                 while pos >= 0:
                     cands.append((pos, pos + len(lab), 0, -len(lab), key, label))
                     pos = squeezed.find(lab, pos + 1)
-                continue
             head = squeezed[: len(lab) + 2]
-            found = fuzzy_find(lab, head, _allowed_errors(lab, key.pattern is not None))
-            if found is not None and found[0] <= 1:
-                cands.append((found[0], found[1], found[2], -len(lab), key, label))
+            found = fuzzy_find(lab, head, _allowed_errors(lab, key.pattern is not None, key.closed))
+            if found is None or found[0] > 1:
+                continue
+            if len(lab) == 2 and found[2] and found[1] - found[0] != 2:
+                continue  # a two-character label only as one misread character, never as one of two
+            cands.append((found[0], found[1], found[2], -len(lab), key, label))
     cands.sort(key=lambda c: (c[2], c[3], c[0]))
     taken: list[tuple[int, int, int, int, Key, str]] = []
     used_names: set[str] = set()

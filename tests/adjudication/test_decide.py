@@ -145,6 +145,14 @@ def test_missing_documents_are_requested(book: RuleBook) -> None:
     assert b.notice and "费用清单" in b.notice and "银行卡" in b.notice
 
 
+def test_an_illegible_photo_is_asked_for_again(book: RuleBook) -> None:
+    facts = make_facts(documents=[DocType.OUTPATIENT_INVOICE, DocType.CLAIM_FORM, DocType.ID_CARD])
+    facts = facts.model_copy(update={"illegible_documents": [DocType.BANK_CARD]})
+    b = _decide(facts, book, StubGate(0.99))
+    assert b.outcome.route is Route.REQUEST_INFO
+    assert b.notice and "银行卡（已上传的照片无法看清" in b.notice and "费用清单\n" in b.notice
+
+
 def test_red_flags_go_to_an_adjuster_with_reasons(book: RuleBook) -> None:
     b = _decide(make_facts(hospital="康泰综合门诊部"), book, StubGate(0.99))
     assert b.outcome.route is Route.ADJUSTER and b.adjudication.decision is Decision.REFER

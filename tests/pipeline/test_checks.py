@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ocr.elements import Page, TextLine
 from pipeline.extract import checks as c
+from pipeline.extract.checks import check_legibility
 from pipeline.records import DocType, Extraction, Field, FieldKind, LineItem
 
 
@@ -165,3 +167,35 @@ def test_items_dates_and_people() -> None:
         document_id="d" * 64, doc_type=DocType.CLAIM_FORM, fields=[Field(name="insured_name", value="张二")]
     )
     assert c.check_same_person([inv, misread]).severity == "warning"  # one character apart: OCR?
+
+
+def _page(scores: list[float], source: str = "ocr") -> Page:
+    lines = [
+        TextLine(text=f"行{i}", box=((0, 40 * i), (90, 40 * i), (90, 40 * i + 30), (0, 40 * i + 30)), score=s)
+        for i, s in enumerate(scores)
+    ]
+    return Page(number=1, width=800, height=600, lines=lines, source=source)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("scores", "legible"),
+    [
+        ([0.99] * 10, True),
+        ([0.99] * 9 + [0.5], True),  # one uncertain line: a logo or a stamp
+        ([0.99] * 6 + [0.6], True),  # a bank card's decorative line
+        ([0.99] * 9 + [0.6, 0.7], True),  # two of eleven: under a fifth
+        ([0.99] * 6 + [0.6, 0.7], False),  # two of eight
+        ([0.99] * 6 + [0.6, 0.7, 0.75], False),  # three of nine: a third of the page is a guess
+        ([0.75], False),  # one line, and that unsure
+        ([], False),  # nothing found at all
+    ],
+)
+def test_legibility(scores: list[float], legible: bool) -> None:
+    check = check_legibility([_page(scores)])
+    assert check is not None and check.passed is legible
+    if not legible:
+        assert "page 1" in check.message and "clearer photo" in check.message
+
+
+def test_text_layer_pages_are_always_legible() -> None:
+    assert check_legibility([_page([0.2, 0.2, 0.2], source="pdf_text")]) is None

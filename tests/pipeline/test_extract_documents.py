@@ -238,3 +238,36 @@ def test_real_ocr_documents(file: str, doc_type: DocType, fields: tuple[str, ...
     for name in fields:
         assert ex.field(name) is not None and norm(ex.field(name).value) == norm(truth[name]), name
         assert ex.field(name).box is not None
+
+
+def _blurred(pages: list[Page], share: float) -> list[Page]:
+    """The same page as if photographed badly: `share` of its lines read with low confidence."""
+    lines = pages[0].lines
+    k = round(share * len(lines))
+    worse = [ln.model_copy(update={"score": 0.6}) if i < k else ln for i, ln in enumerate(lines)]
+    return [pages[0].model_copy(update={"lines": worse})]
+
+
+def test_an_illegible_photo_is_asked_for_again_not_guessed() -> None:
+    cid = _inpatient_claim()
+    docs = rendered(cid)
+    claim, policy = _claim(cid)
+    sharp = [extract_document(pages, DocType(label)) for pages, label, _ in docs]
+    assert all(c.passed for ex in sharp for c in ex.checks if c.name == "legible")
+    assert not any(ex.needs_review for ex in sharp)
+
+    blurred = [
+        extract_document(_blurred(pages, 0.5) if label == "discharge_summary" else pages, DocType(label))
+        for pages, label, _ in docs
+    ]
+    summary = next(ex for ex in blurred if ex.doc_type is DocType.DISCHARGE_SUMMARY)
+    check = next(c for c in summary.checks if c.name == "legible")
+    assert summary.needs_review and not check.passed and "clearer photo" in check.message
+    assert check.severity == "warning"  # a poor photo is not a fraud signal
+    facts = assemble_facts(claim, blurred, policy)
+    assert DocType.DISCHARGE_SUMMARY not in facts.documents_present
+    assert facts.illegible_documents == [DocType.DISCHARGE_SUMMARY]
+
+    # one uncertain line in ten is an ordinary page (a logo, a faint stamp)
+    one_off = extract_document(_blurred(docs[0][0], 0.1), DocType(docs[0][1]))
+    assert all(c.passed for c in one_off.checks if c.name == "legible")

@@ -106,3 +106,24 @@ def test_clean_value_and_flat_pdf_boxes() -> None:
     assert fixed.lines[0].bbox[3] - fixed.lines[0].bbox[1] > 10
     got = {p.key.name: p.value for p in pair_page(fixed, (Key("code", ("票据代码",), pattern=r"(\d{8})"),))}
     assert got == {"code": "36923941"}
+
+
+def test_a_short_label_with_a_closed_value_survives_one_misread_character() -> None:
+    from pipeline.extract.forms import ID_CARD_KEYS
+
+    garbled = page(line("性测", 100, 100), line("女", 250, 100), line("国族汉", 500, 100))
+    got = pair_page(garbled, ID_CARD_KEYS)
+    assert {p.key.name: p.value for p in got} == {"sex": "女", "ethnicity": "汉"}
+    # both on one line, the second label in the middle of it
+    got = pair_page(page(line("性别女民族汉", 100, 100)), ID_CARD_KEYS)
+    assert {p.key.name: p.value for p in got} == {"sex": "女", "ethnicity": "汉"}
+    # one character of two is not a label, and a garbled label without a closed value is not either
+    assert not pair_page(page(line("性", 100, 100), line("女", 250, 100)), ID_CARD_KEYS)
+    assert not pair_page(page(line("娃名", 100, 100), line("张三", 250, 100)), ID_CARD_KEYS)
+
+
+def test_a_misread_seal_bracket_does_not_stick_to_the_value() -> None:
+    assert clean_value("皇)南京玄武安和医院") == "南京玄武安和医院"
+    assert clean_value("康):北京市朝华医院") == "北京市朝华医院"
+    assert clean_value("北京(朝阳)医院") == "北京(朝阳)医院"
+    assert clean_value("药品)") == "药品)"
