@@ -438,14 +438,20 @@ MIN_MEAN_SCORE = 0.85
 """A page whose lines average less than this is not legible either (a page of one or two lines)."""
 
 
-def check_legibility(pages: Sequence[Page]) -> Check | None:
+def check_legibility(
+    pages: Sequence[Page], core: Sequence[str] = (), missing: Sequence[str] = ()
+) -> Check | None:
     """Whether the photographed pages can be read reliably, or the claimant should photograph them again.
 
     A page that is mostly uncertain lines yields wrong values far more often than right ones, and
-    the fix is a clearer photo (重新拍摄), not a person guessing from a blur. Text-layer pages are
-    always legible; None when there is no photographed page.
+    the fix is a clearer photo (重新拍摄), not a person guessing from a blur. So does a photo on
+    which most of the document's `core` fields were not found at all (text too small or too
+    blurred to be detected: what is left reads confidently, but it is a fraction of the page).
+    Text-layer pages are always legible; None when there is no photographed page.
     """
     bad: list[str] = []
+    if core and 2 * len(missing) >= len(core):
+        bad.append(f"{len(missing)} of {len(core)} key fields not found ({', '.join(missing)})")
     photographed = [p for p in pages if p.source == "ocr"]
     for p in photographed:
         scores = [ln.score for ln in p.lines]

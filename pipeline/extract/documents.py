@@ -28,6 +28,19 @@ log = logging.getLogger(__name__)
 FIELD_MIN_CONFIDENCE = 0.8
 """Fields read with less confidence are listed for the adjuster (ClaimFacts.low_confidence_fields)."""
 
+CORE_FIELDS: dict[DocType, tuple[str, ...]] = {
+    DocType.OUTPATIENT_INVOICE: ("invoice_number", "payer_name", "total_amount", "issue_date"),
+    DocType.INPATIENT_INVOICE: ("invoice_number", "payer_name", "total_amount", "issue_date"),
+    DocType.EXPENSE_LIST: ("patient_name", "hospital_number"),
+    DocType.DISCHARGE_SUMMARY: ("patient_name", "admission_date", "discharge_date", "diagnosis"),
+    DocType.DIAGNOSIS_CERTIFICATE: ("patient_name", "hospital", "diagnosis"),
+    DocType.CLAIM_FORM: ("policy_number", "claimant_name", "insured_name", "account_number"),
+    DocType.ID_CARD: ("name", "id_number", "birth_date"),
+    DocType.BANK_CARD: ("card_number",),
+}
+"""Fields every document of the type carries; a photo on which half of them cannot be found is
+asked for again (see `checks.check_legibility`)."""
+
 Extractor = Callable[[Sequence[Page]], tuple[dict[str, Field], list[LineItem], list[Check]]]
 
 
@@ -98,7 +111,8 @@ def extract_document(
         checks=found,
     )
     ex.checks.extend(document_checks(ex))
-    legible = ck.check_legibility(pages)
+    core = CORE_FIELDS.get(doc_type, ())
+    legible = ck.check_legibility(pages, core, [n for n in core if fields.get(n) is None])
     if legible is not None:
         ex.checks.append(legible)
         ex.needs_review = ex.needs_review or not legible.passed

@@ -199,3 +199,12 @@ def test_legibility(scores: list[float], legible: bool) -> None:
 
 def test_text_layer_pages_are_always_legible() -> None:
     assert check_legibility([_page([0.2, 0.2, 0.2], source="pdf_text")]) is None
+
+
+def test_a_photo_missing_most_key_fields_is_not_legible() -> None:
+    sharp, core = [_page([0.99] * 4)], ("name", "id_number", "birth_date")
+    one_missing = check_legibility(sharp, core, ("birth_date",))
+    assert one_missing is not None and one_missing.passed
+    check = check_legibility(sharp, core, ("name", "id_number"))
+    assert check is not None and not check.passed
+    assert "2 of 3 key fields not found (name, id_number)" in check.message
