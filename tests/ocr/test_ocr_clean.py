@@ -65,6 +65,22 @@ def test_seal_is_faded_but_text_under_it_kept(page_image: np.ndarray) -> None:
     assert out[379:382, 600:850, 2].mean() > 150 and out[379:382, 600:850, 0].mean() < 100  # line still red
 
 
+def test_a_blurred_seal_leaves_no_pink_ghost(page_image: np.ndarray) -> None:
+    # a phone photo: the stamp's strokes blur into the paper, so their edges are only faintly red
+    stamped = cv2.GaussianBlur(_seal(page_image, (300, 150)), (0, 0), 1.5)
+    out, _ = clean.suppress_seals(stamped)
+    b, g, r = (stamped[..., i].astype(int) for i in range(3))
+    fringe = (r - np.maximum(g, b) > 6) & (r - np.maximum(g, b) <= 15)
+    fringe[:, 500:] = False
+    assert fringe.sum() > 200
+    o = out.astype(int)
+    left = o[..., 2] - np.maximum(o[..., 1], o[..., 0])
+    assert (left[fringe] > 6).mean() < 0.05  # the halo is grey or paper now, not pink
+    plain = cv2.GaussianBlur(page_image, (0, 0), 1.5)
+    dark = plain.max(axis=2) < 100
+    assert out[dark].mean() < plain[dark].mean() + 25  # and the text it crossed is still dark
+
+
 def test_page_outline_found_and_warped() -> None:
     page = render_page()
     h, w = page.shape[:2]
