@@ -157,7 +157,7 @@ def synthetic(
             # what a person sees first: an unsure type, or a photo too poor to read (legibility check)
             person = ex.needs_review or conf < get_settings().doc_type_min_confidence
             routed["to_person" if person else "read_without_person"] += 1
-            routed["illegible"] += any(c.name == "legible" and not c.passed for c in ex.checks)
+            routed["illegible"] += ex.illegible
             t_ocr += t1 - t0
             t_ext += time.perf_counter() - t1
             pdf = doc.media_type == "application/pdf"

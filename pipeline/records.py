@@ -270,6 +270,11 @@ class Extraction(_Record):
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]
 
+    @property
+    def illegible(self) -> bool:
+        """A photo too poor to read (the `legible` check failed): to be asked for again, not guessed."""
+        return any(c.name == "legible" and not c.passed for c in self.checks)
+
 
 # --- what adjudication decides on ---------------------------------------------------------------
 

@@ -121,7 +121,7 @@ def assemble_facts(
     checks.extend(cross_document_checks(claim, extractions, policy, admission, discharged))
     failed = [c for ex in extractions for c in ex.failed_checks] + [c for c in checks if not c.passed]
     # a document only a blur of is not there yet: the claimant is asked for a clearer photo of it
-    present = {ex.doc_type for ex in extractions if not _illegible(ex)}
+    present = {ex.doc_type for ex in extractions if not ex.illegible}
     order = list(DocType)
 
     payee_account = _v(form, "account_number") or _v(bank, "card_number")
@@ -147,10 +147,6 @@ def assemble_facts(
             if f.confidence < min_confidence
         ],
     )
-
-
-def _illegible(ex: Extraction) -> bool:
-    return any(c.name == "legible" and not c.passed for c in ex.checks)
 
 
 def _invoices(
