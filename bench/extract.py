@@ -31,6 +31,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter, defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,7 @@ def synthetic(
     claims: int, seed: int, limit: int | None, classifier: Any | None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Field exact-match over a corpus, end to end from the files."""
-    from pipeline.extract.documents import extract_document
+    from pipeline.extract.documents import extract, extract_document
     from pipeline.settings import get_settings
     from synth.documents import generate_corpus
     from synth.facts import read_truth
@@ -143,19 +144,21 @@ def synthetic(
             t0 = time.perf_counter()
             pages = cached_pages(corpus / doc.file)
             t1 = time.perf_counter()
-            doc_type, conf = doc.doc_type, 1.0
-            if classifier is not None:
+            if classifier is None:
+                ex = extract_document(pages, doc.doc_type)
+            else:
                 from classifiers.doc_type import predict_doc_type
 
-                doc_type, conf = predict_doc_type(classifier, pages)
-                doc_types["right" if doc_type is doc.doc_type else "wrong"] += 1
-                if conf < get_settings().doc_type_min_confidence:
+                ex = extract(pages, partial(predict_doc_type, classifier))
+                doc_types["right" if ex.doc_type is doc.doc_type else "wrong"] += 1
+                if ex.doc_type_confidence < get_settings().doc_type_min_confidence:
                     doc_types["to_review"] += 1
-                elif doc_type is not doc.doc_type:
+                elif ex.doc_type is not doc.doc_type:
                     doc_types["wrong_and_confident"] += 1
-            ex = extract_document(pages, doc_type)
-            # what a person sees first: an unsure type, or a photo too poor to read (legibility check)
-            person = ex.needs_review or conf < get_settings().doc_type_min_confidence
+            doc_type = ex.doc_type
+            # the stage's own routing: an unsure type, or a photo too poor to read, goes to a person
+            person = ex.needs_review
+            route = "to_person" if person else "without_person"
             routed["to_person" if person else "read_without_person"] += 1
             routed["illegible"] += ex.illegible
             t_ocr += t1 - t0
@@ -177,9 +180,9 @@ def synthetic(
                 per_field[key]["n"] += 1
                 per_type[group]["n"] += 1
                 per_type["all/pdf" if pdf else "all/photo"]["n"] += 1
-                by_route["to_person" if person else "without_person"]["n"] += 1
+                by_route[route]["n"] += 1
                 if ok:
-                    by_route["to_person" if person else "without_person"]["exact"] += 1
+                    by_route[route]["exact"] += 1
                     per_field[key]["exact"] += 1
                     per_type[group]["exact"] += 1
                     per_type["all/pdf" if pdf else "all/photo"]["exact"] += 1

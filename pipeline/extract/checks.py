@@ -449,10 +449,12 @@ def check_legibility(
     blurred to be detected: what is left reads confidently, but it is a fraction of the page).
     Text-layer pages are always legible; None when there is no photographed page.
     """
+    photographed = [p for p in pages if p.source == "ocr"]
+    if not photographed:
+        return None
     bad: list[str] = []
     if core and 2 * len(missing) >= len(core):
         bad.append(f"{len(missing)} of {len(core)} key fields not found ({', '.join(missing)})")
-    photographed = [p for p in pages if p.source == "ocr"]
     for p in photographed:
         scores = [ln.score for ln in p.lines]
         unsure = sum(s < UNSURE_LINE for s in scores)
@@ -461,8 +463,6 @@ def check_legibility(
             bad.append(f"page {p.number}: no text found")
         elif mean < MIN_MEAN_SCORE or unsure >= max(MIN_UNSURE_LINES, MAX_UNSURE_SHARE * len(scores)):
             bad.append(f"page {p.number}: {unsure} of {len(scores)} lines uncertain, mean score {mean:.2f}")
-    if not photographed:
-        return None
     why = "too blurred, small or dark to read reliably; ask for a clearer photo"
     return Check(
         name="legible", passed=not bad, message=f"{why} ({'; '.join(bad)})" if bad else "", severity="warning"
