@@ -400,6 +400,9 @@ def enhance_crop(crop: np.ndarray, kind: str) -> np.ndarray:
     if kind == "close":
         k = max(2, round(crop.shape[0] / 24))
         return cv2.erode(crop, np.ones((k, k), np.uint8))
+    if kind.startswith("stretch_"):  # small print: wider digits, more of the recogniser's time steps
+        sx = float(kind.removeprefix("stretch_"))
+        return cv2.resize(crop, (round(crop.shape[1] * sx), crop.shape[0]), interpolation=cv2.INTER_CUBIC)
     if kind == "contrast":
         lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
         clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(1, 8))

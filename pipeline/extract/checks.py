@@ -14,60 +14,17 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from ocr.elements import Page
+from ocr.numbers import id_birth_date, id_number_valid, luhn_valid, normalise_id
+from ocr.numbers import id_check_digit as id_check_digit  # re-exported: the checks' public API
 from pipeline.records import Check, Extraction, Field, LineItem, money
 
-# --- GB 11643 resident ID numbers ----------------------------------------------------------------
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-
-
-def id_check_digit(first17: str) -> str:
-    """The GB 11643 check character (0-9 or X) for the first 17 digits."""
-    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
-
-
-def id_number_valid(number: str) -> bool:
-    n = normalise_id(number)
-    return bool(_ID_RE.match(n)) and id_check_digit(n[:17]) == n[17] and id_birth_date(n) is not None
-
-
-def normalise_id(number: str) -> str:
-    return unicodedata.normalize("NFKC", number).strip().replace(" ", "").upper()
-
-
-def id_birth_date(number: str) -> dt.date | None:
-    n = normalise_id(number)
-    if len(n) != 18 or not n[:17].isdigit():
-        return None
-    try:
-        return dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
-    except ValueError:
-        return None
+# --- GB 11643 resident ID numbers (the check digit itself: ocr/numbers.py) ------------------------
 
 
 def id_sex(number: str) -> str | None:
     """男 or 女 from the 17th digit (odd is male)."""
     n = normalise_id(number)
     return None if len(n) != 18 or not n[16].isdigit() else ("男" if int(n[16]) % 2 else "女")
-
-
-# --- bank cards ------------------------------------------------------------------------------------
-
-
-def luhn_valid(number: str) -> bool:
-    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", number))
-    if not digits.isdigit() or not 12 <= len(digits) <= 19:
-        return False
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 # --- amounts in Chinese words (大写) ---------------------------------------------------------------

@@ -294,6 +294,8 @@ def find_hits(line: TextLine, keys: Sequence[Key], row: int, col: int) -> list[H
                     pos = squeezed.find(lab, pos + 1)
             head = squeezed[: len(lab) + 2]
             found = fuzzy_find(lab, head, _allowed_errors(lab, key.pattern is not None, key.closed))
+            if found is None and _middle_misread(lab, squeezed):
+                found = (0, 3, 1)
             if found is None or found[0] > 1:
                 continue
             if len(lab) == 2 and found[2] and found[1] - found[0] != 2:
@@ -319,6 +321,12 @@ def find_hits(line: TextLine, keys: Sequence[Key], row: int, col: int) -> list[H
         nxt = where[taken[k + 1][0]] if k + 1 < len(taken) else len(norm_text)
         hits.append(Hit(key, line, row, col, start, end, cost, label, norm_text[end:nxt]))
     return hits
+
+
+def _middle_misread(label: str, text: str) -> bool:
+    """A three-character label opening the line with only its middle character misread (交款人 read as
+    交教人 or 交徽人): the two characters that frame it are seldom both right by chance."""
+    return len(label) == 3 and len(text) >= 3 and text[0] == label[0] and text[2] == label[2]
 
 
 def _in_section(sections: list[tuple[float, str]], y: float) -> str | None:

@@ -149,3 +149,52 @@ def test_text_layer_pdf_is_not_ocrd(tmp_path: Path) -> None:
     assert "388.50" in pages[0].text
     doc = pages_to_json(pages)
     assert doc["pages"][0]["source"] == "pdf_text"
+
+
+class NumberEngine:
+    """Reads one line of small print: a merged digit unless the crop is stretched sideways.
+    Tests the re-read's rules (check digit, agreement, closeness), not OCR."""
+
+    name = "fake-numbers"
+    version = "1"
+
+    def __init__(self, first: str, stretched: list[str]) -> None:
+        self.first, self.stretched, self.calls = first, list(stretched), 0
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        return [Detection(np.array([[10, 10], [410, 10], [410, 40], [10, 40]], np.float32), 0.9)]
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
+        out = []
+        for crop in crops:
+            wide = crop.shape[1] / crop.shape[0] > 14  # the line's own crop is ~12:1
+            text = self.stretched[self.calls % len(self.stretched)] if wide else self.first
+            self.calls += wide
+            out.append(Reading(text, 0.95, [[(c, 0.95)] for c in text]))
+        return out
+
+
+def _read_number_line(first: str, stretched: list[str]) -> tuple[object, object]:
+    image = np.full((200, 600, 3), 255, np.uint8)
+    opt = ReadOptions(orientation=False, perspective=False, seals=False, light=False, retry_kinds=())
+    page, _, trace = read_image(image, NumberEngine(first, stretched), options=opt)
+    return page.lines[0], trace
+
+
+def test_a_number_failing_its_check_digit_is_read_again_from_a_stretched_crop() -> None:
+    line, trace = _read_number_line("社会保障号码4201111880813911X", ["社会保障号码42011119880813911X"])
+    assert line.text == "社会保障号码42011119880813911X" and trace.numbers_fixed == 1
+    assert line.raw_text == "社会保障号码4201111880813911X"  # the first reading is kept beside it
+
+
+@pytest.mark.parametrize(
+    "stretched",
+    [
+        ["社会保障号码4201111880813911X"],  # the variants read the same wrong number
+        ["社会保障号码42011119880813911X", "社会保障号码420111198808139128"],  # two valid numbers disagree
+        ["社会保障号码11010519491231002X"],  # valid, but nothing like the print
+    ],
+)
+def test_a_number_is_left_alone_unless_one_close_valid_reading_is_found(stretched: list[str]) -> None:
+    line, trace = _read_number_line("社会保障号码4201111880813911X", stretched)
+    assert line.text == "社会保障号码4201111880813911X" and trace.numbers_fixed == 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ocr.elements import Page, TextLine
 from pipeline.extract.checks import check_payer_split
 from pipeline.extract.documents import FIELD_MIN_CONFIDENCE
-from pipeline.extract.invoice import _repair_split
+from pipeline.extract.invoice import _repair_split, extract_invoice
 from pipeline.records import Field, FieldKind, LineItem
 
 M = FieldKind.MONEY
@@ -94,3 +95,31 @@ def test_the_total_comes_from_the_words_when_the_figures_went_unread() -> None:
     f["total_in_words"] = words("叁拾元整")
     _repair_split(f, [])
     assert f["total_amount"].value == Decimal("30.00")
+
+
+def _page(*texts: tuple[str, float, float]) -> Page:
+    def box(t: str, x: float, y: float) -> tuple:
+        w = 24 * len(t)
+        return ((x, y), (x + w, y), (x + w, y + 28), (x, y + 28))
+
+    lines = [TextLine(text=t, box=box(t, x, y), score=0.98) for t, x, y in texts]
+    return Page(number=1, width=1200, height=700, lines=lines)
+
+
+def test_the_hospital_is_found_by_its_name_when_the_seal_hides_its_label() -> None:
+    # C0006 of the benchmark: 收款单位（章） lost under the seal, the name itself read
+    p = _page(
+        ("上海市医疗门诊收费票据", 465, 85),
+        ("医疗机构类型", 900, 145),
+        ("综合医院", 1006, 134),
+        ("南京玄武安和医院", 243, 601),
+        ("门诊收费专用章", 257, 650),
+    )
+    fields, _ = extract_invoice([p])
+    assert fields["hospital"].value == "南京玄武安和医院" and fields["hospital"].box == p.lines[3].box
+    assert fields["hospital"].confidence < 0.98  # found by what it says, not where
+    # two different names: no guess; a labelled hospital is never replaced
+    two = _page(("南京玄武安和医院", 243, 601), ("北京市中医医院", 600, 601))
+    assert "hospital" not in extract_invoice([two])[0]
+    labelled = _page(("收款单位（章）：北京市中医医院", 100, 601), ("南京玄武安和医院", 600, 300))
+    assert extract_invoice([labelled])[0]["hospital"].value == "北京市中医医院"

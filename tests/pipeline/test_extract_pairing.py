@@ -127,3 +127,16 @@ def test_a_misread_seal_bracket_does_not_stick_to_the_value() -> None:
     assert clean_value("康):北京市朝华医院") == "北京市朝华医院"
     assert clean_value("北京(朝阳)医院") == "北京(朝阳)医院"
     assert clean_value("药品)") == "药品)"
+
+
+def test_a_three_character_label_survives_a_misread_middle_character() -> None:
+    from pipeline.extract.invoice import KEYS as INVOICE_KEYS
+
+    got = pair_page(
+        page(line("交教人", 40, 135), line("蔡宇", 135, 140), line("收款人：李娜", 600, 540)), INVOICE_KEYS
+    )
+    assert {p.key.name: p.value for p in got} == {"payer_name": "蔡宇", "cashier": "李娜"}
+    # only the middle character, only at the head of a line
+    assert not pair_page(page(line("交款", 40, 135), line("蔡宇", 135, 140)), INVOICE_KEYS)
+    assert not pair_page(page(line("收款处", 40, 135), line("李娜", 135, 140)), INVOICE_KEYS)
+    assert not pair_page(page(line("文款人", 40, 135), line("蔡宇", 135, 140)), INVOICE_KEYS)
