@@ -10,6 +10,9 @@ equals the truth's. Every miss is put down to one cause:
 - `pairing`: OCR read it, but no value, or a value from another place, was taken;
 - `parsing`: the value came from the right place but was read into the wrong value;
 - `doc_type`: the document was classified as another type.
+Beside the first photos' figure, `exact_match_after_retake` scores the claim as the product ends
+it: a photo the stage finds illegible is asked for again, and that page's retake (the same page
+photographed under a fresh draw of the generator's severity mix) is read in its place.
 
 VAT invoices (`../shared/data/vat_invoices`, real scans): our OCR, the generic pairing with a VAT
 key dictionary (nothing learned from the labels), and each predicted (key, value) pair matched to
@@ -120,10 +123,13 @@ def _scale_box(box: Box | None, s: float) -> Box | None:
 def synthetic(
     claims: int, seed: int, limit: int | None, classifier: Any | None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Field exact-match over a corpus, end to end from the files."""
-    from pipeline.extract.documents import extract, extract_document
-    from pipeline.settings import get_settings
-    from synth.documents import generate_corpus
+    """Field exact-match over a corpus, end to end from the files.
+
+    Also scored: the claim as the product finishes it. A photo the stage finds illegible is asked
+    for again (电子照会 with a retake notice); the generator photographs that page once more under a
+    fresh draw of its severity mix (`synth.documents.retake`), and the retake is read instead.
+    """
+    from synth.documents import generate_corpus, retake
     from synth.facts import read_truth
 
     corpus = WORK / f"corpus-s{seed}-n{claims}"
@@ -137,6 +143,8 @@ def synthetic(
     doc_types = Counter()
     routed: Counter[str] = Counter()
     by_route: dict[str, Counter[str]] = defaultdict(Counter)
+    retaken: Counter[str] = Counter()
+    after = Counter()
     misses: list[dict[str, Any]] = []
     t_ocr = t_ext = 0.0
     for claim in truths:
@@ -144,64 +152,45 @@ def synthetic(
             t0 = time.perf_counter()
             pages = cached_pages(corpus / doc.file)
             t1 = time.perf_counter()
-            if classifier is None:
-                ex = extract_document(pages, doc.doc_type)
-            else:
-                from classifiers.doc_type import predict_doc_type
-
-                ex = extract(pages, partial(predict_doc_type, classifier))
+            ex = _extract(pages, classifier, doc.doc_type)
+            t_ocr += t1 - t0
+            t_ext += time.perf_counter() - t1
+            if classifier is not None:
                 doc_types["right" if ex.doc_type is doc.doc_type else "wrong"] += 1
-                if ex.doc_type_confidence < get_settings().doc_type_min_confidence:
+                if ex.doc_type_confidence < _min_doc_type_confidence():
                     doc_types["to_review"] += 1
                 elif ex.doc_type is not doc.doc_type:
                     doc_types["wrong_and_confident"] += 1
-            doc_type = ex.doc_type
             # the stage's own routing: an unsure type, or a photo too poor to read, goes to a person
             person = ex.needs_review
             route = "to_person" if person else "without_person"
             routed["to_person" if person else "read_without_person"] += 1
             routed["illegible"] += ex.illegible
-            t_ocr += t1 - t0
-            t_ext += time.perf_counter() - t1
             pdf = doc.media_type == "application/pdf"
             group = f"{doc.doc_type.value}{'/pdf' if pdf else ''}"
-            page_text = norm_text("".join(ln.text for p in pages for ln in p.lines))
-            scale = (pages[0].width / doc.width) if pdf and doc.width else 1.0
-            got = {f.name: f for f in ex.fields}
-            address = "".join(f.value for f in doc.fields if f.name.startswith("address"))
-            for tf in doc.fields:
-                if tf.name in SKIP_FIELDS:
-                    continue
-                want = truth_value(tf.name, address if tf.name == "address" else tf.value)
-                g = got.get(tf.name)
-                have = got_value(g.value if g else None)
-                ok = have == want
-                key = f"{group}.{tf.name}"
-                per_field[key]["n"] += 1
-                per_type[group]["n"] += 1
-                per_type["all/pdf" if pdf else "all/photo"]["n"] += 1
+            results = score_document(doc, pages, ex)
+            for r in results:
+                key = f"{group}.{r['field']}"
+                for c in (per_field[key], per_type[group], per_type["all/pdf" if pdf else "all/photo"]):
+                    c["n"] += 1
+                    c["exact"] += r["ok"]
                 by_route[route]["n"] += 1
-                if ok:
-                    by_route[route]["exact"] += 1
-                    per_field[key]["exact"] += 1
-                    per_type[group]["exact"] += 1
-                    per_type["all/pdf" if pdf else "all/photo"]["exact"] += 1
+                by_route[route]["exact"] += r["ok"]
+                if r["ok"]:
                     continue
-                printed = norm_text(address if tf.name == "address" else tf.text)
-                if doc_type is not doc.doc_type:
-                    cause = "doc_type"
-                elif printed not in page_text:
-                    cause = "ocr"
-                elif g is None or _overlap(g.box, _scale_box(tf.box, scale)) < 0.3:
-                    cause = "pairing"
-                else:
-                    cause = "parsing"
-                causes[cause] += 1
-                per_field[key][cause] += 1
-                misses.append(
-                    {"file": doc.file, "field": tf.name, "want": want, "got": have, "cause": cause,
-                     "severity": doc.severity, "to_person": person}
-                )  # fmt: skip
+                causes[r["cause"]] += 1
+                per_field[key][r["cause"]] += 1
+                misses.append(r | {"file": doc.file, "severity": doc.severity, "to_person": person})
+            if ex.illegible and not pdf:
+                again = retake(claim, doc.file, corpus, seed)
+                pages_again = cached_pages(corpus / again.file)
+                ex_again = _extract(pages_again, classifier, doc.doc_type)
+                results = score_document(again, pages_again, ex_again)
+                retaken["asked"] += 1
+                retaken["legible_on_retake"] += not ex_again.illegible
+                retaken[f"retake_{again.severity}"] += 1
+            after["n"] += len(results)
+            after["exact"] += sum(r["ok"] for r in results)
             if doc.line_items:
                 want_items = Counter((norm_text(i.name), str(i.amount)) for i in doc.line_items)
                 have_items = Counter((norm_text(i.name), str(i.amount)) for i in ex.line_items)
@@ -228,6 +217,8 @@ def synthetic(
         "fields_read_without_person": by_route["without_person"]["n"],
         "exact_match_sent_to_person": _rate(by_route["to_person"])["exact"],
         "documents_routed": dict(routed),
+        "exact_match_after_retake": _rate(after)["exact"],
+        "retakes": dict(retaken),
         "miss_causes": dict(causes),
         "line_items": {
             **items,
@@ -242,6 +233,51 @@ def synthetic(
         "seconds_extract": round(t_ext, 2),
     }
     return report, misses
+
+
+def _extract(pages: list[Page], classifier: Any | None, true_type: Any) -> Any:
+    """The stage itself, classifying the document; without a model, told its true type."""
+    from classifiers.doc_type import predict_doc_type
+    from pipeline.extract.documents import extract, extract_document
+
+    if classifier is None:
+        return extract_document(pages, true_type)
+    return extract(pages, partial(predict_doc_type, classifier))
+
+
+def _min_doc_type_confidence() -> float:
+    from pipeline.settings import get_settings
+
+    return get_settings().doc_type_min_confidence
+
+
+def score_document(doc: Any, pages: list[Page], ex: Any) -> list[dict[str, Any]]:
+    """Each truth field of one document: exact or not, and a miss put down to one cause."""
+    pdf = doc.media_type == "application/pdf"
+    page_text = norm_text("".join(ln.text for p in pages for ln in p.lines))
+    scale = (pages[0].width / doc.width) if pdf and doc.width else 1.0
+    got = {f.name: f for f in ex.fields}
+    address = "".join(f.value for f in doc.fields if f.name.startswith("address"))
+    out = []
+    for tf in doc.fields:
+        if tf.name in SKIP_FIELDS:
+            continue
+        want = truth_value(tf.name, address if tf.name == "address" else tf.value)
+        g = got.get(tf.name)
+        have = got_value(g.value if g else None)
+        cause = None
+        if have != want:
+            printed = norm_text(address if tf.name == "address" else tf.text)
+            if ex.doc_type is not doc.doc_type:
+                cause = "doc_type"
+            elif printed not in page_text:
+                cause = "ocr"
+            elif g is None or _overlap(g.box, _scale_box(tf.box, scale)) < 0.3:
+                cause = "pairing"
+            else:
+                cause = "parsing"
+        out.append({"field": tf.name, "ok": have == want, "want": want, "got": have, "cause": cause})
+    return out
 
 
 def _rate(c: Counter[str]) -> dict[str, Any]:
@@ -418,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     report["vat"] = {"skipped": "--no-vat"} if args.no_vat else vat(args.limit)
     report["targets"] = {
         "synthetic_exact_match>=0.97": (synth_report["exact_match"] or 0) >= 0.97,
+        "synthetic_exact_match_after_retake>=0.97": (synth_report["exact_match_after_retake"] or 0) >= 0.97,
         "pdf_exact_match>=0.99": (synth_report["exact_match_pdf"]["exact"] or 0) >= 0.99,
         "vat_pair_f1>=0.90": report["vat"].get("f1", 0) >= 0.90,
     }
@@ -435,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
               f" {s['exact_match_read_without_person']}; sent to a person: exact"
               f" {s['exact_match_sent_to_person']};"
               f" documents {s['documents_routed']}")  # fmt: skip
+        print(f"  after the retakes asked for: exact {s['exact_match_after_retake']}; retakes {s['retakes']}")
         v = report["vat"]
         shown = ("precision", "recall", "f1", "tp", "fp", "fn")
         print(f"vat: {v if 'skipped' in v else {k: v[k] for k in shown}}")

@@ -126,47 +126,69 @@ def render_claim(claim: ClaimTruth, out: Path, seed: int) -> tuple[ClaimTruth, i
     written = 0
     for doc in claim.documents:
         canvas, items, tampered = _render_page(claim, doc, rng)
-        path = out / doc.file
-        if doc.media_type == "application/pdf":
-            data = write_pdf(canvas, E_INVOICE_SCALE, title=f"e-invoice {claim.bills[0].invoice_number}")
-            docs.append(
-                doc.model_copy(
-                    update={
-                        "width": canvas.width,
-                        "height": canvas.height,
-                        "scale": E_INVOICE_SCALE,
-                        "fields": canvas.fields,
-                        "line_items": items,
-                        "tampered": tampered,
-                        "severity": "clean",
-                    }
-                )
-            )
-        else:
-            card = doc.doc_type in (DocType.ID_CARD, DocType.BANK_CARD)
-            long_side = CARD_LONG_SIDE if card else LONG_SIDE
-            fmt = "WEBP" if doc.media_type == "image/webp" else "JPEG"
-            photo, move = degrade(canvas.image, photo_rng, pick_severity(photo_rng), long_side, fmt)
-            data = photo.data
-            fields = [f.model_copy(update={"box": move(f.box)}) for f in canvas.fields]
-            moved = [i.model_copy(update={"box": move(i.box)}) for i in items]
-            docs.append(
-                doc.model_copy(
-                    update={
-                        "width": photo.width,
-                        "height": photo.height,
-                        "rotation": photo.rotation,
-                        "degradations": photo.kinds,
-                        "severity": photo.severity,
-                        "fields": fields,
-                        "line_items": moved,
-                        "tampered": tampered,
-                    }
-                )
-            )
-        path.write_bytes(data)
+        done, data = _capture(claim, doc, canvas, items, tampered, photo_rng)
+        (out / doc.file).write_bytes(data)
+        docs.append(done)
         written += len(data)
     return claim.model_copy(update={"documents": docs}), written
+
+
+def retake(claim: ClaimTruth, file: str, out: Path, seed: int, attempt: int = 1) -> DocumentTruth:
+    """Another photo of one page, as the claimant asked for a clearer one sends it: the same page,
+    photographed under a fresh draw of the severity mix (so it may be poor again), saved beside the
+    first as `<name>_retake<attempt>.<ext>`; returns its truth. Born-digital PDFs are never retaken."""
+    position = next((i for i, d in enumerate(claim.documents) if d.file == file), None)
+    if position is None:
+        raise KeyError(f"{file} is not a document of claim {claim.claim_id}")
+    rng = random.Random(f"{seed}:{claim.claim_id}:render")
+    for doc in claim.documents[: position + 1]:  # pages come from one generator: replay up to this one
+        canvas, items, tampered = _render_page(claim, doc, rng)
+    if doc.media_type == "application/pdf":
+        raise ValueError(f"{file} is a born-digital PDF: there is nothing to photograph again")
+    stem, ext = doc.file.rsplit(".", 1)
+    again = doc.model_copy(update={"file": f"{stem}_retake{attempt}.{ext}"})
+    photo_rng = np.random.default_rng([seed, int(claim.claim_id[1:]), position, attempt])
+    done, data = _capture(claim, again, canvas, items, tampered, photo_rng)
+    (out / again.file).write_bytes(data)
+    return done
+
+
+def _capture(
+    claim: ClaimTruth,
+    doc: DocumentTruth,
+    canvas: Canvas,
+    items: list[LineItem],
+    tampered: list[str],
+    photo_rng: np.random.Generator,
+) -> tuple[DocumentTruth, bytes]:
+    """A drawn page as the claim receives it: a PDF of its text layer, or a phone photo of it."""
+    if doc.media_type == "application/pdf":
+        data = write_pdf(canvas, E_INVOICE_SCALE, title=f"e-invoice {claim.bills[0].invoice_number}")
+        update = {
+            "width": canvas.width,
+            "height": canvas.height,
+            "scale": E_INVOICE_SCALE,
+            "fields": canvas.fields,
+            "line_items": items,
+            "tampered": tampered,
+            "severity": "clean",
+        }
+        return doc.model_copy(update=update), data
+    card = doc.doc_type in (DocType.ID_CARD, DocType.BANK_CARD)
+    long_side = CARD_LONG_SIDE if card else LONG_SIDE
+    fmt = "WEBP" if doc.media_type == "image/webp" else "JPEG"
+    photo, move = degrade(canvas.image, photo_rng, pick_severity(photo_rng), long_side, fmt)
+    update = {
+        "width": photo.width,
+        "height": photo.height,
+        "rotation": photo.rotation,
+        "degradations": photo.kinds,
+        "severity": photo.severity,
+        "fields": [f.model_copy(update={"box": move(f.box)}) for f in canvas.fields],
+        "line_items": [i.model_copy(update={"box": move(i.box)}) for i in items],
+        "tampered": tampered,
+    }
+    return doc.model_copy(update=update), photo.data
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:

@@ -14,7 +14,7 @@ from PIL import Image
 from pipeline.records import DocType
 from synth.book import make_book
 from synth.degrade import KINDS, degrade
-from synth.documents import CorpusSummary, _render_page, generate_corpus
+from synth.documents import CorpusSummary, _render_page, generate_corpus, retake
 from synth.truth import ClaimTruth
 
 
@@ -206,3 +206,21 @@ def test_ocr_reads_fields_inside_their_boxes() -> None:
             if x0 - 5 <= np.mean(box[:, 0]) <= x1 + 5 and y0 - 5 <= np.mean(box[:, 1]) <= y1 + 5
         ]
         assert any(field.text.replace(" ", "") in t.replace(" ", "") for t in hits), (name, field.text, hits)
+
+
+def test_a_retake_is_the_same_page_photographed_again(tmp_path: Path) -> None:
+    generate_corpus(tmp_path, 3, seed=6)  # three claims, one with an e-invoice PDF
+    claims = _claims(tmp_path)
+    claim = claims[0]
+    doc = next(d for d in claim.documents if d.media_type != "application/pdf")
+    again = retake(claim, doc.file, tmp_path, seed=6)
+    first_bytes, again_bytes = (tmp_path / doc.file).read_bytes(), (tmp_path / again.file).read_bytes()
+    assert again.file == doc.file.replace(".", "_retake1.") and again_bytes != first_bytes
+    assert [(f.name, f.value) for f in again.fields] == [(f.name, f.value) for f in doc.fields]
+    assert (tmp_path / retake(claim, doc.file, tmp_path, seed=6).file).read_bytes() == again_bytes
+    assert (tmp_path / retake(claim, doc.file, tmp_path, seed=6, attempt=2).file).read_bytes() != again_bytes
+    with pytest.raises(KeyError, match="not a document"):
+        retake(claim, "C9999/id_card_1.jpg", tmp_path, seed=6)
+    pdf = next((c, d) for c in claims for d in c.documents if d.media_type == "application/pdf")
+    with pytest.raises(ValueError, match="born-digital"):
+        retake(pdf[0], pdf[1].file, tmp_path, seed=6)
