@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from ocr.elements import Page
 from ocr.layout import group_rows
-from pipeline.extract.base import CAPITALS, ID_NUMBER, MONEY_2DP, pair_pages
+from pipeline.extract.base import CAPITALS, HOSPITAL_SUFFIX, ID_NUMBER, MONEY_2DP, pair_pages
 from pipeline.extract.checks import parse_amount_words, parse_figure
 from pipeline.extract.pairing import Key, edit_distance, find_hits, norm, sub_box
 from pipeline.records import Field, FieldKind, LineItem, money
@@ -82,7 +82,7 @@ def extract_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineI
     return fields, items
 
 
-HOSPITAL_NAME = re.compile(r"^[\u4e00-\u9fff()]{3,24}(医院|卫生院|保健院|卫生服务中心|医疗中心|门诊部)$")
+HOSPITAL_NAME = re.compile(r"^[\u4e00-\u9fff()]{3,24}" + HOSPITAL_SUFFIX.pattern)
 INSTITUTION_TYPES = re.compile(
     r"^(综合|专科|中医|中西医结合|民族|康复|精神|传染病|肿瘤|口腔|眼科)医院$|类型|单位"
 )
