@@ -67,7 +67,14 @@ def assemble_facts(
     *,
     min_confidence: float = FIELD_MIN_CONFIDENCE,
 ) -> ClaimFacts:
-    """Everything the deciding stages need about one claim, from the extractions of its documents."""
+    """Everything the deciding stages need about one claim, from the extractions of its documents.
+
+    A photo too poor to read counts as not received: none of its fields or findings is used, its
+    type is listed under `illegible_documents` until a legible one of that type (the retake the
+    claimant was asked for) is among the documents, and from then on the blur is simply ignored.
+    """
+    illegible = {ex.doc_type for ex in extractions if ex.illegible}
+    extractions = [ex for ex in extractions if not ex.illegible]
     by_type: dict[DocType, list[Extraction]] = defaultdict(list)
     for ex in extractions:
         by_type[ex.doc_type].append(ex)
@@ -120,8 +127,7 @@ def assemble_facts(
 
     checks.extend(cross_document_checks(claim, extractions, policy, admission, discharged))
     failed = [c for ex in extractions for c in ex.failed_checks] + [c for c in checks if not c.passed]
-    # a document only a blur of is not there yet: the claimant is asked for a clearer photo of it
-    present = {ex.doc_type for ex in extractions if not ex.illegible}
+    present = {ex.doc_type for ex in extractions}
     order = list(DocType)
 
     payee_account = _v(form, "account_number") or _v(bank, "card_number")
@@ -135,7 +141,7 @@ def assemble_facts(
         discharge_date=discharged,
         invoices=invoices,
         documents_present=sorted(present, key=order.index),
-        illegible_documents=sorted({ex.doc_type for ex in extractions} - present, key=order.index),
+        illegible_documents=sorted(illegible - present, key=order.index),
         failed_checks=failed,
         payee_name=str(_v(form, "account_holder") or claim.claimant),
         payee_bank=str(_v(form, "bank_name") or _v(bank, "bank_name") or "") or None,

@@ -162,3 +162,62 @@ def test_a_hospitals_structured_claim_is_decided_without_ocr_and_settled_with_th
     assert dup["status"] == "denied" and dup["notice"]["kind"] == "denial", dup
     assert claim_id in dup["notice"]["text"] and "不能重复报销" in dup["notice"]["text"]
     assert dup["payments"] == []
+
+
+def test_a_photo_too_poor_to_read_is_asked_for_again_and_its_retake_is_used(
+    flow_api: Api, corpus: Path
+) -> None:
+    """The claim's ID card is a hard photo (low resolution, turned, blurred: its truth says so). It is
+    not guessed from: the claimant is asked for a clearer photo (电子照会 with the retake notice), and
+    once the retake comes the claim is decided on it, the blur set aside."""
+    from synth.documents import retake
+    from synth.facts import read_truth
+
+    api = flow_api
+    truth = next(c for c in read_truth(corpus) if c.row.claim_type.value == "outpatient")
+    card = next(d for d in truth.documents if d.doc_type is DocType.ID_CARD)
+    assert card.severity == "hard" and "low_resolution" in card.degradations
+    folder = corpus / truth.claim_id
+    names = [d.file.split("/", 1)[1] for d in truth.documents]
+    form = {
+        "policy_number": truth.row.policy_number,
+        "claimant": truth.row.claimant,
+        "claimant_id_number": truth.row.claimant_id_number,
+        "incident_date": truth.row.incident_date.isoformat(),
+        "claim_type": "outpatient",
+    }
+    files = upload(folder, names)
+    r = api.client.post("/claims", headers=api.headers("app", "retake-1"), data=form, files=files)
+    assert r.status_code == 201, r.text
+    claim_id = r.json()["claim_id"]
+    settle(api)
+
+    asked = status(api, claim_id)
+    assert asked["status"] == "documents_requested", asked
+    (req,) = asked["document_requests"]
+    assert DocType.ID_CARD.value in {d["doc_type"] for d in req["documents"]}
+    assert "重新拍摄" in asked["notice"]["text"]  # the notice says why: the photo could not be read
+    facts = api.store.get_result(claim_id, "facts", ClaimFacts)
+    assert facts is not None and DocType.ID_CARD in facts.illegible_documents
+
+    # the claimant's second photo: the same card photographed again (the first fair one of a few)
+    tries = (retake(truth, card.file, corpus, seed=11, attempt=n) for n in range(1, 10))
+    again = next(a for a in tries if a.severity == "mild")
+    r = api.client.post(
+        f"/claims/{claim_id}/documents",
+        headers=api.headers("app", "retake-2"),
+        files=upload(corpus, [again.file]),
+    )
+    assert r.status_code == 202, r.text
+    settle(api)
+    decided = status(api, claim_id)
+    assert decided["document_requests"][0]["status"] == "answered"
+    facts = api.store.get_result(claim_id, "facts", ClaimFacts)
+    assert facts is not None and DocType.ID_CARD in facts.documents_present
+    assert DocType.ID_CARD not in facts.illegible_documents
+    assert all(
+        d["doc_type"] != DocType.ID_CARD.value
+        for q in decided["document_requests"]
+        if q["status"] == "open"
+        for d in q["documents"]
+    )

@@ -271,3 +271,24 @@ def test_an_illegible_photo_is_asked_for_again_not_guessed() -> None:
     # one uncertain line in ten is an ordinary page (a logo, a faint stamp)
     one_off = extract_document(_blurred(docs[0][0], 0.1), DocType(docs[0][1]))
     assert all(c.passed for c in one_off.checks if c.name == "legible")
+
+
+def test_the_retake_replaces_the_blur_it_was_asked_for() -> None:
+    """A poor photo of the invoice, then the retake the claimant sent: one invoice, nothing of the blur."""
+    cid = _inpatient_claim()
+    docs = rendered(cid)
+    claim, policy = _claim(cid)
+    sharp = [extract_document(pages, DocType(label)) for pages, label, _ in docs]
+    invoice = next(i for i, (_, label, _) in enumerate(docs) if label == "inpatient_invoice")
+    pages, label, _ = docs[invoice]
+    blur = extract_document(_blurred(pages, 0.5), DocType(label))
+    garbled = blur.model_copy(update={"fields": [f.model_copy(update={"value": "0.01"}) if f.kind == "money"
+                                                 else f for f in blur.fields]})  # fmt: skip
+    assert garbled.illegible
+    before = assemble_facts(claim, [ex for i, ex in enumerate(sharp) if i != invoice] + [garbled], policy)
+    assert before.illegible_documents == [DocType.INPATIENT_INVOICE] and not before.invoices
+    after = assemble_facts(claim, [*sharp, garbled], policy)  # the retake arrived beside the blur
+    alone = assemble_facts(claim, sharp, policy)
+    assert after.illegible_documents == [] and DocType.INPATIENT_INVOICE in after.documents_present
+    assert after.invoices == alone.invoices and len(after.invoices) == 1
+    assert [c.name for c in after.failed_checks] == [c.name for c in alone.failed_checks]
