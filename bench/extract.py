@@ -130,7 +130,8 @@ def synthetic(
 
     Also scored: the claim as the product finishes it. A photo the stage finds illegible is asked
     for again (电子照会 with a retake notice); the generator photographs that page once more under a
-    fresh draw of its severity mix (`synth.documents.retake`), and the retake is read instead.
+    fresh draw of its severity mix (`synth.documents.retake`), and the retake is read instead (and
+    asked for again while it is illegible, up to MAX_RETAKES times).
     """
     from synth.documents import generate_corpus, retake
     from synth.facts import read_truth

@@ -49,10 +49,10 @@ class ReadOptions:
     (dot-matrix print: dots joined by a slight blur); the surer reading wins."""
     retry_kinds: tuple[str, ...] = ("blur",)
     retry_max: int = 20
+    """At most this many lines are re-read (the least sure ones): an unreadable page costs no more."""
     number_kinds: tuple[str, ...] = ("stretch_1.3", "stretch_1.6", "contrast")
     """Crop variants read again for a line whose ID-like number fails its check digit (small print
     merges a pair of equal digits); only a reading that passes GB 11643 is kept."""
-    """At most this many lines are re-read (the least sure ones): an unreadable page costs no more."""
     crop_pad: float = 0.08
     orientation: bool = True
     perspective: bool = True
