@@ -107,14 +107,34 @@ def claim_type(pages: Sequence[Page]) -> Field | None:
         ticked = [o for o in options if o[3] and o[3][-1] in _TICK]
         unboxed = [o for o in options if not (o[3] and o[3][-1] in _BOX)]
         pick = ticked or unboxed
+        sure = 1.0 if ticked else 0.9
+        if len(pick) > 1 and not ticked:
+            pick, sure = _overhung(pick, options), 0.85
         if len(pick) == 1:
             ln, label, ct, _, at = pick[0]
-            conf = ln.score * (1.0 if ticked else 0.9)
+            conf = ln.score * sure
             at = max(at, 0)
             return line_field(
                 "claim_type", ln, page.number, ct.value, start=at, end=at + len(label), confidence=conf
             )
     return None
+
+
+TICK_OVERHANG = 1.08
+"""A ticked option's line is this much taller than every other option's: the tick rises above the box."""
+
+
+def _overhung(candidates: list[tuple], options: list[tuple]) -> list[tuple]:
+    """Of several options whose box went unread, the one a tick stands over: a hand-drawn √ rises
+    above the line, so its text box is the tallest of the row by a clear margin; otherwise none."""
+
+    def height(o: tuple) -> float:
+        ys = [p[1] for p in o[0].box]
+        return max(ys) - min(ys)
+
+    tallest = max(candidates, key=height)
+    others = [height(o) for o in options if o is not tallest]
+    return [tallest] if others and height(tallest) >= TICK_OVERHANG * max(others) else []
 
 
 def extract_id_card(pages: Sequence[Page]) -> dict[str, Field]:

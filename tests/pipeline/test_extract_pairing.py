@@ -140,3 +140,27 @@ def test_a_three_character_label_survives_a_misread_middle_character() -> None:
     assert not pair_page(page(line("交款", 40, 135), line("蔡宇", 135, 140)), INVOICE_KEYS)
     assert not pair_page(page(line("收款处", 40, 135), line("李娜", 135, 140)), INVOICE_KEYS)
     assert not pair_page(page(line("文款人", 40, 135), line("蔡宇", 135, 140)), INVOICE_KEYS)
+
+
+def _option(text: str, x: float, h: float = 34) -> TextLine:
+    return line(text, x, 818 - (h - 34), w=105, h=h)
+
+
+def test_the_ticked_claim_type_is_the_option_the_tick_rises_above() -> None:
+    from pipeline.extract.forms import claim_type
+
+    # the ticked box and one empty box both went unread: the tick's overhang tells them apart
+    row = [
+        _option("门急诊医疗", 104, h=37),
+        _option("□住院医疗", 285),
+        _option("□ 意外医疗", 465),
+        _option("重大疾病", 646),
+    ]
+    got = claim_type([page(*row)])
+    assert got is not None and got.value == "outpatient" and got.confidence < 0.9
+    # no option clearly taller: no guess
+    even = [_option("门急诊医疗", 104, h=35), _option("□住院医疗", 285), _option("重大疾病", 646)]
+    assert claim_type([page(*even)]) is None
+    # a tick read as a character decides, whatever the heights
+    read = [_option("☑门急诊医疗", 104), _option("□住院医疗", 285, h=40), _option("□重大疾病", 646)]
+    assert claim_type([page(*read)]).value == "outpatient"
