@@ -12,6 +12,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+import numpy as np
+
+from ocr.clean import box_sides
 from ocr.elements import Page
 from ocr.layout import group_rows
 from pipeline.extract.base import ID_NUMBER, MONEY_2DP, line_field, pair_pages
@@ -128,9 +131,8 @@ def _overhung(candidates: list[tuple], options: list[tuple]) -> list[tuple]:
     """Of several options whose box went unread, the one a tick stands over: a hand-drawn √ rises
     above the line, so its text box is the tallest of the row by a clear margin; otherwise none."""
 
-    def height(o: tuple) -> float:
-        ys = [p[1] for p in o[0].box]
-        return max(ys) - min(ys)
+    def height(o: tuple) -> float:  # along the box's sides: a slight tilt must not count
+        return box_sides(np.asarray(o[0].box, dtype=np.float32))[1]
 
     tallest = max(candidates, key=height)
     others = [height(o) for o in options if o is not tallest]
