@@ -177,6 +177,9 @@ def request_info_notice(facts: ClaimFacts, missing: list[DocType], now: dt.datet
     listing = "\n".join(
         f"{i}. {DOC_NAMES_ZH[d]}{RETAKE_ZH if d in retake else ''}" for i, d in enumerate(missing, 1)
     )
+    if facts.illegible_files:  # named too: a blurred photo's type is only a guess
+        names = "、".join(facts.illegible_files)
+        listing += f"\n另：您上传的照片{names}无法看清，如属上述材料，请重新拍摄后上传。"
     return (
         f"{_header(facts)}还缺少以下材料，请通过原申请渠道上传补充：\n{listing}\n"
         f"收到完整材料后我们将尽快审核。（{_date_zh(now)}）"

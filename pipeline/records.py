@@ -339,6 +339,10 @@ class ClaimFacts(_Record):
     illegible_documents: list[DocType] = PField(
         default_factory=list, description="types received only as photos too poor to read: ask again"
     )
+    illegible_files: list[str] = PField(
+        default_factory=list,
+        description="those photos' names as they arrived: the request names them (their type is a guess)",
+    )
     failed_checks: list[Check] = PField(default_factory=list)
     payee_name: str | None = None
     payee_bank: str | None = None

@@ -73,7 +73,7 @@ def assemble_facts(
     type is listed under `illegible_documents` until a legible one of that type (the retake the
     claimant was asked for) is among the documents, and from then on the blur is simply ignored.
     """
-    illegible = {ex.doc_type for ex in extractions if ex.illegible}
+    blurred = [ex for ex in extractions if ex.illegible]
     extractions = [ex for ex in extractions if not ex.illegible]
     by_type: dict[DocType, list[Extraction]] = defaultdict(list)
     for ex in extractions:
@@ -129,6 +129,8 @@ def assemble_facts(
     failed = [c for ex in extractions for c in ex.failed_checks] + [c for c in checks if not c.passed]
     present = {ex.doc_type for ex in extractions}
     order = list(DocType)
+    unread = [ex for ex in blurred if ex.doc_type not in present]  # no retake of that type yet
+    names = {d.id: d.filename for d in claim.documents}
 
     payee_account = _v(form, "account_number") or _v(bank, "card_number")
     return ClaimFacts(
@@ -141,7 +143,8 @@ def assemble_facts(
         discharge_date=discharged,
         invoices=invoices,
         documents_present=sorted(present, key=order.index),
-        illegible_documents=sorted(illegible - present, key=order.index),
+        illegible_documents=sorted({ex.doc_type for ex in unread}, key=order.index),
+        illegible_files=list(dict.fromkeys(names.get(ex.document_id, ex.document_id) for ex in unread)),
         failed_checks=failed,
         payee_name=str(_v(form, "account_holder") or claim.claimant),
         payee_bank=str(_v(form, "bank_name") or _v(bank, "bank_name") or "") or None,

@@ -151,6 +151,10 @@ def test_an_illegible_photo_is_asked_for_again(book: RuleBook) -> None:
     b = _decide(facts, book, StubGate(0.99))
     assert b.outcome.route is Route.REQUEST_INFO
     assert b.notice and "银行卡（已上传的照片无法看清" in b.notice and "费用清单\n" in b.notice
+    # the photo is named too: its type was guessed from a blur (here the expense list it really is)
+    facts = facts.model_copy(update={"illegible_files": ["IMG_0012.jpg"]})
+    notice = _decide(facts, book, StubGate(0.99)).notice
+    assert notice and "另：您上传的照片IMG_0012.jpg无法看清" in notice
 
 
 def test_red_flags_go_to_an_adjuster_with_reasons(book: RuleBook) -> None:

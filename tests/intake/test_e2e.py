@@ -197,6 +197,7 @@ def test_a_photo_too_poor_to_read_is_asked_for_again_and_its_retake_is_used(
     (req,) = asked["document_requests"]
     assert DocType.ID_CARD.value in {d["doc_type"] for d in req["documents"]}
     assert "重新拍摄" in asked["notice"]["text"]  # the notice says why: the photo could not be read
+    assert f"另：您上传的照片{card.file.split('/')[1]}无法看清" in asked["notice"]["text"]  # and which
     facts = api.store.get_result(claim_id, "facts", ClaimFacts)
     assert facts is not None and DocType.ID_CARD in facts.illegible_documents
 

@@ -287,8 +287,10 @@ def test_the_retake_replaces_the_blur_it_was_asked_for() -> None:
     assert garbled.illegible
     before = assemble_facts(claim, [ex for i, ex in enumerate(sharp) if i != invoice] + [garbled], policy)
     assert before.illegible_documents == [DocType.INPATIENT_INVOICE] and not before.invoices
+    assert len(before.illegible_files) == 1  # named in the request for documents
     after = assemble_facts(claim, [*sharp, garbled], policy)  # the retake arrived beside the blur
     alone = assemble_facts(claim, sharp, policy)
-    assert after.illegible_documents == [] and DocType.INPATIENT_INVOICE in after.documents_present
+    assert after.illegible_documents == after.illegible_files == []
+    assert DocType.INPATIENT_INVOICE in after.documents_present
     assert after.invoices == alone.invoices and len(after.invoices) == 1
     assert [c.name for c in after.failed_checks] == [c.name for c in alone.failed_checks]
