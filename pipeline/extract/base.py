@@ -16,6 +16,9 @@ MONEY_2DP = r"(-?\d[\d,]*\.\d{2})(?!\d)"
 """An amount printed with two decimals, as every Chinese medical bill prints them."""
 CAPITALS = r"([零壹贰叁肆伍陆柒捌玖拾佰仟万亿元圆角分整]{2,})"
 """An amount in capital numerals (大写)."""
+WORDS_AS_READ = r"([\u4e00-\u9fff]{1,22}[元圆角分整])"
+"""An amount in words as OCR read it, misread characters and all, up to its last 元/角/分/整: the
+reading is kept whole (not cut at the first misread character) so the figures can settle it."""
 ID_NUMBER = r"(\d{17}[\dXx])"
 HOSPITAL_SUFFIX = re.compile(r"(医院|卫生院|卫生服务中心|医疗中心|门诊部|诊所|保健院|中心)$")
 _DATE_START = re.compile(r"^\s*(\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*日?)")

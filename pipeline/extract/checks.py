@@ -38,6 +38,8 @@ _SMALL_UNITS = {"拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千"
 _BIG_UNITS = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
 _FRACTION = {"角": Decimal("0.1"), "分": Decimal("0.01")}
 _NOISE = re.compile(r"[\s:：()（）人民币圆整正¥￥⊗⊕○×]")
+AMOUNT_CHARS = frozenset(_DIGITS) | set(_SMALL_UNITS) | set(_BIG_UNITS) | set(_FRACTION) | set("元圆整正")
+"""Every character an amount in words can be written with: any other one in a reading is a misread."""
 
 
 def parse_amount_words(text: str) -> Decimal | None:

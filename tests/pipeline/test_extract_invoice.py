@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ocr.elements import Page, TextLine
-from pipeline.extract.checks import check_payer_split
+from pipeline.extract.checks import check_payer_split, check_words_vs_figures
 from pipeline.extract.documents import FIELD_MIN_CONFIDENCE
-from pipeline.extract.invoice import _repair_split, extract_invoice
+from pipeline.extract.invoice import _repair_split, _settle_words, extract_invoice
 from pipeline.records import Field, FieldKind, LineItem
 
 M = FieldKind.MONEY
@@ -123,3 +123,28 @@ def test_the_hospital_is_found_by_its_name_when_the_seal_hides_its_label() -> No
     assert "hospital" not in extract_invoice([two])[0]
     labelled = _page(("收款单位（章）：北京市中医医院", 100, 601), ("南京玄武安和医院", 600, 300))
     assert extract_invoice([labelled])[0]["hospital"].value == "北京市中医医院"
+
+
+def test_garbled_words_are_read_from_figures_the_split_confirms() -> None:
+    # seed 5151's C0032: 捌 read as 朋, 叁 as 参 and as 些; the payments add up to the figures
+    paid = {"fund_paid": "2908.96", "account_paid": "0.00", "cash_paid": "3944.35"}
+    f = invoice(total_amount="6853.31", **paid)
+    f["total_in_words"] = words("陆仟朋佰伍拾参元些角壹分")
+    assert not check_words_vs_figures(f).passed  # type: ignore[union-attr]
+    _settle_words(f, [])
+    assert f["total_in_words"].value == "陆仟捌佰伍拾叁元叁角壹分"
+    assert f["total_in_words"].raw_text == "陆仟朋佰伍拾参元些角壹分"  # the reading stays beside it
+    assert check_words_vs_figures(f).passed  # type: ignore[union-attr]
+
+
+def test_words_are_not_settled_when_they_may_say_another_amount() -> None:
+    paid = {"fund_paid": "2908.96", "account_paid": "0.00", "cash_paid": "3944.35"}
+    for reading, total, more in [
+        ("陆仟柒佰伍拾叁元叁角壹分", "6853.31", paid),  # 柒 is a numeral: an altered invoice, not a misread
+        ("陆仟朋佰伍拾参元些角壹分", "6853.31", {**paid, "cash_paid": "3944.36"}),  # figures unconfirmed
+        ("陆仟朋佰伍拾元些角壹分", "6853.31", paid),  # a character lost: no position to trust
+    ]:
+        f = invoice(total_amount=total, **more)
+        f["total_in_words"] = words(reading)
+        _settle_words(f, [])
+        assert f["total_in_words"].value == reading
