@@ -14,8 +14,9 @@ import unicodedata
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
-_RUN = re.compile(r"[0-9Xx](?: ?[0-9Xx])+")
-"""A run of digits (an ID's final X included) in which single spaces may separate groups."""
+_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9Xx](?: ?[0-9Xx])+(?![0-9A-Za-z])")
+"""A run of digits (an ID's final X included) in which single spaces may separate groups, not part of
+a longer code (a 统一社会信用代码 such as 91440101664041243T is letters and digits: not an ID)."""
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ\u3000", "0123456789Xx ")
 """Full-width digits as ASCII, one character for one, so a run's offsets stay those of the text."""
 
@@ -69,13 +70,11 @@ def long_numbers(text: str, shortest: int = 15, longest: int = 19) -> list[tuple
 
 
 def failed_numbers(text: str) -> list[tuple[int, int, str]]:
-    """Runs that look like an ID or card number but pass neither check: misread, as a rule.
-
-    A 15-digit first-generation ID has no check digit and lands here too; re-reading it finds no
-    valid 18-digit number, so nothing changes.
-    """
+    """Runs that look like a resident ID number (18 characters, or 16-17 with digits merged away) but
+    fail its check, and are not a bank card either: misread, as a rule. Longer runs (bank accounts on
+    a VAT invoice) and 15-digit first-generation IDs, which have no check digit, are not suspects."""
     return [
         (s, e, d)
-        for s, e, d in long_numbers(text)
-        if not id_number_valid(d) and not (len(d) >= 16 and d.isdigit() and luhn_valid(d))
+        for s, e, d in long_numbers(text, 16, 18)
+        if not id_number_valid(d) and not (d.isdigit() and luhn_valid(d))
     ]

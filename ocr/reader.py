@@ -29,6 +29,10 @@ from ocr.numbers import failed_numbers, id_number_valid, long_numbers
 
 log = logging.getLogger(__name__)
 
+READ_VERSION = "2"
+"""Version of what happens after detection (re-reading uncertain lines and numbers failing their
+check, correction): part of the cache key, so bump it when a change there changes what a page reads as."""
+
 
 @dataclass(frozen=True)
 class ReadOptions:
@@ -401,7 +405,8 @@ def reader_ident(engine: OcrEngine, options: ReadOptions) -> str:
     """Everything that changes what a page reads as: engine and models, loader, clean-up, options."""
     from ocr.images import LOADER_VERSION
 
-    return f"{engine.name}|{engine.version}|load-{LOADER_VERSION}|clean-{clean.CLEAN_VERSION}|{options.key()}"
+    versions = f"load-{LOADER_VERSION}|clean-{clean.CLEAN_VERSION}|read-{READ_VERSION}"
+    return f"{engine.name}|{engine.version}|{versions}|{options.key()}"
 
 
 class OcrCache:

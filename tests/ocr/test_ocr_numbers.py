@@ -33,6 +33,8 @@ def test_long_numbers_keep_the_texts_offsets() -> None:
         ("社会保障号码4201111880813911X", True),  # 17 digits: one of 111 merged away
         ("身份证号：420111197710324735", True),  # 18 digits, check digit fails
         ("票据号码 4019883836", False),  # too short to be an ID or a card
+        ("91440101664041243T", False),  # a 统一社会信用代码: letters and digits, not an ID
+        ("开户行及账号 4000023309200123456", False),  # a bank account failing Luhn: longer than an ID
     ],
 )
 def test_failed_numbers(text: str, suspect: bool) -> None:
