@@ -70,11 +70,14 @@ def long_numbers(text: str, shortest: int = 15, longest: int = 19) -> list[tuple
 
 
 def failed_numbers(text: str) -> list[tuple[int, int, str]]:
-    """Runs that look like a resident ID number (18 characters, or 16-17 with digits merged away) but
-    fail its check, and are not a bank card either: misread, as a rule. Longer runs (bank accounts on
-    a VAT invoice) and 15-digit first-generation IDs, which have no check digit, are not suspects."""
+    """Runs that look like a resident ID number but fail its check, and are not a bank card either:
+    misread, as a rule. An ID is 18 characters; 16-17 when equal digits were merged away, 19 when one
+    was read twice, and then dropping one character gives a valid number (a bank account on a VAT
+    invoice almost never does). 15-digit first-generation IDs have no check digit: not suspects."""
     return [
         (s, e, d)
-        for s, e, d in long_numbers(text, 16, 18)
-        if not id_number_valid(d) and not (d.isdigit() and luhn_valid(d))
+        for s, e, d in long_numbers(text, 16, 19)
+        if not id_number_valid(d)
+        and not (d.isdigit() and luhn_valid(d))
+        and (len(d) < 19 or any(id_number_valid(d[:i] + d[i + 1 :]) for i in range(19)))
     ]

@@ -34,6 +34,7 @@ def test_long_numbers_keep_the_texts_offsets() -> None:
         ("身份证号：420111197710324735", True),  # 18 digits, check digit fails
         ("票据号码 4019883836", False),  # too short to be an ID or a card
         ("91440101664041243T", False),  # a 统一社会信用代码: letters and digits, not an ID
+        ("身份证号：4201111977103247355", True),  # 19 digits: one read twice (drop it: a valid ID)
         ("开户行及账号 4000023309200123456", False),  # a bank account failing Luhn: longer than an ID
     ],
 )
