@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from ocr.elements import Page
 from ocr.layout import group_rows
-from pipeline.extract.base import HOSPITAL_SUFFIX, ID_NUMBER, MONEY_2DP, WORDS_AS_READ, pair_pages
+from pipeline.extract.base import HOSPITAL_SUFFIX, ID_NUMBER, MONEY_2DP, WORDS_AS_READ, line_field, pair_pages
 from pipeline.extract.checks import AMOUNT_CHARS, amount_words, parse_amount_words, parse_figure
 from pipeline.extract.pairing import Key, edit_distance, find_hits, norm, sub_box
 from pipeline.records import Field, FieldKind, LineItem, money
@@ -102,14 +102,8 @@ def hospital_by_name(pages: Sequence[Page]) -> Field | None:
     if len({norm(ln.text) for _, ln in found}) != 1:
         return None
     number, ln = found[0]
-    return Field(
-        name="hospital",
-        value=norm(ln.text),
-        raw_text=ln.text,
-        confidence=round(ln.score * 0.9, 4),  # found by what it says, not where: a little less sure
-        page=number,
-        box=ln.box,
-    )
+    # found by what it says, not where: a little less sure than a labelled one
+    return line_field("hospital", ln, number, norm(ln.text), confidence=ln.score * 0.9)
 
 
 def fee_items(pages: Sequence[Page]) -> list[LineItem]:
@@ -196,12 +190,17 @@ def _digits(v: object) -> str:
     return "".join(ch for ch in str(v) if ch.isdigit()).lstrip("0") or "0"
 
 
+def _lines_total(items: Sequence[LineItem]) -> Decimal | None:
+    """What the fee lines add up to: a reading of the total independent of the printed one."""
+    return money(sum((i.amount for i in items), Decimal(0))) if items else None
+
+
 def _confirmed_total(fields: dict[str, Field], items: Sequence[LineItem]) -> Decimal | None:
     """The total when two independent readings agree on it: figures and words, or figures and fee
     lines; or the words alone when the figures went unread and the fee lines agree (or are absent)."""
     total, words = fields.get("total_amount"), fields.get("total_in_words")
     w = parse_amount_words(str(words.value)) if words is not None and words.value else None
-    lines = money(sum((i.amount for i in items), Decimal(0))) if items else None
+    lines = _lines_total(items)
     if total is not None and total.value is not None:
         t = money(total.value)
         return t if t in (w, lines) else None
@@ -264,7 +263,7 @@ def _settle_words(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
     if parse_amount_words(str(words.value)) is not None:
         return
     t = money(total.value)
-    lines = money(sum((i.amount for i in items), Decimal(0))) if items else None
+    lines = _lines_total(items)
     split = [fields[p].value for p in SPLIT if p in fields and fields[p].value is not None]
     paid = money(sum((Decimal(v) for v in split), Decimal(0))) if len(split) == len(SPLIT) else None
     if t not in (lines, paid):
