@@ -86,6 +86,10 @@ RAPID_MODELS = {
     "rec": "PP-OCRv6_rec_small.onnx",
     "cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
+BOX_THRESH = 0.4
+"""Mean text probability a detected box needs to be kept. The models' default, 0.5, drops a short
+word standing alone (a form's 男, 女 or 汉 beside its label) at some detection scales; boxes of
+nothing are still dropped, by the recogniser's own score (`ReadOptions.min_score`)."""
 
 
 class RapidOcrEngine:
@@ -98,7 +102,14 @@ class RapidOcrEngine:
 
     name = "rapidocr"
 
-    def __init__(self, models_dir: Path | None = None, *, rec_batch: int = 8, threads: int = -1):
+    def __init__(
+        self,
+        models_dir: Path | None = None,
+        *,
+        rec_batch: int = 8,
+        threads: int = -1,
+        box_thresh: float = BOX_THRESH,
+    ):
         from rapidocr import RapidOCR
         from rapidocr._version import __version__ as rapid_version
 
@@ -119,6 +130,7 @@ class RapidOcrEngine:
             # we size the image ourselves; "max" with a large limit keeps the detector from resizing
             "Det.limit_type": "max",
             "Det.limit_side_len": 8192,
+            "Det.box_thresh": box_thresh,
             "Rec.model_path": str(paths["rec"]),
             "Rec.rec_batch_num": rec_batch,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
@@ -131,7 +143,7 @@ class RapidOcrEngine:
         self._chars: list[str] = list(self._rec.postprocess_op.character)
         self._batch = rec_batch
         self._lock = threading.Lock()
-        self.version = f"rapidocr-{rapid_version}/{RAPID_MODELS['det']}/{RAPID_MODELS['rec']}"
+        self.version = f"rapidocr-{rapid_version}/{RAPID_MODELS['det']}/{RAPID_MODELS['rec']}/box{box_thresh}"
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         with self._lock:
@@ -213,7 +225,12 @@ class PaddleOcrEngine:
     name = "paddleocr"
 
     def __init__(
-        self, det_dir: Path | str | None, rec_dir: Path | str | None, *, engine: str = "onnxruntime"
+        self,
+        det_dir: Path | str | None,
+        rec_dir: Path | str | None,
+        *,
+        engine: str = "onnxruntime",
+        box_thresh: float = BOX_THRESH,
     ):
         try:
             import paddleocr
@@ -230,11 +247,12 @@ class PaddleOcrEngine:
                     f"CLAIMS_OCR_PADDLE_{kind.upper()}_DIR (or pass {kind}_dir=) to a folder holding "
                     "inference.yml and inference.onnx."
                 )
-        self._det = paddleocr.TextDetection(model_dir=str(det_dir), engine=engine)
+        self._det = paddleocr.TextDetection(model_dir=str(det_dir), engine=engine, box_thresh=box_thresh)
         self._rec = paddleocr.TextRecognition(model_dir=str(rec_dir), engine=engine)
         self._lock = threading.Lock()
         self.version = (
             f"paddleocr-{getattr(paddleocr, '__version__', '?')}/{Path(det_dir).name}/{Path(rec_dir).name}"  # type: ignore[arg-type]
+            f"/box{box_thresh}"
         )
 
     def detect(self, image: np.ndarray) -> list[Detection]:

@@ -29,7 +29,7 @@ from ocr.numbers import failed_numbers, id_number_valid, long_numbers
 
 log = logging.getLogger(__name__)
 
-READ_VERSION = "3"
+READ_VERSION = "4"
 """Version of what happens after detection (re-reading uncertain lines and numbers failing their
 check, correction): part of the cache key, so bump it when a change there changes what a page reads as."""
 
@@ -220,12 +220,28 @@ def _retry_uncertain(
     out = list(readings)
     for n, i in enumerate(todo):
         for alt in second[n * len(kinds) : (n + 1) * len(kinds)]:
-            if alt.score > out[i].score + 0.01 and len(alt.text) >= 0.7 * len(readings[i].text):
+            if (
+                alt.score > out[i].score + 0.01
+                and len(alt.text) >= 0.7 * len(readings[i].text)
+                and not _only_drops(readings[i].text, alt.text)
+            ):
                 out[i] = alt
         if out[i] is not readings[i]:
             trace.improved += 1
     trace.retried = len(todo)
     return out
+
+
+def _only_drops(first: str, alt: str) -> bool:
+    """`alt` is `first` with characters left out and nothing else changed.
+
+    Its mean confidence is then higher only because the least sure characters are gone: the thin
+    box of a form's □ option or a faint digit fades in a blurred crop. That is no better reading.
+    """
+    if len(alt) >= len(first):
+        return False
+    rest = iter(first)
+    return all(ch in rest for ch in alt)
 
 
 def _reread_numbers(

@@ -110,11 +110,15 @@ def norm(text: str) -> str:
 _EDGE_L = re.compile(r"^[^\w\u4e00-\u9fff¥￥(（-]+|^[(（][)）]?(?=.)|^[)）]+")
 _LABEL_TAIL = re.compile(r"^[^()\d]{0,2}\)[:;,.]*(?=\S)")
 _EDGE_R = re.compile(r"[^\w\u4e00-\u9fff)）%]+$")
+_LABEL_NOTE = re.compile(r"\([^()\d]{0,2}\)[:;,.]*")
+"""A label's own bracket standing alone after it: 收款单位(章), 金额(元), with 章 misread as 意."""
 
 
 def clean_value(text: str) -> str:
     """A value as printed, without the colons, brackets, bullets and specks OCR adds around it."""
     s = _TRIM.sub("", unicodedata.normalize("NFKC", text)).strip()
+    if _LABEL_NOTE.fullmatch(s):
+        return ""
     for _ in range(2):
         s = _EDGE_R.sub("", _EDGE_L.sub("", s)).strip()
     if s.count("(") < s.count(")"):

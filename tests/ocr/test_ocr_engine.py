@@ -14,6 +14,15 @@ def test_engine_is_built_once_and_reused(engine) -> None:
     assert "PP-OCRv6" in engine.version
 
 
+def test_the_box_threshold_reaches_the_detector_and_the_cache_key(engine) -> None:
+    """Its default keeps a lone 男 beside 性别 that 0.5 drops at some scales (bench.extract, seed 8484)."""
+    from ocr.engine import BOX_THRESH
+
+    assert engine._det.postprocess_op.box_thresh == BOX_THRESH == 0.4
+    stricter = get_engine(box_thresh=0.5)
+    assert stricter._det.postprocess_op.box_thresh == 0.5 and stricter.version != engine.version
+
+
 def test_missing_model_folder_fails_with_one_sentence(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable, match="not found; reinstall the rapidocr wheel"):
         RapidOcrEngine(models_dir=tmp_path)

@@ -198,3 +198,45 @@ def test_a_number_failing_its_check_digit_is_read_again_from_a_stretched_crop() 
 def test_a_number_is_left_alone_unless_one_close_valid_reading_is_found(stretched: list[str]) -> None:
     line, trace = _read_number_line("社会保障号码4201111880813911X", stretched)
     assert line.text == "社会保障号码4201111880813911X" and trace.numbers_fixed == 0
+
+
+class RetryEngine:
+    """One line read with an unsure character; the enlarged, blurred crop of the second pass (twice
+    the height) reads `again`. Tests which reading the retry keeps, not OCR."""
+
+    name = "fake-retry"
+    version = "1"
+
+    def __init__(self, first: str, unsure_at: int, again: str) -> None:
+        self.first, self.unsure_at, self.again = first, unsure_at, again
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        return [Detection(np.array([[10, 10], [210, 10], [210, 50], [10, 50]], np.float32), 0.9)]
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
+        out = []
+        for crop in crops:
+            if crop.shape[0] > 70:  # the second pass's enlarged crop
+                out.append(Reading(self.again, 0.99, [[(c, 0.99)] for c in self.again]))
+                continue
+            probs = [0.4 if i == self.unsure_at else 0.98 for i in range(len(self.first))]
+            alts = [[(c, p)] for c, p in zip(self.first, probs, strict=True)]
+            out.append(Reading(self.first, float(np.mean(probs)), alts))
+        return out
+
+
+@pytest.mark.parametrize(
+    ("first", "unsure_at", "again", "kept"),
+    [
+        ("□重大疾病", 0, "重大疾病", "□重大疾病"),  # the blur erased the form's box: not a better reading
+        ("合计金额88.50", 6, "合计金额8.50", "合计金额88.50"),  # nor is a digit lost
+        ("展酒科技大厦", 1, "展滔科技大厦", "展滔科技大厦"),  # a character read differently, surer: it wins
+    ],
+)
+def test_the_retry_keeps_a_surer_reading_but_not_one_that_only_drops_characters(
+    first: str, unsure_at: int, again: str, kept: str
+) -> None:
+    image = np.full((200, 600, 3), 255, np.uint8)
+    opt = ReadOptions(orientation=False, perspective=False, seals=False, light=False, correct=False)
+    page, _, trace = read_image(image, RetryEngine(first, unsure_at, again), options=opt)
+    assert page.lines[0].text == kept and trace.retried == 1

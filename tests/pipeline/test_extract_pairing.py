@@ -127,6 +127,11 @@ def test_a_misread_seal_bracket_does_not_stick_to_the_value() -> None:
     assert clean_value("康):北京市朝华医院") == "北京市朝华医院"
     assert clean_value("北京(朝阳)医院") == "北京(朝阳)医院"
     assert clean_value("药品)") == "药品)"
+    # the bracket whole, and nothing after it: no value here, the value is the next line
+    assert clean_value("（意）") == clean_value("(元):") == ""
+    keys = (Key("hospital", ("收款单位",)),)
+    got = pair_page(page(line("收款单位（意）", 100, 100), line("武汉洪山协和医院", 280, 100)), keys)
+    assert {p.key.name: p.value for p in got} == {"hospital": "武汉洪山协和医院"}
 
 
 def test_a_three_character_label_survives_a_misread_middle_character() -> None:
