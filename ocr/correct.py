@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ocr.engine import Reading
+from ocr.numbers import id_number_valid
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +85,12 @@ def correct_words(reading: Reading, words: tuple[str, ...] | None = None) -> str
 
 _DATE = re.compile(r"(\S{4})年(\S{1,2})月(\S{1,2})日")
 _AMOUNT = re.compile(r"[¥￥]\S+")
+_ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{17}[0-9Xx](?![0-9A-Za-z])")
+"""Eighteen letters and digits: a resident ID number when at most two of its first 17 are letters."""
 
 
 def correct_patterns(text: str, alts: list[list[tuple[str, float]]]) -> str:
-    """Digits where a date (YYYY年MM月DD日) or an amount (¥1,234.56) must have digits."""
+    """Digits where a date (YYYY年MM月DD日), an amount (¥1,234.56) or an ID number must have digits."""
     if not alts or len(alts) != len(text):
         return text
     chars = list(text)
@@ -106,6 +109,16 @@ def correct_patterns(text: str, alts: list[list[tuple[str, float]]]) -> str:
             digitise(m.start(g), m.end(g))
     for m in _AMOUNT.finditer(text):
         digitise(m.start() + 1, m.end())
+    for m in _ID_SHAPED.finditer("".join(chars)):
+        # Z for 2, O for 0 in an ID number: taken only when the digits make a number that passes GB
+        # 11643 (check digit and birth date), so a letters-and-digits code stays as it is
+        odd = [k for k in range(m.start(), m.start() + 17) if chars[k] not in _DIGITS]
+        if not 0 < len(odd) <= 2:
+            continue
+        before = chars[m.start() : m.end()]
+        digitise(m.start(), m.start() + 17)
+        if not id_number_valid("".join(chars[m.start() : m.end()])):
+            chars[m.start() : m.end()] = before
     return "".join(chars)
 
 

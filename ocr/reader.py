@@ -29,7 +29,7 @@ from ocr.numbers import failed_numbers, id_number_valid, long_numbers
 
 log = logging.getLogger(__name__)
 
-READ_VERSION = "4"
+READ_VERSION = "5"
 """Version of what happens after detection (re-reading uncertain lines and numbers failing their
 check, correction): part of the cache key, so bump it when a change there changes what a page reads as."""
 

@@ -34,5 +34,18 @@ def test_date_and_amount_digits() -> None:
     assert correct_patterns(text, alts) == "2016年06月12日 ¥507.82"
 
 
+def test_a_letter_in_an_id_number_becomes_the_digit_the_check_digit_confirms() -> None:
+    def read(text: str) -> str:
+        alts = [[("Z", 0.69), ("2", 0.31)] if c == "Z" else [(c, 0.99)] for c in text]
+        return correct_patterns(text, alts)
+
+    assert read("证件号码110105195006Z36037") == "证件号码110105195006236037"
+    # where the digit would not pass the check, the number is left as read (to be re-read or flagged)
+    assert read("110105195006Z36038") == "110105195006Z36038"
+    # a credit code of letters and digits is no ID number
+    code = "91440101MA5CXK2U3T"
+    assert correct_patterns(code, [[(c, 0.5), ("0", 0.4)] for c in code]) == code
+
+
 def test_engine_without_alternatives_changes_nothing() -> None:
     assert correct_line(Reading("大展", 0.5, [])) == "大展"
