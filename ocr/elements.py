@@ -25,7 +25,8 @@ class TextLine(BaseModel):
     score: float = Field(ge=0.0, le=1.0)
     source: Literal["ocr", "pdf_text", "structured"] = "ocr"
     raw_text: str | None = None
-    """What the model read before a domain correction changed it; None when nothing changed."""
+    """What the model first read, before a second reading or a domain correction changed it; None
+    when nothing changed."""
 
     @field_validator("box", mode="before")
     @classmethod

@@ -29,7 +29,7 @@ from ocr.numbers import failed_numbers, id_number_valid, long_numbers
 
 log = logging.getLogger(__name__)
 
-READ_VERSION = "5"
+READ_VERSION = "6"
 """Version of what happens after detection (re-reading uncertain lines and numbers failing their
 check, correction): part of the cache key, so bump it when a change there changes what a page reads as."""
 
@@ -156,18 +156,20 @@ def read_image(
 
     # 3. recognise crops cut from the full-resolution page, batched
     crops = [clean.crop_box(image, b, pad=opt.crop_pad) for b in boxes]
-    readings = engine.recognize(crops)
+    initial = engine.recognize(crops)
     t = trace.lap("recognize", t)
-    readings = _retry_uncertain(engine, crops, readings, opt, trace)
+    readings = _retry_uncertain(engine, crops, initial, opt, trace)
     checked = _reread_numbers(engine, crops, readings, opt, trace)
     t = trace.lap("retry", t)
 
     lines: list[TextLine] = []
-    for box, first, reading in zip(boxes, readings, checked, strict=True):
+    for box, first, reading in zip(boxes, initial, checked, strict=True):
         if reading.score < opt.min_score or not reading.text.strip():
             continue
         line = TextLine(text=reading.text, box=box, score=round(reading.score, 4))
-        if reading is not first:  # a number re-read: the first reading stays beside it
+        if reading.text != first.text:
+            # read again (an enhanced crop, a number failing its check): the first reading stays
+            # beside it; a blurred crop loses thin marks such as a form's □, which that one kept
             line = line.model_copy(update={"raw_text": first.text})
         if opt.correct:
             fixed = correct_line(reading, opt.lexicon)
@@ -220,28 +222,12 @@ def _retry_uncertain(
     out = list(readings)
     for n, i in enumerate(todo):
         for alt in second[n * len(kinds) : (n + 1) * len(kinds)]:
-            if (
-                alt.score > out[i].score + 0.01
-                and len(alt.text) >= 0.7 * len(readings[i].text)
-                and not _only_drops(readings[i].text, alt.text)
-            ):
+            if alt.score > out[i].score + 0.01 and len(alt.text) >= 0.7 * len(readings[i].text):
                 out[i] = alt
         if out[i] is not readings[i]:
             trace.improved += 1
     trace.retried = len(todo)
     return out
-
-
-def _only_drops(first: str, alt: str) -> bool:
-    """`alt` is `first` with characters left out and nothing else changed.
-
-    Its mean confidence is then higher only because the least sure characters are gone: the thin
-    box of a form's □ option or a faint digit fades in a blurred crop. That is no better reading.
-    """
-    if len(alt) >= len(first):
-        return False
-    rest = iter(first)
-    return all(ch in rest for ch in alt)
 
 
 def _reread_numbers(

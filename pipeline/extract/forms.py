@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ocr.clean import box_sides
-from ocr.elements import Page
+from ocr.elements import Page, TextLine
 from ocr.layout import group_rows
 from pipeline.extract.base import ID_NUMBER, MONEY_2DP, line_field, pair_pages
 from pipeline.extract.checks import luhn_valid
@@ -100,15 +100,12 @@ def claim_type(pages: Sequence[Page]) -> Field | None:
         for ln in page.lines:
             t = unicodedata.normalize("NFKC", ln.text).strip()
             for label, ct in CLAIM_TYPE_OPTIONS.items():
-                at = norm(t).find(label)
-                if at < 0:
-                    continue
-                pre = norm(t)[:at]
-                options.append((ln, label, ct, pre, t.find(label[0])))
+                if label in norm(t):
+                    options.append((ln, label, ct, _marks(ln, label), t.find(label[0])))
         if len(options) < 2:
             continue
-        ticked = [o for o in options if o[3] and o[3][-1] in _TICK]
-        unboxed = [o for o in options if not (o[3] and o[3][-1] in _BOX)]
+        ticked = [o for o in options if o[3] & _TICK]
+        unboxed = [o for o in options if not o[3] & _BOX]
         pick = ticked or unboxed
         sure = 1.0 if ticked else 0.9
         if len(pick) > 1 and not ticked:
@@ -121,6 +118,18 @@ def claim_type(pages: Sequence[Page]) -> Field | None:
                 "claim_type", ln, page.number, ct.value, start=at, end=at + len(label), confidence=conf
             )
     return None
+
+
+def _marks(line: TextLine, label: str) -> set[str]:
+    """The character before an option's label, as read and as first read: the enhanced crop an
+    unsure line is read again from can lose the thin □ that the first reading had."""
+    out = set()
+    for text in (line.text, line.raw_text):
+        t = norm(text or "")
+        at = t.find(label)
+        if at > 0:
+            out.add(t[at - 1])
+    return out
 
 
 TICK_OVERHANG = 1.08

@@ -169,3 +169,16 @@ def test_the_ticked_claim_type_is_the_option_the_tick_rises_above() -> None:
     # a tick read as a character decides, whatever the heights
     read = [_option("☑门急诊医疗", 104), _option("□住院医疗", 285, h=40), _option("□重大疾病", 646)]
     assert claim_type([page(*read)]).value == "outpatient"
+
+
+def test_a_box_the_first_reading_saw_marks_an_option_unticked() -> None:
+    """An unsure line is read again from a blurred crop, which can lose the thin □: the first
+    reading, kept beside the text, still says the option is not the ticked one."""
+    from pipeline.extract.forms import claim_type
+
+    blurred = _option("重大疾病", 646).model_copy(update={"raw_text": "□重大疾病"})
+    row = [_option("门急诊医疗", 104, h=35), _option("□住院医疗", 285), blurred]
+    got = claim_type([page(*row)])
+    assert got is not None and got.value == "outpatient"
+    # without the first reading two options have no box, neither clearly ticked: no guess
+    assert claim_type([page(*row[:2], _option("重大疾病", 646))]) is None
