@@ -61,6 +61,8 @@ _SECTION_KEYS = tuple(
 _ICD = re.compile(
     r"[(（]?\s*ICD\s*-?\s*1?0?\s*[:：]?\s*([A-Z0-9][0-9]{2}(?:\s*[.,，]\s*\d{1,2})?)\s*[)）]?", re.I
 )
+_CODE_START = re.compile(r"[(（]?\s*ICD|[(（]\s*[A-Z1|]{0,3}\s*-?\s*10\s*[:：]", re.I)
+"""Where the name ends and its code begins, also when OCR garbles the bracket's ICD: (CD-10:, (1CD-10:."""
 _ENTRY = re.compile(r"(?:^|\s|[;；])(\d{1,2})\s*[.、．]\s*")
 _PROCEDURE = re.compile(r"行([^，。,；;]{1,20}?术)")
 
@@ -179,7 +181,7 @@ def _entries(
     for s, e in zip(starts, bounds, strict=False):
         chunk = body[s:e]
         m = _ICD.search(chunk)
-        cut = re.search(r"[(（]?\s*ICD", chunk, re.I)
+        cut = _CODE_START.search(chunk)
         name_part = chunk[: cut.start()] if cut else chunk[: m.start()] if m else chunk
         name = re.sub(r"[\s:：;；,，。?？]+$", "", name_part).strip(" :：")
         if not name or not re.search(r"[\u4e00-\u9fff]", name):
