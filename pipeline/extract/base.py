@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from ocr.elements import Page, TextLine
 from ocr.layout import group_rows
-from pipeline.extract.checks import parse_date
-from pipeline.extract.pairing import Key, pair_page, sub_box
-from pipeline.records import Field, FieldKind
+from pipeline.extract.checks import AMOUNT_CHARS, amount_words, parse_amount_words, parse_date
+from pipeline.extract.pairing import Key, norm, pair_page, sub_box
+from pipeline.records import Field, FieldKind, money
+
+log = logging.getLogger(__name__)
 
 MONEY_2DP = r"(-?\d[\d,]*\.\d{2})(?!\d)"
 """An amount printed with two decimals, as every Chinese medical bill prints them."""
-CAPITALS = r"([零壹贰叁肆伍陆柒捌玖拾佰仟万亿元圆角分整]{2,})"
-"""An amount in capital numerals (大写)."""
 WORDS_AS_READ = r"([\u4e00-\u9fff]{1,22}[元圆角分整])"
 """An amount in words as OCR read it, misread characters and all, up to its last 元/角/分/整: the
 reading is kept whole (not cut at the first misread character) so the figures can settle it."""
@@ -87,3 +89,32 @@ def field_below_key(fields: dict[str, Field], name: str) -> float:
     if f is None or f.box is None:
         return 0.0
     return min(p[1] for p in f.box)
+
+
+MAX_WORD_MISREADS = 3
+
+
+def settle_words(fields: dict[str, Field], confirmations: Iterable[Decimal | None]) -> None:
+    """Read an amount in words that OCR garbled (捌 as 朋) from the figures, when that is safe.
+
+    Only when the figures are confirmed without the words (`confirmations`: other readings of the
+    same amount, such as the fee lines' sum or the payment split), the reading has the length of the
+    figures' words, and every character where the two differ is one no amount is written with: a
+    different amount printed in words (an altered bill) differs in capital numerals and is left for
+    the words_vs_figures check to report.
+    """
+    words, total = fields.get("total_in_words"), fields.get("total_amount")
+    if words is None or total is None or total.value is None:
+        return
+    if parse_amount_words(str(words.value)) is not None:
+        return
+    t = money(total.value)
+    if t not in set(confirmations):
+        return
+    want, got = amount_words(t), norm(str(words.value))
+    wrong = [g for g, w in zip(got, want, strict=False) if g != w]
+    if len(got) != len(want) or len(wrong) > MAX_WORD_MISREADS or any(g in AMOUNT_CHARS for g in wrong):
+        return
+    log.debug("amount in words %r read as %r from the confirmed figures", got, want)
+    confidence = round(min(words.confidence, total.confidence) * 0.9, 4)
+    fields["total_in_words"] = words.model_copy(update={"value": want, "confidence": confidence})

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from ocr.elements import Page, TextLine
 from ocr.layout import group_rows
-from pipeline.extract.base import CAPITALS, MONEY_2DP, pair_pages
+from pipeline.extract.base import MONEY_2DP, WORDS_AS_READ, pair_pages, settle_words
 from pipeline.extract.pairing import Key, similar
 from pipeline.records import Field, FieldKind, LineItem, money
 
@@ -35,7 +35,7 @@ KEYS: tuple[Key, ...] = (
     Key("insurance_type", ("医保类型", "医保类别")),
     Key("page_total", ("本页小计", "小计"), M, pattern=MONEY_2DP),
     Key("total_amount", ("费用合计", "合计金额", "总计", "合计"), M, pattern=MONEY_2DP),
-    Key("total_in_words", ("大写",), pattern=CAPITALS),
+    Key("total_in_words", ("大写",), pattern=WORDS_AS_READ),
     Key("print_date", ("打印日期",), D),
 )
 
@@ -61,6 +61,10 @@ def extract_expense_list(pages: Sequence[Page]) -> tuple[dict[str, Field], list[
     items: list[LineItem] = []
     for page in pages:
         items.extend(table_items(page))
+    # on a one-page list the items and the page subtotal are two more readings of the total
+    subtotal = fields.get("page_total")
+    items_total = money(sum((i.amount for i in items), Decimal(0))) if items else None
+    settle_words(fields, (items_total, subtotal.value if subtotal is not None else None))
     return fields, items
 
 

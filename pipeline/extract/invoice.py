@@ -19,8 +19,16 @@ from decimal import Decimal
 
 from ocr.elements import Page
 from ocr.layout import group_rows
-from pipeline.extract.base import HOSPITAL_SUFFIX, ID_NUMBER, MONEY_2DP, WORDS_AS_READ, line_field, pair_pages
-from pipeline.extract.checks import AMOUNT_CHARS, amount_words, parse_amount_words, parse_figure
+from pipeline.extract.base import (
+    HOSPITAL_SUFFIX,
+    ID_NUMBER,
+    MONEY_2DP,
+    WORDS_AS_READ,
+    line_field,
+    pair_pages,
+    settle_words,
+)
+from pipeline.extract.checks import parse_amount_words, parse_figure
 from pipeline.extract.pairing import Key, edit_distance, find_hits, norm, sub_box
 from pipeline.records import Field, FieldKind, LineItem, money
 
@@ -246,35 +254,11 @@ def _repair_split(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
         _set(fields, name, value, confidence=round(sure * 0.95, 4))
 
 
-MAX_WORD_MISREADS = 3
-
-
 def _settle_words(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
-    """Read an amount in words that OCR garbled (捌 as 朋) from the figures, when that is safe.
-
-    Only when the figures are confirmed without the words (the fee lines or the payment split add
-    up to them), the reading has the length of the figures' words, and every character where the
-    two differ is one no amount is written with: a different amount printed in words (an altered
-    invoice) differs in capital numerals and is left for the words_vs_figures check to report.
-    """
-    words, total = fields.get("total_in_words"), fields.get("total_amount")
-    if words is None or total is None or total.value is None:
-        return
-    if parse_amount_words(str(words.value)) is not None:
-        return
-    t = money(total.value)
-    lines = _lines_total(items)
+    """The words settled from the figures when the fee lines or the payment split confirm them."""
     split = [fields[p].value for p in SPLIT if p in fields and fields[p].value is not None]
     paid = money(sum((Decimal(v) for v in split), Decimal(0))) if len(split) == len(SPLIT) else None
-    if t not in (lines, paid):
-        return
-    want, got = amount_words(t), norm(str(words.value))
-    wrong = [g for g, w in zip(got, want, strict=False) if g != w]
-    if len(got) != len(want) or len(wrong) > MAX_WORD_MISREADS or any(g in AMOUNT_CHARS for g in wrong):
-        return
-    log.debug("amount in words %r read as %r from the confirmed figures", got, want)
-    confidence = round(min(words.confidence, total.confidence) * 0.9, 4)
-    fields["total_in_words"] = words.model_copy(update={"value": want, "confidence": confidence})
+    settle_words(fields, (_lines_total(items), paid))
 
 
 def _set_from(fields: dict[str, Field], name: str, value: Decimal, source: Field | None, how: str) -> None:
