@@ -29,7 +29,7 @@ from ocr.numbers import failed_numbers, id_number_valid, long_numbers
 
 log = logging.getLogger(__name__)
 
-READ_VERSION = "6"
+READ_VERSION = "7"
 """Version of what happens after detection (re-reading uncertain lines and numbers failing their
 check, correction): part of the cache key, so bump it when a change there changes what a page reads as."""
 
@@ -52,6 +52,9 @@ class ReadOptions:
     """Lines with a character read under this probability are read again from an enhanced crop
     (dot-matrix print: dots joined by a slight blur); the surer reading wins."""
     retry_kinds: tuple[str, ...] = ("blur",)
+    retry_short_below: float = 0.9
+    """A line of one or two characters read with less confidence is read again too: on so short a
+    crop the model can merge two characters into one (吕兰 read as 吕)."""
     retry_max: int = 20
     """At most this many lines are re-read (the least sure ones): an unreadable page costs no more."""
     number_kinds: tuple[str, ...] = ("stretch_1.3", "stretch_1.6", "contrast")
@@ -211,7 +214,10 @@ def _retry_uncertain(
         i
         for i, r in enumerate(readings)
         if r.text.strip()
-        and min((a[0][1] for a in r.alternatives if a), default=r.score) < opt.retry_char_below
+        and (
+            min((a[0][1] for a in r.alternatives if a), default=r.score) < opt.retry_char_below
+            or (len(r.text.strip()) <= 2 and r.score < opt.retry_short_below)
+        )
     ]
     if not todo or not opt.retry_kinds:
         return readings

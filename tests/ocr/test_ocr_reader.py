@@ -220,6 +220,8 @@ class RetryEngine:
                 out.append(Reading(self.again, 0.99, [[(c, 0.99)] for c in self.again]))
                 continue
             probs = [0.4 if i == self.unsure_at else 0.98 for i in range(len(self.first))]
+            if self.unsure_at < 0:  # no unsure character: a short line whose score is middling
+                probs = [0.79] * len(self.first)
             alts = [[(c, p)] for c, p in zip(self.first, probs, strict=True)]
             out.append(Reading(self.first, float(np.mean(probs)), alts))
         return out
@@ -231,6 +233,7 @@ class RetryEngine:
         ("展酒科技大厦", 1, "展滔科技大厦"),  # a character read differently, surer
         ("住院时间：20250702-20250/708", 19, "住院时间：20250702-20250708"),  # a speck dropped
         ("□重大疾病", 0, "重大疾病"),  # the blur erased the form's box: the first reading still has it
+        ("吕", -1, "吕兰"),  # a short line read with middling confidence: two characters merged
     ],
 )
 def test_a_surer_second_reading_wins_and_the_first_stays_beside_it(
