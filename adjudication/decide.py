@@ -9,8 +9,9 @@ Precedence, as a careful adjuster reads a file:
 4. the benefit: nothing payable -> deny (below the deductible, no limit left, ...); limit cut it ->
    partial; otherwise approve;
 5. an approved claim is paid without a person only if the fraud score is low, the amount is within
-   the automatic authority, and the ML gate says it is safe: flash pay (闪赔闪付) when triage found it
-   simple, auto approve otherwise; else it goes to an adjuster with the reason.
+   the machine's limit in the authority table (`Settings.authority`, per product where it differs),
+   and the ML gate says it is safe: flash pay (闪赔闪付) when triage found it simple, auto approve
+   otherwise; else it goes to an adjuster with the reason.
 
 `decide` is pure: the clock, the history and the models come in as arguments.
 """
@@ -86,6 +87,9 @@ class DecisionBundle(BaseModel):
     notice: str | None = Field(default=None, description="the letter to the claimant, plain Chinese")
     notify_by: dt.datetime | None = Field(default=None, description="the legal deadline for the notice")
     missing_documents: list[DocType] = Field(default_factory=list)
+    decision_version: int | None = Field(
+        default=None, description="the version the case store recorded this decision as"
+    )
 
 
 def _payable_now(decision: Decision, assessed: Decimal) -> Decimal:
@@ -249,8 +253,10 @@ def decide(
             why.append(f"FRAUD_SCORE_{fraud.band.value.upper()}: score {fraud.score:.2f}")
             why += [f"  {r.feature}: {r.message}" for r in fraud.reasons[:3]]
             priority_bump = 15 if fraud.band is FraudBand.HIGH else 5
-        if adj.payable > rule_set.parameters.auto_pay_limit:
-            why.append(f"ABOVE_AUTO_PAY_LIMIT: {adj.payable} > {rule_set.parameters.auto_pay_limit}")
+        product_id = facts.policy.product_id if facts.policy is not None else None
+        machine = settings.authority.limit("machine", product_id)
+        if machine is not None and adj.payable > machine:  # the finance team's table, not the rule set's
+            why.append(f"ABOVE_AUTO_PAY_LIMIT: {adj.payable} > {machine}")
         if facts.claim.problems:  # a future date, an absurd amount, a file refused: nobody pays it unseen
             shown = "; ".join(facts.claim.problems[:3]) + ("; ..." if len(facts.claim.problems) > 3 else "")
             why.append(f"INTAKE_PROBLEMS: {shown}")

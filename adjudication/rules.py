@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from pipeline.errors import BadInputError, ClaimsError
 from pipeline.records import ClaimFacts, ClaimType, DocType, Money, Policy, RuleHit, money
@@ -195,13 +195,25 @@ class Rule(BaseModel):
 
 
 class RuleParameters(BaseModel):
+    """A rule set's tunable numbers. Payment authority is not one of them: who may pay how much
+    (the machine included) is the finance team's table, `Settings.authority`."""
+
     model_config = ConfigDict(extra="forbid")
 
     early_claim_days: int = 15
-    auto_pay_limit: Money = Decimal("200000.00")
     max_prior_claims_for_flash: int = 3
     watched_providers: list[str] = Field(default_factory=list)
     check_codes: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_authority(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "auto_pay_limit" in data:
+            raise ValueError(
+                "auto_pay_limit is no longer a rule-set parameter: remove it; the machine's limit is"
+                " `machine` in the authority table (Settings.authority, CLAIMS_AUTHORITY)"
+            )
+        return data
 
 
 class RuleSet(BaseModel):

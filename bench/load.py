@@ -57,10 +57,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from pipeline.settings import Settings
+from pipeline.settings import Authority, Settings
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ SERVER_SETTINGS = (
     "database_url",
     "intake_dispatch",
     "intake_policies",
-    "review_approval_limit",
+    "authority",
     "intake_rate_per_minute",
     "intake_burst",
 )
@@ -185,8 +186,10 @@ def _env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     for name in SERVER_SETTINGS:
         value = getattr(settings, name)
-        if value is not None:
-            env[f"CLAIMS_{name.upper()}"] = str(value)
+        if value is not None:  # a table (the authority) goes as JSON, as pydantic-settings reads it
+            env[f"CLAIMS_{name.upper()}"] = (
+                value.model_dump_json() if isinstance(value, BaseModel) else str(value)
+            )
     return env
 
 
@@ -274,7 +277,7 @@ def running_server(settings: Settings, *, in_process: bool = False) -> Iterator[
 @dataclass
 class ReviewSeed:
     claimed: dict[str, Decimal | None]
-    """Each routed claim and what it claims (a decision's ceiling)."""
+    """Each routed claim and the most a decision may pay on it (`review.casefile.payable_cap`)."""
     adjusters: list[str]
     seniors: list[str]
     approval_limit: Decimal
@@ -289,9 +292,11 @@ def seed_review(
     from adjudication.decide import decide
     from adjudication.rules import load_rule_book
     from intake.structured import canonical_json
+    from pipeline import decisions
     from pipeline.records import DocStatus, Document, Route
+    from pipeline.stages import Stage
     from review.auth import Role, add_user
-    from review.casefile import claimed as claimed_amount
+    from review.casefile import payable_cap
     from synth.book import make_book
     from synth.facts import facts_from_truth
 
@@ -325,11 +330,14 @@ def seed_review(
         if facts.policy is not None:
             store.put_result(cid, "policy", facts.policy)
         store.put_result(cid, "facts", facts)
-        store.put_result(cid, "decision", bundle)
-        store.record_outcome(outcome)
-        store.open_review(cid, bundle.triage.priority, bundle.triage.due_at, outcome.reasons)
+        decisions.record_machine_decision(
+            store,
+            outcome,
+            routing=decisions.Routing(bundle.triage.priority, bundle.triage.due_at, outcome.reasons),
+            result=(Stage.DECISION, lambda v, b=bundle: b.model_copy(update={"decision_version": v})),
+        )
     ids = [t["claim_id"] for t in store.review_tasks()]
-    claimed = {cid: claimed_amount(store, cid) for cid in ids}
+    claimed = {cid: payable_cap(store, cid)[0] for cid in ids}
     amounts = sorted(a for a in claimed.values() if a)
     limit = amounts[int(len(amounts) * 0.7)] if amounts else Decimal("10000.00")
     names = [f"adj{n:02d}" for n in range(1, adjusters + 1)] + [f"sen{n:02d}" for n in range(1, seniors + 1)]
@@ -612,7 +620,9 @@ def run_review(
     t0 = time.perf_counter()
     seed = seed_review(store, settings, claims=claims, adjusters=adjusters, seniors=seniors)
     seeded = time.perf_counter() - t0
-    settings = settings.model_copy(update={"review_approval_limit": seed.approval_limit})
+    # the adjusters' limit from the seed; seniors without one, so every proposal has an approver here
+    authority = Authority(adjuster=seed.approval_limit, senior_adjuster=None)
+    settings = settings.model_copy(update={"authority": authority})
     with running_server(settings, in_process=in_process) as base:
         log, wall = review_load(base, seed, seconds)
     anomalies = check_review(store, seed, log)
@@ -1052,8 +1062,8 @@ def process_steps(store: Any, settings: Settings, chunk: int = 50) -> None:
                 steps.error_outcome(store, cid, f"extraction failed: {exc}")
         scores = steps.fraud_step(store, facts, models)
         for f in facts:
-            bundle = steps.decide_step(store, f, scores.get(f.claim.claim_id), models, settings)
-            steps.payout_step(store, f, bundle.outcome)
+            steps.decide_step(store, f, scores.get(f.claim.claim_id), models, settings)
+            steps.payout_step(store, f, f.claim.claim_id, issued_by="bench.load")
     finish_claims(store, taken, status=DONE)
 
 

@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from pipeline.records import Check, ClaimFacts, ClaimType, Complexity, DocType, TriageResult
+from pipeline.records import Check, Claim, ClaimFacts, ClaimType, Complexity, DocType, TriageResult
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,18 @@ def severe(icd10: str, config: TriageConfig) -> bool:
 
 def _aware(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def error_clock(
+    claim: Claim, now: dt.datetime, config: TriageConfig | None = None
+) -> tuple[dt.datetime, int]:
+    """The legal clock and queue priority of a claim that could not be processed (no facts to triage):
+    a standard claim's deadline from its submission, and the priority a near deadline earns."""
+    cfg = config or TriageConfig()
+    due = _aware(claim.submitted_at) + dt.timedelta(days=cfg.decide_within_days[Complexity.STANDARD])
+    hours_left = (due - _aware(now)).total_seconds() / 3600
+    bump = 20 if hours_left < 24 else 10 if hours_left < 72 else 0
+    return due, cfg.priority_base[Complexity.STANDARD] + bump
 
 
 def triage(

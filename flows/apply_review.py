@@ -1,9 +1,11 @@
 """Apply adjusters' decisions: every completed review task becomes the claim's next outcome, once.
 
 Human review is asynchronous (DESIGN.md): the batch flow parks a claim in the review queue, an
-adjuster decides it in the web app (`CaseStore.complete_review`), and this flow turns the decision
-into an outcome, a payment (approve/partial, through `pipeline.payout.pay`, which pays only what the
-ledger does not already hold) and a notice in plain Chinese. Each applied decision leaves a stage
+adjuster decides it in the web app (`review.work`), and this flow turns the decision into the
+claim's next decision version (`pipeline.decisions.record_review_decision`: right after the one
+that routed the claim to the adjuster, never after a later one), a payment (approve/partial, through
+`pipeline.payout.pay`, which pays only what the decision still owes) and a notice in plain Chinese;
+the run's payment instructions leave in one payment file. Each applied decision leaves a stage
 result keyed by the decision's time, so a rerun, or a rerun after a crash, applies nothing twice.
 """
 
@@ -21,17 +23,19 @@ from pydantic import BaseModel
 
 from adjudication.decide import REVIEW_RIGHT_ZH
 from adjudication.rules import DOC_NAMES_ZH
+from flows import steps
 from flows.claims_batch import _store, transient
-from flows.steps import FACTS_STAGE
+from pipeline import decisions
 from pipeline.errors import ClaimsError
-from pipeline.payout import Payee, mask_account, pay
+from pipeline.payout import mask_account, pay, payee_of
 from pipeline.records import Claim, ClaimFacts, Outcome, ReviewAction, ReviewDecision, Route
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore
 
 log = logging.getLogger(__name__)
 
-APPLIED_STAGE = "review_applied"
+APPLIED_STAGE = Stage.REVIEW_APPLIED
 ACTOR = "apply_review"
 
 _ROUTES = {
@@ -60,7 +64,14 @@ def _key(decision: ReviewDecision) -> str:
     return decision.decided_at.astimezone(dt.UTC).isoformat()
 
 
-def pending_decisions(store: CaseStore) -> list[ReviewDecision]:
+class Pending(BaseModel):
+    """A completed review task's decision, and the decision version it follows."""
+
+    decision: ReviewDecision
+    routed_version: int | None
+
+
+def pending_decisions(store: CaseStore) -> list[Pending]:
     """Completed review tasks whose decision has not been applied yet."""
     out = []
     for t in store.review_tasks(status="done"):
@@ -68,7 +79,7 @@ def pending_decisions(store: CaseStore) -> list[ReviewDecision]:
             continue
         decision = ReviewDecision.model_validate(t["decision"])
         if store.get_result(decision.claim_id, APPLIED_STAGE, Applied, key=_key(decision)) is None:
-            out.append(decision)
+            out.append(Pending(decision=decision, routed_version=t.get("decision_version")))
     return out
 
 
@@ -124,18 +135,12 @@ def _reasons(decision: ReviewDecision) -> list[str]:
     return [f"MISSING_DOCUMENT: {d.value}" for d in decision.missing_documents] + [who]
 
 
-def _own_version(store: CaseStore, decision: ReviewDecision) -> int | None:
-    """The version of this decision's outcome if a crashed earlier run already recorded it."""
-    latest = store.latest_outcome(decision.claim_id)
-    if latest is None or latest.decided_at != decision.decided_at:
-        return None
-    if latest.route is not _ROUTES[decision.action]:
-        return None
-    return store.latest_decision_version(decision.claim_id)
+def apply_decision(store: CaseStore, decision: ReviewDecision, routed_version: int | None = None) -> Applied:
+    """Record the adjuster's decision as the claim's next outcome, pay it if it pays, mark it applied.
 
-
-def apply_decision(store: CaseStore, decision: ReviewDecision) -> Applied:
-    """Record the adjuster's decision as the claim's next outcome, pay it if it pays, mark it applied."""
+    `routed_version` is the decision that routed the claim to the adjuster: if another was recorded
+    since, the adjuster's is refused (`DecisionRefused`), never recorded on top of it.
+    """
     key = _key(decision)
     done = store.get_result(decision.claim_id, APPLIED_STAGE, Applied, key=key)
     if done is not None:
@@ -143,7 +148,7 @@ def apply_decision(store: CaseStore, decision: ReviewDecision) -> Applied:
     claim = store.get_claim(decision.claim_id)
     if claim is None:
         raise ClaimsError(f"review decision for claim {decision.claim_id}, which the store does not hold")
-    facts = store.get_result(claim.claim_id, FACTS_STAGE, ClaimFacts)
+    facts = store.get_result(claim.claim_id, steps.FACTS_STAGE, ClaimFacts)
     route = _ROUTES[decision.action]
     previous = store.latest_outcome(claim.claim_id)
     outcome = Outcome(
@@ -157,23 +162,20 @@ def apply_decision(store: CaseStore, decision: ReviewDecision) -> Applied:
         rule_set_version=previous.rule_set_version if previous else None,
         model_versions={**(previous.model_versions if previous else {}), "review": decision.reviewer},
     )
-    version = _own_version(store, decision) or store.record_outcome(outcome)
+    recorded = decisions.record_review_decision(
+        store, outcome, reviewer=decision.reviewer, routed_version=routed_version
+    )
+    version = recorded.version
     paid, held = None, []
-    account = facts.payee_account if facts else None
+    payee, entitled = payee_of(facts, claim.claimant)
     if route is Route.AUTO_APPROVE:
-        payee = (
-            Payee(
-                name=facts.payee_name or claim.claimant,
-                bank=facts.payee_bank or "",
-                account=facts.payee_account,
-            )
-            if facts is not None and facts.payee_account
-            else None
+        result = pay(
+            store, claim.claim_id, payee, entitled=entitled, issued_by=ACTOR, decision_version=version
         )
-        result = pay(store, outcome, version, payee, claimant=claim.claimant)
         held = result.held
         if result.instruction is not None:
             paid = format(result.instruction.amount, "f")
+    account = payee.account if payee else None
     applied = Applied(
         claim_id=claim.claim_id,
         reviewer=decision.reviewer,
@@ -204,8 +206,8 @@ def apply_decision(store: CaseStore, decision: ReviewDecision) -> Applied:
 @task(
     name="apply-decision", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE
 )
-def apply_task(decision: ReviewDecision, settings: Settings) -> Applied:
-    return apply_decision(_store(settings), decision)
+def apply_task(pending: Pending, settings: Settings) -> Applied:
+    return apply_decision(_store(settings), pending.decision, pending.routed_version)
 
 
 @flow(name="apply-review", log_prints=False)
@@ -217,12 +219,15 @@ def apply_review(data_dir: str | None = None) -> list[Applied]:
     todo = pending_decisions(store)
     logger.info("%d adjuster decisions to apply", len(todo))
     applied: list[Applied] = []
-    for decision in todo:  # one by one: a handful per run, and SQLite wants one writer
-        state = apply_task(decision, settings, return_state=True)
+    for pending in todo:  # one by one: a handful per run, and SQLite wants one writer
+        state = apply_task(pending, settings, return_state=True)
         if state.is_completed():
             applied.append(state.result())
         else:
-            logger.error("claim %s: decision not applied: %s", decision.claim_id, state.message)
+            logger.error("claim %s: decision not applied: %s", pending.decision.claim_id, state.message)
+    export = steps.export_payments(store, settings, ACTOR)
+    if export:
+        logger.info("payment file %s", export[0])
     if applied:
         create_table_artifact(
             key="review-applied",

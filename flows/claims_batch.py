@@ -25,10 +25,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from flows import steps
+from pipeline import decisions
 from pipeline.errors import ClaimsError
 from pipeline.kpi import Kpis, batch_kpis
-from pipeline.payout import write_payment_files
-from pipeline.records import ClaimFacts, DocStatus, Extraction, Outcome, PaymentInstruction
+from pipeline.records import DocStatus, Extraction
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, open_store
 
@@ -82,14 +82,8 @@ def transient(task: Any, task_run: Any, state: Any) -> bool:
 WAITING = "waiting"
 """A claim's state in a batch result when a fault kept it from an outcome: a rerun finishes it."""
 
-
-class ClaimResult(BaseModel):
-    claim_id: str
-    route: str
-    payable: str
-    reasons: list[str]
-    paid: str | None = None
-    error: str | None = None
+ClaimResult = steps.ClaimResult
+_result = steps.claim_result
 
 
 class BatchResult(BaseModel):
@@ -111,50 +105,17 @@ def ocr_task(document_id: str, key: str, settings: Settings) -> int:
 
 
 @task(name="decide-claims", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE)
-def decide_task(claim_ids: list[str], key: str, settings: Settings) -> list[ClaimResult]:
-    """Extraction, fraud, decision and payout for a chunk of claims; a bad claim does not stop it.
-
-    Whatever fails on one claim is recorded on that claim, bug or bad input alike, and the chunk
-    goes on; a transient fault fails the chunk instead, so that it is retried (every step is
-    idempotent: what was done is not done twice, what was paid is not paid twice).
-    """
-    store, models = _store(settings), _models(settings)
-    facts: list[ClaimFacts] = []
-    results: dict[str, ClaimResult] = {}
-
-    def failed(cid: str, stage: str, exc: Exception) -> None:
-        if is_transient(exc):
-            raise exc
-        problem = str(exc) if isinstance(exc, ClaimsError | ValueError) else f"{type(exc).__name__}: {exc}"
-        log.warning("claim %s: %s failed", cid, stage, exc_info=not isinstance(exc, ClaimsError | ValueError))
-        results[cid] = _result(steps.error_outcome(store, cid, f"{stage} failed: {problem}"), error=problem)
-
-    for cid in claim_ids:
-        try:
-            facts.append(steps.extract_step(store, cid, key, models))
-        except Exception as exc:
-            failed(cid, "extraction", exc)
-    try:
-        scores = steps.fraud_step(store, facts, models)
-    except Exception as exc:  # no claim of the chunk is decided without its fraud score
-        for f in facts:
-            failed(f.claim.claim_id, "fraud scoring", exc)
-        facts, scores = [], {}
-    for f in facts:
-        cid = f.claim.claim_id
-        try:
-            bundle = steps.decide_step(store, f, scores.get(cid), models, settings)
-            paid = steps.payout_step(store, f, bundle.outcome)
-        except Exception as exc:
-            failed(cid, "decision", exc)
-            continue
-        result = _result(bundle.outcome)
-        if paid is not None and paid.instruction is not None:
-            result.paid = format(paid.instruction.amount, "f")
-        elif paid is not None and paid.held:
-            result.reasons = [*result.reasons, *(f"PAYMENT_HELD: {h}" for h in paid.held)]
-        results[cid] = result
-    return [results[c] for c in claim_ids if c in results]
+def decide_task(claim_ids: list[str], key: str, settings: Settings, issued_by: str) -> list[ClaimResult]:
+    """Extraction, fraud, decision and payout for a chunk of claims (`steps.decide_claims`)."""
+    return steps.decide_claims(
+        _store(settings),
+        claim_ids,
+        key,
+        _models(settings),
+        settings,
+        issued_by=issued_by,
+        is_transient=is_transient,
+    )
 
 
 def _fault(exc: BaseException) -> str:
@@ -162,16 +123,6 @@ def _fault(exc: BaseException) -> str:
     (a database error's message goes on with the SQL and a link)."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first.removeprefix('(builtins.Exception) ')}".rstrip(": ")
-
-
-def _result(outcome: Outcome, error: str | None = None) -> ClaimResult:
-    return ClaimResult(
-        claim_id=outcome.claim_id,
-        route=outcome.route.value,
-        payable=format(outcome.payable, "f"),
-        reasons=outcome.reasons,
-        error=error,
-    )
 
 
 def _task_runner() -> Any:
@@ -202,7 +153,10 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
     logger.info("batch %s: %d claims", batch_id, len(claims))
 
     key = steps.reader_key()
-    docs = sorted({d.id for c in claims for d in c.documents if d.status is DocStatus.STORED})
+    # a claim already decided, or waiting for a person or for documents, is not read nor decided again
+    open_claims = [c for c in claims if decisions.runner_may_decide(store, c.claim_id) is None]
+    opened = {c.claim_id for c in open_claims}
+    docs = sorted({d.id for c in open_claims for d in c.documents if d.status is DocStatus.STORED})
     ocr_runs = ocr_task.map(docs, key=unmapped(key), settings=unmapped(settings))
     failed_docs: dict[str, str] = {}  # the file's fault: recorded on its claim
     waiting_docs: dict[str, str] = {}  # ours (database, disk), past its retries: the claim waits
@@ -212,9 +166,9 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
         except Exception as exc:  # recorded below; the batch goes on
             (waiting_docs if is_transient(exc) else failed_docs)[doc_id] = _fault(exc)
 
-    todo, results = [], []
+    todo, results = [c.claim_id for c in claims if c.claim_id not in opened], []
     waiting: dict[str, str] = {}
-    for c in claims:
+    for c in open_claims:
         bad = [
             f"{d.filename}: could not be read ({failed_docs[d.id]})"
             for d in c.documents
@@ -231,7 +185,10 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
         else:
             todo.append(c.claim_id)
     chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
-    runs = decide_task.map(chunks, key=unmapped(key), settings=unmapped(settings))
+    issued_by = f"batch {batch_id}"
+    runs = decide_task.map(
+        chunks, key=unmapped(key), settings=unmapped(settings), issued_by=unmapped(issued_by)
+    )
     for chunk, run in zip(chunks, runs, strict=True):
         try:
             results.extend(run.result())
@@ -242,7 +199,7 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
         for cid, why in waiting.items()
     ]
 
-    result = _finish(store, settings, batch_id, results, summary, started)
+    result = _finish(store, settings, batch_id, results, summary, started, source=issued_by)
     _publish(result)
     if waiting:
         listed = "; ".join(f"{cid}: {why}" for cid, why in sorted(waiting.items())[:5])
@@ -261,6 +218,8 @@ def _finish(
     results: list[ClaimResult],
     ingest: dict[str, Any],
     started: dt.datetime,
+    *,
+    source: str,
 ) -> BatchResult:
     claim_ids = [r.claim_id for r in results]
     outcomes = [o for o in (store.latest_outcome(c) for c in claim_ids) if o is not None]
@@ -277,8 +236,7 @@ def _finish(
         + (documents - len(extractions)),
         seconds_per_claim=[max(0.0, s) for s in seconds],
     )
-    payments: list[PaymentInstruction] = [p for c in claim_ids for p in store.payments(c)]
-    files = write_payment_files(batch_id, payments, settings.data_dir / "payments") if payments else ()
+    files = steps.export_payments(store, settings, source)  # this run's instructions, and any left over
     store.finish_batch(
         batch_id, {"kpis": kpis.model_dump(), "seconds": (dt.datetime.now(dt.UTC) - started).total_seconds()}
     )

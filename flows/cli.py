@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flows.cli_common import console, emit_json, fail
+from flows.cli_payments import payments_app, reopen
 from pipeline import logs
 from pipeline.errors import ClaimsError
 from pipeline.settings import get_settings
@@ -44,8 +46,9 @@ intake_app = typer.Typer(
     help="The intake API: API keys per channel, and the intake queue.", no_args_is_help=True
 )
 app.add_typer(intake_app, name="intake")
+app.add_typer(payments_app, name="payments")
+app.command("reopen")(reopen)
 
-console = Console(stderr=True)
 out = Console()
 
 
@@ -60,19 +63,6 @@ def _main(
     # Prefect, wherever it runs under us: no telemetry, state in our data dir (never ~/.prefect)
     for key, value in get_settings().prefect_env().items():
         os.environ.setdefault(key, value)
-
-
-def _emit_json(summary: dict[str, Any]) -> None:
-    """The machine-readable summary, always the last line of stdout."""
-    sys.stdout.write(json.dumps(summary, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
-
-
-def _fail(exc: Exception, as_json: bool) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
-    if as_json:
-        _emit_json({"ok": False, "error": str(exc)})
-    raise typer.Exit(code=2)
 
 
 def _progress() -> Progress:
@@ -109,12 +99,12 @@ def ingest(
 
             report = ingest_batch(folder, store, settings, progress=tick)
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     summary = report.summary()
     _print_ingest(summary)
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
 
 
 def _print_ingest(summary: dict[str, Any]) -> None:
@@ -145,14 +135,14 @@ def run(
 
     settings = get_settings()
     if not folder.is_dir():
-        _fail(ClaimsError(f"{folder}: not a folder"), as_json)
+        fail(ClaimsError(f"{folder}: not a folder"), as_json)
         return
     for card in ensure_models(settings):
         console.print(f"trained {card.name} {card.version} from synthetic data (first run)")
     try:
         result = claims_batch(str(folder.resolve()), str(settings.data_dir))
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     table = Table(title=f"batch {result.batch_id}")
     for col in ("claim", "route", "payable", "paid", "reasons"):
@@ -167,7 +157,7 @@ def run(
     for path in result.payment_files:
         out.print(f"payment file: {path}")
     if as_json:
-        _emit_json(result.model_dump(mode="json"))
+        emit_json(result.model_dump(mode="json"))
 
 
 @app.command()
@@ -190,13 +180,13 @@ def ocr(
         cache_dir = get_settings().data_dir / "ocr-cache" if cache else None
         pages = read_document(file, cache_dir=cache_dir, draw=draw)
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     except ValueError as exc:  # unreadable image or PDF
-        _fail(ClaimsError(f"{file}: {exc}"), as_json)
+        fail(ClaimsError(f"{file}: {exc}"), as_json)
         return
     if as_json:
-        _emit_json(pages_to_json(pages))
+        emit_json(pages_to_json(pages))
         return
     for page in pages:
         out.print(
@@ -227,10 +217,10 @@ def extract(
         pages = read_document(file, cache_dir=settings.data_dir / "ocr-cache")
         ex = extract_pages(pages, classify, document_id=sha256_file(file))
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     except ValueError as exc:  # unreadable image or PDF
-        _fail(ClaimsError(f"{file}: {exc}"), as_json)
+        fail(ClaimsError(f"{file}: {exc}"), as_json)
         return
     table = Table(title=f"{file.name}: {ex.doc_type.value} ({ex.doc_type_confidence:.2f})")
     for col in ("field", "value", "confidence", "page"):
@@ -243,7 +233,7 @@ def extract(
     if ex.needs_review:
         out.print("[yellow]needs a person to review[/]")
     if as_json:
-        _emit_json(ex.model_dump(mode="json"))
+        emit_json(ex.model_dump(mode="json"))
 
 
 @synth_app.command("docs")
@@ -271,7 +261,7 @@ def synth_docs(
             table.add_row(key.replace("_", " "), json.dumps(data[key], ensure_ascii=False))
     out.print(table)
     if as_json:
-        _emit_json(data)
+        emit_json(data)
 
 
 @synth_app.command("history")
@@ -287,7 +277,7 @@ def synth_history(
     summary = generate_history(rows, out_file, seed=seed)
     out.print(summary.model_dump_json(indent=2))
     if as_json:
-        _emit_json(summary.model_dump(mode="json"))
+        emit_json(summary.model_dump(mode="json"))
 
 
 @fraud_app.command("train")
@@ -332,11 +322,11 @@ def fraud_train(
         else:
             raise ClaimsError("give --table FILE --label COLUMN, or --history FILE.parquet")
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     out.print(report.render(), markup=False)
     if as_json:
-        _emit_json(report.model_dump(mode="json"))
+        emit_json(report.model_dump(mode="json"))
 
 
 @models_app.command("train")
@@ -387,7 +377,7 @@ def models_train(
             _, report = train_fraud_model(path, registry=ModelRegistry(settings.models_dir))
         card = ModelRegistry(settings.models_dir).card("fraud", report.version or "")
     else:
-        _fail(ClaimsError(f"unknown model {name!r}: choose doc-type, gate or fraud"), as_json)
+        fail(ClaimsError(f"unknown model {name!r}: choose doc-type, gate or fraud"), as_json)
         return
     from pipeline.registry import ModelRegistry
 
@@ -395,7 +385,7 @@ def models_train(
     out.print(f"{card.name} {card.version} registered; champion is {champion}")
     out.print_json(data=card.metrics)
     if as_json:
-        _emit_json(card.model_dump(mode="json"))
+        emit_json(card.model_dump(mode="json"))
 
 
 @models_app.command("list")
@@ -431,7 +421,7 @@ def models_list(
                     }
                 )
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     table = Table(title=f"models in {registry.root}")
     for col in ("name", "version", "champion", "created", "data", "metric", "test", "holdout"):
@@ -449,7 +439,7 @@ def models_list(
         )
     out.print(table if rows else f"no models under {registry.root}")
     if as_json:
-        _emit_json({"root": str(registry.root), "models": rows})
+        emit_json({"root": str(registry.root), "models": rows})
 
 
 def _metric(value: Any) -> str:
@@ -476,7 +466,7 @@ def models_show(
         history = registry.history(name)
         challenges = [c for c in registry.challenges(name) if c.challenger == version]
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     champion = registry.champion(name)
     table = Table(title=f"{name} {version}{' [champion]' if version == champion else ''}", show_header=False)
@@ -505,7 +495,7 @@ def models_show(
     for e in history[-10:]:
         out.print(f"{e.at:%Y-%m-%d %H:%M} {e.action} {e.previous or '-'} -> {e.version} ({e.reason})")
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "card": card.model_dump(mode="json"),
                 "champion": champion,
@@ -555,13 +545,13 @@ def models_promote(
                 mode="json"
             )
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     verdict = "promoted" if summary["promoted"] else "not promoted"
     out.print(f"{name} {version}: {verdict}: {summary['reason']}", markup=False)
     out.print(f"champion of {name}: {registry.champion(name)} (was {before})", markup=False)
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
     if not summary["promoted"] and not dry_run:
         raise typer.Exit(code=1)
 
@@ -579,11 +569,11 @@ def models_rollback(
         before = registry.champion(name)
         after = registry.rollback(name, reason="rolled back by hand (claims models rollback)")
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     out.print(f"champion of {name}: {after} (was {before})", markup=False)
     if as_json:
-        _emit_json({"name": name, "champion": after, "previous": before})
+        emit_json({"name": name, "champion": after, "previous": before})
 
 
 @rules_app.command("backtest")
@@ -617,7 +607,7 @@ def rules_backtest(
                 )
             report = backtest(load_facts(folder), from_version, to_version)
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     summary = report.summary()
     table = Table(title=f"backtest {from_version} → {to_version}", show_header=False)
@@ -625,14 +615,14 @@ def rules_backtest(
         table.add_row(key.replace("_", " "), json.dumps(value, ensure_ascii=False, default=str))
     out.print(table)
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
 
 
 @review_app.command("adduser")
 def review_adduser(
     username: Annotated[str, typer.Argument(help="Sign-in name: letters, digits, '.' or '_'.")],
     role: Annotated[
-        str, typer.Option("--role", help="adjuster, senior_adjuster, operations or auditor.")
+        str, typer.Option("--role", help="adjuster, senior_adjuster, claims_manager, operations or auditor.")
     ] = "adjuster",
     name: Annotated[str | None, typer.Option("--name", help="Name shown in the app and the audit.")] = None,
     password_stdin: Annotated[
@@ -651,14 +641,14 @@ def review_adduser(
     try:
         add_user(open_store(get_settings()), username, password, role, name)
     except AccountError as exc:
-        _fail(ClaimsError(str(exc)), as_json)
+        fail(ClaimsError(str(exc)), as_json)
         return
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     out.print(f"account {username} ({role}) ready")
     if as_json:
-        _emit_json({"ok": True, "username": username, "role": role})
+        emit_json({"ok": True, "username": username, "role": role})
 
 
 @review_app.command("serve")
@@ -674,7 +664,7 @@ def review_serve(
     try:
         app = create_app(get_settings())
     except ClaimsError as exc:
-        _fail(exc, False)
+        fail(exc, False)
         return
     uvicorn.run(app, host=host, port=port, proxy_headers=True)
 
@@ -735,11 +725,11 @@ def intake_addkey(
             settlement_account=account,
         )
     except ClaimsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     console.print(f"key {who.key_id} for {who.owner}: store it now, it is shown only this once")
     if as_json:
-        _emit_json({"ok": True, "key": key, "key_id": who.key_id, "channel": who.channel, "name": who.name})
+        emit_json({"ok": True, "key": key, "key_id": who.key_id, "channel": who.channel, "name": who.name})
     else:  # alone on stdout, so KEY=$(claims intake addkey ...) captures it
         sys.stdout.write(key + "\n")
 
@@ -764,7 +754,7 @@ def intake_keys(
         )
     out.print(table)
     if as_json:
-        _emit_json({"keys": keys})
+        emit_json({"keys": keys})
 
 
 @intake_app.command("revokekey")
@@ -776,7 +766,7 @@ def intake_revokekey(
     from pipeline.store import open_store
 
     if not revoke_key(open_store(get_settings()), key_id):
-        _fail(ClaimsError(f"no active key {key_id}"), False)
+        fail(ClaimsError(f"no active key {key_id}"), False)
     out.print(f"key {key_id} revoked")
 
 
@@ -795,7 +785,7 @@ def intake_run(
     if result is None:
         out.print("no claims queued")
         if as_json:
-            _emit_json({"claims": []})
+            emit_json({"claims": []})
         return
     table = Table(title=f"batch {result.batch_id}")
     for col in ("claim", "route", "payable", "paid", "reasons"):
@@ -804,7 +794,7 @@ def intake_run(
         table.add_row(r.claim_id, r.route, r.payable, r.paid or "", "; ".join(r.reasons)[:90])
     out.print(table)
     if as_json:
-        _emit_json(result.model_dump(mode="json"))
+        emit_json(result.model_dump(mode="json"))
 
 
 def main() -> None:  # pragma: no cover - console-script shim

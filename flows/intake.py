@@ -68,18 +68,26 @@ def intake_batch(
     store.start_batch(batch_id, "intake API")
     logger.info("intake batch %s: %d claims", batch_id, len(taken))
     try:
-        results = _process(store, settings, taken, chunk_size)
+        results = _process(store, settings, taken, chunk_size, issued_by=f"intake {batch_id}")
     except BaseException:
         finish_claims(store, taken, status=QUEUED)  # back in the queue for the next run
         raise
-    result = _finish(store, settings, batch_id, results, {"source": "intake", "claims": len(taken)}, started)
+    result = _finish(
+        store,
+        settings,
+        batch_id,
+        results,
+        {"source": "intake", "claims": len(taken)},
+        started,
+        source=f"intake {batch_id}",
+    )
     finish_claims(store, taken, status=DONE)
     _publish(result)
     return result
 
 
 def _process(
-    store: CaseStore, settings: Settings, claim_ids: list[str], chunk_size: int
+    store: CaseStore, settings: Settings, claim_ids: list[str], chunk_size: int, *, issued_by: str
 ) -> list[ClaimResult]:
     claims = [c for c in (store.get_claim(cid) for cid in claim_ids) if c is not None]
     key = steps.reader_key()
@@ -109,6 +117,9 @@ def _process(
         else:
             todo.append(c.claim_id)
     chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
-    for run in decide_task.map(chunks, key=unmapped(key), settings=unmapped(settings)):
+    runs = decide_task.map(
+        chunks, key=unmapped(key), settings=unmapped(settings), issued_by=unmapped(issued_by)
+    )
+    for run in runs:
         results.extend(run.result())
     return results

@@ -1,10 +1,13 @@
-"""The batch's steps as plain functions over ids, each idempotent through the case store.
+"""The runner: the batch's steps as plain functions over ids, each idempotent through the case store.
 
 Every step first asks the store whether its output exists and returns it if so; otherwise it does
 the work and writes the output in one transaction at the end. That is what makes a batch safe to
-rerun after a crash: whatever finished is not redone, whatever did not is done once. The Prefect
-flow (`flows/claims_batch.py`) only maps these over documents and chunks of claims; `bench/flow.py`
-runs the same functions in a plain loop.
+rerun after a crash: whatever finished is not redone, whatever did not is done once. A decided claim
+is final (`pipeline.decisions`): the runner only ever decides a claim with no decision yet, one whose
+last run failed, or one resumed with new documents, and pays what a decision still owes, once
+(`pipeline.payout`). The Prefect flows (`flows/claims_batch.py`, `flows/intake.py`) only map these
+over documents and chunks of claims; `bench/flow.py` and the money-path state machine run the same
+functions in a plain loop.
 """
 
 from __future__ import annotations
@@ -12,21 +15,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adjudication.backtest import FACTS_STAGE
+from pydantic import BaseModel
+
 from adjudication.decide import DecisionBundle, decide
 from adjudication.model import load_gate
 from adjudication.rules import RuleBook, StoreInvoiceHistory, load_rule_book
 from classifiers.doc_type import DocTypeModel, load_doc_type
+from classifiers.triage import error_clock
 from intake.policies import read_policy_file
+from pipeline import decisions
 from pipeline.errors import ClaimsError
 from pipeline.extract.documents import extract
 from pipeline.extract.facts import assemble_facts
 from pipeline.ingest import IngestReport, ingest_batch
-from pipeline.payout import Payee, PayoutResult, pay
+from pipeline.payout import PayoutResult, export_pending, pay, payee_of
 from pipeline.records import (
     ClaimFacts,
     DirectSettlement,
@@ -35,20 +42,21 @@ from pipeline.records import (
     FraudScore,
     Outcome,
     Policy,
-    Route,
 )
 from pipeline.registry import ModelRegistry
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore
 
 log = logging.getLogger(__name__)
 
-POLICY_STAGE = "policy"
-EXTRACT_STAGE = "extract"
-FRAUD_STAGE = "fraud"
-DECISION_STAGE = "decision"
-SETTLEMENT_STAGE = "direct_settlement"
-"""A hospital's direct-settlement request with its account (医疗直付), recorded at intake."""
+FACTS_STAGE = Stage.FACTS
+
+POLICY_STAGE = Stage.POLICY
+EXTRACT_STAGE = Stage.EXTRACT
+FRAUD_STAGE = Stage.FRAUD
+DECISION_STAGE = Stage.DECISION
+SETTLEMENT_STAGE = Stage.DIRECT_SETTLEMENT
 
 
 # --- models, loaded once per process -----------------------------------------------------------
@@ -211,6 +219,17 @@ def _all_facts(store: CaseStore) -> list[ClaimFacts]:
     return out
 
 
+@dataclass(frozen=True)
+class Decided:
+    """A claim's decision as the runner leaves it: made now (`new`), or the one already recorded."""
+
+    version: int
+    outcome: Outcome
+    new: bool
+    bundle: DecisionBundle | None = None
+    settled: str | None = None
+
+
 def decide_step(
     store: CaseStore,
     facts: ClaimFacts,
@@ -218,11 +237,15 @@ def decide_step(
     models: Models,
     settings: Settings,
     now: dt.datetime | None = None,
-) -> DecisionBundle:
-    """Decide a claim once, record the outcome, queue it for a person or pay it (exactly once)."""
+) -> Decided:
+    """Decide a claim unless it is settled, and record it once with its review task if it needs one.
+
+    A settled claim (decided, waiting for a person or for documents) keeps its recorded decision:
+    re-runs, retries and take-overs never change it nor reopen a decided review.
+    """
     claim_id = facts.claim.claim_id
-    bundle = store.get_result(claim_id, DECISION_STAGE, DecisionBundle)
-    if bundle is None:
+    settled = decisions.runner_may_decide(store, claim_id)
+    if settled is None:
         history = StoreInvoiceHistory(store)
         # indexed first, so every later claim (in this batch or the next) sees this one's invoices and
         # account; the rules only hold a key against a claim that came earlier (rules._earlier)
@@ -237,48 +260,135 @@ def decide_step(
             now=now or dt.datetime.now(dt.UTC),
         )
         bundle.outcome.model_versions.update(models.versions)
-        store.put_result(claim_id, DECISION_STAGE, bundle)
-    latest = store.latest_outcome(claim_id)
-    # recorded once; a claim resumed with new documents (电子照会 answered) is decided anew, later
-    if latest is None or latest.decided_at < bundle.outcome.decided_at:
-        store.record_outcome(bundle.outcome)
-    route = bundle.outcome.route
-    if route is Route.ADJUSTER:
-        store.open_review(claim_id, bundle.triage.priority, bundle.triage.due_at, bundle.outcome.reasons)
-    return bundle
-
-
-def payout_step(store: CaseStore, facts: ClaimFacts, outcome: Outcome) -> PayoutResult | None:
-    """Pay a flash-pay or auto-approved claim; the ledger's key makes a second payment impossible."""
-    if outcome.route not in (Route.FLASH_PAY, Route.AUTO_APPROVE):
-        return None
-    version = store.latest_decision_version(facts.claim.claim_id) or 1
-    payee = (
-        Payee(
-            name=facts.payee_name or facts.claim.claimant,
-            bank=facts.payee_bank or "",
-            account=facts.payee_account,
-            corporate=facts.direct_settlement,
+        tri = bundle.triage
+        rec = decisions.record_machine_decision(
+            store,
+            bundle.outcome,
+            routing=decisions.Routing(tri.priority, tri.due_at, bundle.outcome.reasons),
+            result=(DECISION_STAGE, lambda v: bundle.model_copy(update={"decision_version": v})),
         )
-        if facts.payee_account
-        else None
-    )
-    # 医疗直付 pays the hospital that issued the invoices; everything else pays the claimant
-    entitled = (facts.hospital or "") if facts.direct_settlement else facts.claim.claimant
-    return pay(store, outcome, version, payee, claimant=entitled)
+    else:
+        rec = decisions.latest(store, claim_id)
+        if rec is None:  # pragma: no cover - settled means a decision exists
+            raise ClaimsError(f"claim {claim_id}: {settled}")
+    stored = store.get_result(claim_id, DECISION_STAGE, DecisionBundle)
+    mine = stored if stored is not None and stored.decision_version == rec.version else None
+    return Decided(version=rec.version, outcome=rec.outcome, new=rec.new, bundle=mine, settled=rec.settled)
 
 
-def error_outcome(store: CaseStore, claim_id: str, problem: str) -> Outcome:
-    """Record that a claim could not be processed, with the problem, once.
+def payout_step(store: CaseStore, facts: ClaimFacts | None, claim_id: str, issued_by: str) -> PayoutResult:
+    """Pay what the claim's latest decision still owes (nothing if it does not pay, or is paid)."""
+    payee, entitled = payee_of(facts, facts.claim.claimant if facts else "")
+    return pay(store, claim_id, payee, entitled=entitled, issued_by=issued_by)
 
-    An earlier outcome that is not an error (a claim resumed after a request for documents) does
-    not hide the new problem.
+
+def error_outcome(store: CaseStore, claim_id: str, problem: str, now: dt.datetime | None = None) -> Outcome:
+    """Record that a claim could not be processed and give it to a person (`PROCESSING_ERROR`).
+
+    A settled claim keeps its decision (a failing re-run never undoes one); a claim that fails again
+    keeps its error version with the new problem.
     """
-    existing = store.latest_outcome(claim_id)
-    if existing is not None and existing.route is Route.ERROR:
-        return existing
-    outcome = Outcome(
-        claim_id=claim_id, route=Route.ERROR, reasons=[problem], decided_at=dt.datetime.now(dt.UTC)
+    claim = store.get_claim(claim_id)
+    when = now or dt.datetime.now(dt.UTC)
+    due, priority = error_clock(claim, when) if claim is not None else (None, 0)
+    rec = decisions.record_error(store, claim_id, problem, routing=decisions.Routing(priority, due), now=when)
+    return rec.outcome
+
+
+# --- a chunk of claims, start to end -----------------------------------------------------------------
+
+
+class ClaimResult(BaseModel):
+    claim_id: str
+    route: str
+    payable: str
+    reasons: list[str]
+    decision_version: int | None = None
+    paid: str | None = None
+    error: str | None = None
+    settled: str | None = None
+    """Why the claim was left as it was (already decided, or waiting for someone)."""
+
+
+def claim_result(outcome: Outcome, *, version: int | None = None, error: str | None = None) -> ClaimResult:
+    return ClaimResult(
+        claim_id=outcome.claim_id,
+        route=outcome.route.value,
+        payable=format(outcome.payable, "f"),
+        reasons=outcome.reasons,
+        decision_version=version,
+        error=error,
     )
-    store.record_outcome(outcome)
-    return outcome
+
+
+def decide_claims(
+    store: CaseStore,
+    claim_ids: list[str],
+    key: str,
+    models: Models,
+    settings: Settings,
+    *,
+    issued_by: str,
+    is_transient: Callable[[BaseException], bool] = lambda exc: False,
+) -> list[ClaimResult]:
+    """Extraction, fraud, decision and payout for a chunk of claims; a bad claim does not stop it.
+
+    Whatever fails on one claim is recorded on that claim (`error_outcome`), bug or bad input alike,
+    and the chunk goes on; a transient fault (`is_transient`) fails the chunk instead, so that it is
+    retried (every step is idempotent: what was done is not done twice, what was paid is not paid
+    twice). A settled claim is not worked on again; what its decision still owes is paid.
+    """
+    facts: list[ClaimFacts] = []
+    results: dict[str, ClaimResult] = {}
+    settled: list[str] = []
+
+    def failed(cid: str, stage: str, exc: Exception) -> None:
+        if is_transient(exc):
+            raise exc
+        problem = str(exc) if isinstance(exc, ClaimsError | ValueError) else f"{type(exc).__name__}: {exc}"
+        log.warning("claim %s: %s failed", cid, stage, exc_info=not isinstance(exc, ClaimsError | ValueError))
+        outcome = error_outcome(store, cid, f"{stage} failed: {problem}")
+        results[cid] = claim_result(outcome, error=problem)
+
+    for cid in claim_ids:
+        if decisions.runner_may_decide(store, cid) is not None:
+            settled.append(cid)
+            continue
+        try:
+            facts.append(extract_step(store, cid, key, models))
+        except Exception as exc:
+            failed(cid, "extraction", exc)
+    try:
+        scores = fraud_step(store, facts, models)
+    except Exception as exc:  # no claim of the chunk is decided without its fraud score
+        for f in facts:
+            failed(f.claim.claim_id, "fraud scoring", exc)
+        facts, scores = [], {}
+    by_id = {f.claim.claim_id: f for f in facts}
+    for cid in [*by_id, *settled]:
+        f = by_id.get(cid) or store.get_result(cid, FACTS_STAGE, ClaimFacts)
+        try:
+            if f is not None and cid in by_id:
+                decided = decide_step(store, f, scores.get(cid), models, settings)
+            else:
+                rec = decisions.latest(store, cid)
+                assert rec is not None
+                decided = Decided(rec.version, rec.outcome, new=False, settled=rec.settled)
+            paid = payout_step(store, f, cid, issued_by)
+        except Exception as exc:
+            failed(cid, "decision", exc)
+            continue
+        result = claim_result(decided.outcome, version=decided.version)
+        result.settled = decided.settled or (None if decided.new else "decided before")
+        if paid.instruction is not None:
+            result.paid = format(paid.instruction.amount, "f")
+        elif paid.held:
+            result.reasons = [*result.reasons, *(f"PAYMENT_HELD: {h}" for h in paid.held)]
+        results[cid] = result
+    return [results[c] for c in claim_ids if c in results]
+
+
+def export_payments(store: CaseStore, settings: Settings, source: str) -> list[Path]:
+    """Every payment instruction not yet in a file, in a new one (none if nothing waits)."""
+    export = export_pending(store, settings.payments_dir, source=source)
+    return [] if export is None else [export.csv_path, export.json_path]

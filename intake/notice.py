@@ -32,9 +32,6 @@ from pipeline.store import CaseStore, StageResultRow, utcnow
 # stage names the flows write (flows/steps.py, flows/apply_review.py), read here as data
 POLICY, EXTRACT, FACTS, FRAUD, DECISION = "policy", "extract", "facts", "fraud", "decision"
 SETTLEMENT, APPLIED = "direct_settlement", "review_applied"
-RESUMED_STAGES = (FACTS, FRAUD, DECISION)
-"""What a claim redoes when new documents arrive: its facts, fraud score and decision (each
-document already read keeps its extraction)."""
 
 STATUS_ZH = {
     "queued": "已受理，等待处理",

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from adjudication.rules import load_rule_book
 from intake import notice as nt
@@ -36,12 +37,13 @@ from intake.keys import Caller
 from intake.policies import PolicyBook
 from intake.schemas import ClaimAccepted, ClaimStatus, DocumentOut, HospitalSubmission, RatingIn, RatingOut
 from intake.structured import JSON_MEDIA_TYPE, submission_parts
+from pipeline import decisions
 from pipeline.errors import ClaimsError
 from pipeline.files import FileCheck, inspect_file
 from pipeline.ingest import CHINA_TZ, ManifestRow, _claim_from_row
 from pipeline.records import Claim, DirectSettlement, DocStatus, Document, Policy
 from pipeline.settings import Settings
-from pipeline.store import CaseStore, StageResultRow, utcnow
+from pipeline.store import CaseStore, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -658,16 +660,21 @@ class IntakeService:
                 renamed.append((final, check))
             docs = self._documents(claim_id, renamed, [u.path for u in uploads])
             self.store.save_claim(claim.model_copy(update={"documents": [*claim.documents, *docs]}))
-            with self.store.session() as s:  # the claim is decided anew from all its documents
-                s.execute(
-                    delete(StageResultRow).where(
-                        StageResultRow.claim_id == claim_id, StageResultRow.stage.in_(nt.RESUMED_STAGES)
-                    )
-                )
+
+            def requeue(s: Session) -> None:
                 row = s.get(IntakeClaimRow, claim_id)
                 assert row is not None
                 row.status, row.queued_at, row.rounds = QUEUED, utcnow(), row.rounds + 1
                 row.started_at = row.finished_at = None
+
+            # the claim is decided anew from all its documents, as a new decision version
+            decisions.resume(
+                self.store,
+                claim_id,
+                actor=caller.actor,
+                detail={"request_id": open_id, "documents": [d.filename for d in docs]},
+                also=requeue,
+            )
             nt.mark_answered(
                 self.store, request.id, [{"filename": d.filename, "document_id": d.id} for d in docs]
             )

@@ -10,10 +10,75 @@ import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.records import Money
+
+AuthorityRole = Literal["machine", "adjuster", "senior_adjuster", "claims_manager", "two_seniors"]
+"""Who pays: the machine (straight-through), one person of a role, or two senior adjusters together."""
+AUTHORITY_ROLES: tuple[str, ...] = get_args(AuthorityRole)
+
+
+class Authority(BaseModel):
+    """The payment authority table (权限表) a finance team signs: how much each role pays alone, in
+    yuan, None meaning no limit, with a product's own row where it differs (critical illness pays
+    lump sums). Adjudication reads the machine's limit here and review every person's, through
+    `limit` and `covers`, so the two can never disagree about who may pay what.
+
+    Set it from the environment as JSON, e.g. `CLAIMS_AUTHORITY='{"adjuster": "5000",
+    "products": {"CI01": {"machine": "0"}}}'`; what is not given keeps its default.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    machine: Money | None = Decimal("10000.00")
+    """The machine pays alone up to this (flash pay, auto approve); above it, a person decides."""
+    adjuster: Money | None = Decimal("10000.00")
+    """An adjuster (理赔员) decides alone up to this; above it a second approval is needed."""
+    senior_adjuster: Money | None = Decimal("50000.00")
+    """A senior adjuster (高级理赔员) decides or approves alone up to this."""
+    claims_manager: Money | None = None
+    """A claims manager (理赔经理) decides or approves alone up to this."""
+    two_seniors: Money | None = None
+    """A senior adjuster's own decision approved by a second senior adjuster, up to this."""
+    products: dict[str, dict[AuthorityRole, Money | None]] = Field(default_factory=dict)
+    """Per product id (e.g. "CI01"): the roles whose limit differs for that product."""
+
+    @model_validator(mode="after")
+    def _not_negative(self) -> Authority:
+        rows = [("", {r: getattr(self, r) for r in AUTHORITY_ROLES}), *self.products.items()]
+        for product, row in rows:
+            for role, value in row.items():
+                if value is not None and value < 0:
+                    where = f" for product {product}" if product else ""
+                    raise ValueError(
+                        f"authority: {role}'s limit{where} is {value}; a limit cannot be negative"
+                    )
+        return self
+
+    def limit(self, role: str, product_id: str | None = None) -> Decimal | None:
+        """What `role` pays alone on a claim under `product_id`; None: no limit."""
+        if role not in AUTHORITY_ROLES:
+            raise ValueError(f"{role!r} has no payment authority; the table has {', '.join(AUTHORITY_ROLES)}")
+        row = self.products.get(product_id or "", {})
+        return row[role] if role in row else getattr(self, role)  # type: ignore[index]
+
+    def covers(self, amount: Decimal, *roles: str, product_id: str | None = None) -> bool:
+        """Whether these people together may pay `amount`: one of them within their own limit, or
+        two senior adjusters (a proposal and its approval) within `two_seniors`."""
+        if not roles:
+            raise ValueError("covers() needs at least one role")
+
+        def within(limit: Decimal | None) -> bool:
+            return limit is None or amount <= limit
+
+        if any(within(self.limit(r, product_id)) for r in roles):
+            return True
+        pair = len(roles) == 2 and all(r == "senior_adjuster" for r in roles)
+        return pair and within(self.limit("two_seniors", product_id))
 
 
 class Settings(BaseSettings):
@@ -34,7 +99,10 @@ class Settings(BaseSettings):
 
     # triage and adjudication thresholds (product terms live in adjudication/products/*.yaml)
     flash_pay_limit: Decimal = Decimal("3000.00")
-    """Small-claims guideline: outpatient claims up to this amount may be paid at once."""
+    """Small-claims guideline: outpatient claims up to this amount may be paid at once (never above
+    the machine's limit in `authority`)."""
+    authority: Authority = Field(default_factory=Authority)
+    """The payment authority table: the machine's limit and each person's (CLAIMS_AUTHORITY as JSON)."""
     gate_threshold: float = 0.9
     doc_type_min_confidence: float = 0.8
     fraud_high: float = 0.5
@@ -53,8 +121,6 @@ class Settings(BaseSettings):
     chunk_size: int = 200
 
     # the adjusters' review app (review/)
-    review_approval_limit: Decimal = Decimal("10000.00")
-    """An adjuster approves up to this amount alone; above it a senior adjuster approves too (four-eyes)."""
     review_session_hours: float = 10.0
     """A sign-in lasts at most this long (one working day), however busy."""
     review_idle_minutes: float = 30.0
@@ -90,6 +156,19 @@ class Settings(BaseSettings):
         self.data_dir = self.data_dir.expanduser().resolve()
         return self
 
+    @model_validator(mode="after")
+    def _flash_pay_within_authority(self) -> Settings:
+        """Flash pay is the machine paying, so its guideline cannot promise more than the machine's
+        limit. (A product's own lower limit still holds: decide refers a claim above it.)"""
+        machine = self.authority.machine
+        if machine is not None and self.flash_pay_limit > machine:
+            raise ValueError(
+                f"flash_pay_limit {self.flash_pay_limit} is above the machine's limit ({machine}) in"
+                " the authority table: lower CLAIMS_FLASH_PAY_LIMIT or raise the machine's limit in"
+                " CLAIMS_AUTHORITY"
+            )
+        return self
+
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'claims.db'}"
@@ -102,6 +181,11 @@ class Settings(BaseSettings):
     @property
     def quarantine_dir(self) -> Path:
         return self.data_dir / "quarantine"
+
+    @property
+    def payments_dir(self) -> Path:
+        """Payment files (`payments-000001.csv` and `.json`), one pair per export."""
+        return self.data_dir / "payments"
 
     @property
     def models_dir(self) -> Path:

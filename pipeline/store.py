@@ -6,7 +6,8 @@ columns that queries need, so the store never loses a field a stage wrote. Docum
 outside the database, content-addressed by SHA-256 (`DocumentFiles`), each stored once.
 
 Flows persist each stage's output here, which is what lets a batch re-run after a crash continue
-where it stopped: a stage result or a payment that exists is not made again.
+where it stopped: a stage result or a payment that exists is not made again. Decisions and payments
+are written only by `pipeline.decisions` and `pipeline.payout`, each under the claim's lock.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from pipeline.records import (
@@ -200,19 +200,43 @@ class DecisionRow(Base):
     payable: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str] = mapped_column(String(96), default="machine")
+    """`machine` (the runner), `review:<user>` (an adjuster's decision applied), `reopen:<user>`."""
+
+
+class PaymentExportRow(Base):
+    """One payment file (a CSV and a JSON): every instruction is in exactly one (`pipeline.payout`)."""
+
+    __tablename__ = "payment_exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(128))
+    """Who made the file: `batch <id>`, `intake <id>`, `apply_review`, `claims payments export`."""
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    csv_sha256: Mapped[str | None] = mapped_column(String(64))
+    json_sha256: Mapped[str | None] = mapped_column(String(64))
+    """Digests of the two files as first written: a rewrite (`--again`) must give the same bytes."""
 
 
 class PaymentRow(Base):
-    """The flash-pay ledger. The unique idempotency key is what makes a second payment impossible."""
+    """The ledger: one payment instruction a row, at most one per decision version."""
 
     __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("claim_id", "decision_version", name="uq_payment_decision"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id"), index=True)
+    decision_version: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     status: Mapped[str] = mapped_column(String(16), default="instructed")
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    issued_by: Mapped[str] = mapped_column(String(128), default="")
+    """The run that issued it: `batch <id>`, `intake <id>`, `apply_review`."""
+    export_id: Mapped[int | None] = mapped_column(ForeignKey("payment_exports.id"), index=True)
+    """The one payment file it left in; None until exported."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -224,6 +248,9 @@ class ReviewTaskRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id", ondelete="CASCADE"), unique=True)
     status: Mapped[str] = mapped_column(String(24), default="open", index=True)
+    """open -> (awaiting_approval ->) done; `closed` when a re-run decided a claim that had failed."""
+    decision_version: Mapped[int | None] = mapped_column(Integer)
+    """The decision that routed the claim to a person: an adjuster's decision follows exactly it."""
     priority: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -622,29 +649,7 @@ class CaseStore:
             ).all()
             return {k: model.model_validate(rec) for k, rec in rows}
 
-    # decisions and payments -------------------------------------------------------------------
-
-    def record_outcome(self, outcome: Outcome) -> int:
-        """Append a decision; returns its version (1 for the first decision on the claim)."""
-        with self.session() as s:
-            last = s.scalar(
-                select(func.max(DecisionRow.decision_version)).where(DecisionRow.claim_id == outcome.claim_id)
-            )
-            version = (last or 0) + 1
-            s.add(
-                DecisionRow(
-                    claim_id=outcome.claim_id,
-                    decision_version=version,
-                    route=outcome.route.value,
-                    payable=outcome.payable,
-                    record=outcome.model_dump(mode="json"),
-                    decided_at=outcome.decided_at,
-                )
-            )
-            row = s.get(ClaimRow, outcome.claim_id)
-            if row is not None:
-                row.status = f"decided:{outcome.route.value}"
-            return version
+    # decisions and payments (written by `pipeline.decisions` and `pipeline.payout`) -------------
 
     def latest_decision_version(self, claim_id: str) -> int | None:
         with self.session() as s:
@@ -670,22 +675,6 @@ class CaseStore:
             )
             return None if rec is None else Outcome.model_validate(rec)
 
-    def add_payment(self, instruction: PaymentInstruction) -> bool:
-        """Put an instruction in the ledger; False (and nothing written) if its key is already there."""
-        try:
-            with self.session() as s:
-                s.add(
-                    PaymentRow(
-                        idempotency_key=instruction.idempotency_key,
-                        claim_id=instruction.claim_id,
-                        amount=instruction.amount,
-                        record=instruction.model_dump(mode="json"),
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
     def payments(self, claim_id: str | None = None) -> list[PaymentInstruction]:
         with self.session() as s:
             q = select(PaymentRow.record).order_by(PaymentRow.id)
@@ -695,17 +684,6 @@ class CaseStore:
 
     # review tasks -----------------------------------------------------------------------------
 
-    def open_review(
-        self, claim_id: str, priority: int, due_at: dt.datetime | None, reasons: list[str]
-    ) -> None:
-        with self.session() as s:
-            row = s.scalar(select(ReviewTaskRow).where(ReviewTaskRow.claim_id == claim_id))
-            if row is None:
-                s.add(ReviewTaskRow(claim_id=claim_id, priority=priority, due_at=due_at, reasons=reasons))
-            elif row.status == "done":
-                row.status, row.decision, row.locked_by = "open", None, None
-                row.priority, row.due_at, row.reasons = priority, due_at, reasons
-
     def lock_review(self, claim_id: str, user: str) -> bool:
         """Take a claim for review; False if another user holds it (a compare-and-set, race-free)."""
         with self.session() as s:
@@ -713,7 +691,7 @@ class CaseStore:
                 ReviewTaskRow.__table__.update()
                 .where(
                     ReviewTaskRow.claim_id == claim_id,
-                    ReviewTaskRow.status != "done",
+                    ReviewTaskRow.status == "open",
                     (ReviewTaskRow.locked_by.is_(None)) | (ReviewTaskRow.locked_by == user),
                 )
                 .values(locked_by=user, locked_at=utcnow(), version=ReviewTaskRow.version + 1)
@@ -727,7 +705,7 @@ class CaseStore:
                 ReviewTaskRow.__table__.update()
                 .where(
                     ReviewTaskRow.claim_id == decision.claim_id,
-                    ReviewTaskRow.status != "done",
+                    ReviewTaskRow.status == "open",
                     ReviewTaskRow.locked_by == decision.reviewer,
                 )
                 .values(

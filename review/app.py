@@ -64,7 +64,7 @@ NOTES = {
     "released": "Released to the queue.",
     "corrected": "Correction saved; it is kept as a training label.",
     "decided": "Decision recorded; the apply_review flow issues the payment or the notice.",
-    "proposed": "Above your authority: the decision waits for a senior adjuster's approval.",
+    "proposed": "Above your limit: the decision waits for a second approval.",
     "approved": "Approved; the apply_review flow issues the payment.",
     "sent_back": "Sent back to the queue with your reason.",
 }
@@ -135,9 +135,14 @@ def _pct(v: float | None) -> str:
     return "" if v is None else f"{v:.1%}"
 
 
+def _limit(v: Decimal | None) -> str:
+    """A limit of the authority table in words: None is no limit."""
+    return "no limit" if v is None else f"{_money(v)} yuan"
+
+
 def _templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
-    t.env.filters.update(local=_local, money=_money, pct=_pct)
+    t.env.filters.update(local=_local, money=_money, pct=_pct, limit=_limit)
     t.env.globals.update(Cap=Cap, ReviewAction=ReviewAction, DOC_TYPES=[d.value for d in DocType])
     return t
 
@@ -296,7 +301,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
             items=items,
             codes=codes,
             filters=filters,
-            limit=settings.review_approval_limit,
+            limit=work.own_limit(settings, viewer.role),
         )
 
     # a claim -------------------------------------------------------------------------------------
@@ -322,6 +327,11 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
             for e in events:
                 e["detail"] = json.loads(mask_text(json.dumps(e["detail"], ensure_ascii=False, default=str)))
         holds = bool(task and task["status"] == work.OPEN and task["locked_by"] == viewer.username)
+        approval = None
+        if task and task["status"] == work.AWAITING and case.proposal is not None:
+            approval = work.approval_view(
+                store, settings, viewer, case.proposal, (case.cap, case.cap_basis), case.product_id
+            )
         return page(
             request,
             "claim.html",
@@ -332,7 +342,9 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
             holds=holds,
             events=list(reversed(events)),
             error=error,
-            limit=settings.review_approval_limit,
+            limit=work.own_limit(settings, viewer.role, case.product_id),
+            always_second=case.cap_basis == "none" and not viewer.can(Cap.APPROVE),
+            approval=approval,
         )
 
     @app.get("/claims/{claim_id}", response_class=HTMLResponse)
@@ -389,7 +401,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
     ) -> Response:
         decided = work.DecisionForm(action, amount, reason, tuple(missing_documents or ()))
         try:
-            state = work.decide(store, settings, viewer, claim_id, decided, casefile.claimed(store, claim_id))
+            state = work.decide(store, settings, viewer, claim_id, decided)  # capped by casefile.payable_cap
         except work.ReviewError as exc:
             return failed(request, viewer, claim_id, exc)
         return after(claim_id, "proposed" if state == work.AWAITING else "decided")
@@ -397,7 +409,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
     @app.post("/claims/{claim_id}/approve")
     def approve(request: Request, claim_id: str, viewer: Senior, version: FormText = "") -> Response:
         try:
-            work.approve(store, viewer, claim_id, int(version or "0"))
+            work.approve(store, settings, viewer, claim_id, int(version or "0"))
         except (work.ReviewError, ValueError) as exc:
             return failed(request, viewer, claim_id, _as_review_error(exc))
         return after(claim_id, "approved")

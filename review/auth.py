@@ -1,6 +1,6 @@
 """Accounts, roles, sessions and CSRF tokens of the review app.
 
-Four roles, each a set of capabilities; a route names the one capability it needs and nothing else
+Five roles, each a set of capabilities; a route names the one capability it needs and nothing else
 decides access (`review.app.require`). Passwords are stored as salted scrypt hashes (stdlib, no
 extra dependency). Sessions live in the database, not in a signed cookie, so signing out, a
 changed role or a disabled account takes effect at once; the cookie carries a random token whose
@@ -27,6 +27,7 @@ from review.db import UserRow, WebSessionRow, require_schema
 class Role(StrEnum):
     ADJUSTER = "adjuster"  # 理赔员
     SENIOR = "senior_adjuster"  # 高级理赔员: approves above the adjusters' authority (four-eyes)
+    MANAGER = "claims_manager"  # 理赔经理: a senior's capabilities, with the authority table's widest limit
     OPERATIONS = "operations"  # 理赔运营: batches, KPIs and the backlog; no claimant's data
     AUDITOR = "auditor"  # 稽核: reads everything, changes nothing, sees identifiers masked
 
@@ -39,7 +40,7 @@ class Cap(StrEnum):
     WORK_CLAIM = "work_claim"
     """Open (lock), correct and decide claims."""
     APPROVE = "approve"
-    """Give the second approval above the adjusters' authority."""
+    """Give the second approval above a colleague's authority (how much: `Settings.authority`)."""
     VIEW_OPS = "view_ops"
     VIEW_AUDIT = "view_audit"
     SEE_IDENTIFIERS = "see_identifiers"
@@ -49,6 +50,9 @@ class Cap(StrEnum):
 CAPABILITIES: dict[Role, frozenset[Cap]] = {
     Role.ADJUSTER: frozenset({Cap.VIEW_QUEUE, Cap.VIEW_CLAIM, Cap.WORK_CLAIM, Cap.SEE_IDENTIFIERS}),
     Role.SENIOR: frozenset(
+        {Cap.VIEW_QUEUE, Cap.VIEW_CLAIM, Cap.WORK_CLAIM, Cap.APPROVE, Cap.SEE_IDENTIFIERS}
+    ),
+    Role.MANAGER: frozenset(
         {Cap.VIEW_QUEUE, Cap.VIEW_CLAIM, Cap.WORK_CLAIM, Cap.APPROVE, Cap.SEE_IDENTIFIERS}
     ),
     Role.OPERATIONS: frozenset({Cap.VIEW_OPS}),

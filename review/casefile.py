@@ -22,6 +22,7 @@ from pipeline.records import (
     Check,
     Claim,
     ClaimFacts,
+    Decision,
     DocStatus,
     Extraction,
     FraudScore,
@@ -147,6 +148,11 @@ class CaseFile:
     applied: dict[str, Any] | None
     payee_account: str | None
     total_claimed: Decimal | None
+    cap: Decimal | None = None
+    """The most a person may approve (`payable_cap`), and what says so: benefit, claimed or none."""
+    cap_basis: str = "none"
+    product_id: str | None = None
+    """The policy's product, whose row of the authority table applies."""
     sensitive_shown: list[str] = field(default_factory=list)
     """Which personal identifiers this view showed in clear (for the audit event)."""
 
@@ -340,16 +346,51 @@ def _document_view(
     )
 
 
-def claimed(store: CaseStore, claim_id: str) -> Decimal | None:
+def _claimed(facts: ClaimFacts) -> Decimal | None:
     """What the claim asks for: its invoices' total as read, else the amount on the claim."""
-    recs = stage_records(store, [claim_id], (FACTS,))
+    return facts.total_claimed if facts.invoices else facts.claim.amount_claimed
+
+
+def assessed(adjudication: Adjudication | None) -> bool:
+    """Whether the benefit calculation priced this claim line by line. A claim the rules could not
+    assess (no policy or terms: NOT_ASSESSABLE) or refused whole carries one refusal line, not a
+    calculation, and must not cap a person's decision at zero."""
+    return (
+        adjudication is not None
+        and bool(adjudication.benefit_lines)
+        and adjudication.decision in (Decision.APPROVE, Decision.PARTIAL, Decision.REFER)
+        and "NOT_ASSESSABLE" not in adjudication.reason_codes
+    )
+
+
+def _cap(adjudication: Adjudication | None, claimed_amount: Decimal | None) -> tuple[Decimal | None, str]:
+    if adjudication is not None and assessed(adjudication):
+        return adjudication.payable, "benefit"
+    if claimed_amount is not None and claimed_amount > 0:
+        return claimed_amount, "claimed"
+    return None, "none"
+
+
+def payable_cap(store: CaseStore, claim_id: str) -> tuple[Decimal | None, str]:
+    """The most a person may approve on a claim, and what says so: the amount the benefit
+    calculation allows ("benefit"), else what was claimed ("claimed"), else nothing in figures
+    ("none": no cap to check against, so only a senior adjuster or above pays it, within their limit)."""
+    recs = stage_records(store, [claim_id], (FACTS, DECISION))
+    bundle = recs.get((claim_id, DECISION)) or {}
+    adjudication = Adjudication.model_validate(bundle["adjudication"]) if bundle.get("adjudication") else None
     if (claim_id, FACTS) in recs:
-        facts = ClaimFacts.model_validate(recs[(claim_id, FACTS)])
-        if facts.invoices:
-            return facts.total_claimed
-        return facts.claim.amount_claimed
-    claim = store.get_claim(claim_id)
-    return claim.amount_claimed if claim else None
+        amount = _claimed(ClaimFacts.model_validate(recs[(claim_id, FACTS)]))
+    else:
+        claim = store.get_claim(claim_id)
+        amount = claim.amount_claimed if claim else None
+    return _cap(adjudication, amount)
+
+
+def claim_product(store: CaseStore, claim_id: str) -> str | None:
+    """The product of the claim's policy (the authority table's row for it), if a policy was found."""
+    recs = stage_records(store, [claim_id], (FACTS,))
+    facts = recs.get((claim_id, FACTS)) or {}
+    return (facts.get("policy") or {}).get("product_id")
 
 
 def load_case(store: CaseStore, settings: Settings, claim_id: str, *, masked: bool) -> CaseFile | None:
@@ -393,6 +434,8 @@ def load_case(store: CaseStore, settings: Settings, claim_id: str, *, masked: bo
             )
     else:
         shown += [n for n, v in (("claimant_id_number", claimant_id), ("payee_account", account)) if v]
+    total_claimed = _claimed(facts) if facts else claim.amount_claimed
+    cap, basis = _cap(adjudication, total_claimed)
     return CaseFile(
         claim=claim,
         claimant_id=claimant_id,
@@ -410,7 +453,10 @@ def load_case(store: CaseStore, settings: Settings, claim_id: str, *, masked: bo
         earlier=earlier_claims(store, claim),
         applied=applied.model_dump() if applied else None,
         payee_account=account,
-        total_claimed=(facts.total_claimed if facts and facts.invoices else claim.amount_claimed),
+        total_claimed=total_claimed,
+        cap=cap,
+        cap_basis=basis,
+        product_id=facts.policy.product_id if facts and facts.policy else None,
         sensitive_shown=shown,
     )
 

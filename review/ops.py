@@ -110,7 +110,7 @@ def outcome_rates(store: CaseStore) -> tuple[list[Rate], int, Decimal]:
 
 
 def review_backlog(store: CaseStore, now: dt.datetime | None = None) -> dict[str, int]:
-    """Open, awaiting a senior, overdue, and decided review tasks, with the adjusters' actions."""
+    """Open, awaiting a second approval, overdue, and decided review tasks, with the adjusters' actions."""
     now = now or utcnow()
     out: dict[str, int] = Counter()
     with store.session() as s:

@@ -1,5 +1,6 @@
-"""What an adjuster does to a claim: take it, correct what was misread, decide; and a senior's
-second approval above the adjusters' authority (four-eyes, 双人复核).
+"""What an adjuster does to a claim: take it, correct what was misread, decide; and the second
+approval above a person's own limit (four-eyes, 双人复核), by the payment authority table
+(`Settings.authority`, 权限表) that adjudication reads the machine's limit from too.
 
 Every change is a compare-and-set on the review task (who holds it, in which state, at which
 version), so two people can never both decide a claim, and a senior approves exactly the decision
@@ -18,11 +19,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import and_, or_, select, update
 
-from pipeline.records import DocType, Extraction, Field, ReviewAction, ReviewDecision
-from pipeline.settings import Settings
+from pipeline.records import DocType, Extraction, Field, ReviewAction, ReviewDecision, money
+from pipeline.settings import AUTHORITY_ROLES, Settings
 from pipeline.store import AuditEventRow, CaseStore, ClaimDocumentRow, FieldRow, ReviewTaskRow, utcnow
-from review.auth import Cap, Viewer
-from review.casefile import DOC_TYPE_FIELD, EXTRACT
+from review.auth import CAPABILITIES, Cap, Role, Viewer
+from review.casefile import DOC_TYPE_FIELD, EXTRACT, claim_product, payable_cap
+from review.db import UserRow
 from review.masking import is_sensitive_field
 
 OPEN, AWAITING, DONE = "open", "awaiting_approval", "done"
@@ -242,8 +244,17 @@ class DecisionForm:
     missing_documents: tuple[str, ...] = ()
 
 
-def build_decision(form: DecisionForm, reviewer: str, claimed: Decimal | None) -> ReviewDecision:
-    """A valid ReviewDecision from the form, or a ReviewError saying what is missing."""
+def over_cap(amount: Decimal, cap: Decimal | None, basis: str) -> str | None:
+    """Why `amount` cannot be paid on a claim capped at `cap` (see `casefile.payable_cap`), or None."""
+    if cap is None or amount <= cap:
+        return None
+    allows = "the benefit calculation allows" if basis == "benefit" else "claimed"
+    return f"the amount {amount} is more than the {cap} {allows}"
+
+
+def build_decision(form: DecisionForm, reviewer: str, cap: tuple[Decimal | None, str]) -> ReviewDecision:
+    """A valid ReviewDecision from the form, or a ReviewError saying what is missing. `cap` is the
+    claim's (amount, basis) from `casefile.payable_cap`: nobody approves more than it."""
     try:
         action = ReviewAction(form.action)
     except ValueError:
@@ -251,13 +262,14 @@ def build_decision(form: DecisionForm, reviewer: str, claimed: Decimal | None) -
     amount: Decimal | None = None
     if action in (ReviewAction.APPROVE, ReviewAction.PARTIAL):
         try:
-            amount = Decimal(form.amount.replace(",", "").strip())
-        except InvalidOperation:
+            amount = money(form.amount.replace(",", "").strip())  # yuan and fen, as it will be paid
+        except (InvalidOperation, ValueError):
             raise ReviewError(f"{action.value} needs an amount in yuan, e.g. 812.40") from None
         if amount <= 0:
             raise ReviewError("the amount must be more than 0; to pay nothing, deny with a reason")
-        if claimed is not None and amount > claimed:
-            raise ReviewError(f"the amount {amount} is more than the {claimed} claimed")
+        too_much = over_cap(amount, *cap)
+        if too_much:
+            raise ReviewError(too_much)
     if action is ReviewAction.PARTIAL and not form.reason.strip():
         raise ReviewError("a partial payment needs a reason the claimant can read")
     try:
@@ -278,28 +290,135 @@ def build_decision(form: DecisionForm, reviewer: str, claimed: Decimal | None) -
         raise ReviewError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
 
 
-def needs_second_approval(decision: ReviewDecision, viewer: Viewer, settings: Settings) -> bool:
-    """Four-eyes: a payment above the adjusters' authority, decided by someone without it."""
-    return (
-        decision.action in (ReviewAction.APPROVE, ReviewAction.PARTIAL)
-        and decision.amount is not None
-        and decision.amount > settings.review_approval_limit
-        and not viewer.can(Cap.APPROVE)
-    )
+# --- authority -----------------------------------------------------------------------------------
+
+ROLE_NAMES = {
+    Role.ADJUSTER: "an adjuster",
+    Role.SENIOR: "a senior adjuster",
+    Role.MANAGER: "a claims manager",
+}
+APPROVERS = tuple(r for r in Role if Cap.APPROVE in CAPABILITIES[r])
+"""The roles that give second approvals (senior adjusters and claims managers)."""
 
 
-def decide(
+def own_limit(settings: Settings, role: Role | str | None, product_id: str | None = None) -> Decimal | None:
+    """What a person of `role` pays alone on a claim of `product_id` (None: no limit). A role outside
+    the authority table (operations, auditors, an unknown account) pays nothing."""
+    if role is None or str(role) not in AUTHORITY_ROLES:
+        return Decimal("0.00")
+    return settings.authority.limit(str(role), product_id)
+
+
+def needs_second_approval(
+    decision: ReviewDecision, role: Role, settings: Settings, basis: str, product_id: str | None = None
+) -> bool:
+    """Four-eyes: a payment above the decider's own limit; and any payment on a claim with no amount
+    to check it against (basis "none") decided by someone who cannot approve."""
+    if decision.action not in (ReviewAction.APPROVE, ReviewAction.PARTIAL) or decision.amount is None:
+        return False
+    if basis == "none" and Cap.APPROVE not in CAPABILITIES[role]:
+        return True
+    if str(role) not in AUTHORITY_ROLES:
+        return True  # no authority at all (a role that cannot work claims anyway)
+    return not settings.authority.covers(decision.amount, str(role), product_id=product_id)
+
+
+def approval_covers(
+    settings: Settings, amount: Decimal, proposer: str | None, approver: str, product_id: str | None = None
+) -> bool:
+    """Whether `approver`'s second approval pays `amount`: within the approver's own limit, or a senior
+    adjuster's proposal approved by a second senior within the two seniors' limit."""
+    if str(approver) not in AUTHORITY_ROLES:
+        return False
+    seniors = str(proposer) == str(approver) == Role.SENIOR.value
+    pair = (Role.SENIOR.value, Role.SENIOR.value) if seniors else (str(approver),)
+    return settings.authority.covers(amount, *pair, product_id=product_id)
+
+
+def who_can_approve(
+    settings: Settings, amount: Decimal, proposer: str | None, product_id: str | None = None
+) -> str:
+    """Who may give the second approval to `proposer`'s `amount`, in words for the page and errors."""
+    senior = proposer == Role.SENIOR.value
+    able = [r for r in APPROVERS if approval_covers(settings, amount, proposer, r.value, product_id)]
+    names = ["a second senior adjuster" if r is Role.SENIOR and senior else ROLE_NAMES[r] for r in able]
+    text = " or ".join(names)
+    if (
+        Role.SENIOR not in able
+        and not senior
+        and approval_covers(settings, amount, "senior_adjuster", "senior_adjuster", product_id)
+    ):
+        alt = "a senior adjuster's own proposal approved by a second senior"
+        text = f"{text}, or {alt}" if text else alt
+    return text or "nobody: it is above every limit in the authority table"
+
+
+def user_role(store: CaseStore, username: str) -> str | None:
+    """The role an account has now (the users table), or None for an account that is gone."""
+    with store.session() as s:
+        row = s.get(UserRow, username)
+        return row.role if row is not None else None
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    """What the claim page says about a proposal waiting for a second approval."""
+
+    proposer_role: str | None
+    proposer_limit: Decimal | None
+    who: str
+    """Who may approve it, in words."""
+    why_not: str | None
+    """Why the viewer cannot approve it (None: they can)."""
+
+
+def approval_view(
     store: CaseStore,
     settings: Settings,
     viewer: Viewer,
-    claim_id: str,
-    form: DecisionForm,
-    claimed: Decimal | None,
-) -> str:
-    """Record a decision on a claim the viewer holds. Returns the task's new state: `done` (ready
-    for apply_review) or `awaiting_approval` (above the viewer's authority)."""
-    decision = build_decision(form, viewer.username, claimed).model_copy(update={"claim_id": claim_id})
-    state = AWAITING if needs_second_approval(decision, viewer, settings) else DONE
+    proposal: ReviewDecision,
+    cap: tuple[Decimal | None, str],
+    product_id: str | None = None,
+) -> ApprovalView:
+    """The same checks `approve` makes, ahead of time, so the page offers only what will succeed."""
+    role = user_role(store, proposal.reviewer)
+    amount = proposal.amount or Decimal("0.00")
+    why_not: str | None = None
+    too_much = over_cap(amount, *cap)
+    if not viewer.can(Cap.APPROVE):
+        why_not = "your role does not give second approvals"
+    elif viewer.username == proposal.reviewer:
+        why_not = "four-eyes: someone else must approve your proposal"
+    elif too_much:
+        why_not = f"{too_much}: send it back"
+    elif not approval_covers(settings, amount, role, viewer.role.value, product_id):
+        why_not = (
+            f"it is beyond your authority ({_limit_words(own_limit(settings, viewer.role, product_id))})"
+        )
+    return ApprovalView(
+        proposer_role=role,
+        proposer_limit=own_limit(settings, role, product_id),
+        who=who_can_approve(settings, amount, role, product_id),
+        why_not=why_not,
+    )
+
+
+# --- decisions -----------------------------------------------------------------------------------
+
+
+def decide(store: CaseStore, settings: Settings, viewer: Viewer, claim_id: str, form: DecisionForm) -> str:
+    """Record a decision on a claim the viewer holds, never above the claim's cap (`payable_cap`).
+    Returns the task's new state: `done` (ready for apply_review) or `awaiting_approval` (above the
+    viewer's own limit in the authority table, or nothing to check the amount against)."""
+    cap, basis = payable_cap(store, claim_id)
+    product = claim_product(store, claim_id)
+    decision = build_decision(form, viewer.username, (cap, basis)).model_copy(update={"claim_id": claim_id})
+    state = AWAITING if needs_second_approval(decision, viewer.role, settings, basis, product) else DONE
+    above: str | None = None  # on the trail: the limit the proposal is above (0: no amount to go by)
+    if state == AWAITING:
+        no_amount = basis == "none" and not viewer.can(Cap.APPROVE)
+        limit = Decimal("0.00") if no_amount else own_limit(settings, viewer.role, product)
+        above = str(limit) if limit is not None else None
     with store.session() as s:
         res = s.execute(
             update(ReviewTaskRow)
@@ -324,16 +443,24 @@ def decide(
                 amount=str(decision.amount) if decision.amount is not None else None,
                 reason=decision.reason,
                 missing_documents=[d.value for d in decision.missing_documents],
-                needs_approval_above=str(settings.review_approval_limit) if state == AWAITING else None,
+                cap=str(cap) if cap is not None else None,
+                cap_basis=basis,
+                needs_approval_above=above,
             )
         )
     return state
 
 
-def approve(store: CaseStore, viewer: Viewer, claim_id: str, version: int) -> ReviewDecision:
-    """A senior's second approval of exactly the proposal they saw (the task's version)."""
+def approve(
+    store: CaseStore, settings: Settings, viewer: Viewer, claim_id: str, version: int
+) -> ReviewDecision:
+    """A second approval of exactly the proposal the approver saw (the task's version), by someone
+    else whose own limit covers the amount (two senior adjusters: the two seniors' limit), and never
+    above the claim's cap. The proposer's role is the one their account has now."""
     if not viewer.can(Cap.APPROVE):
-        raise ReviewError("only a senior adjuster gives the second approval")
+        raise ReviewError("only a senior adjuster or a claims manager gives the second approval")
+    cap, basis = payable_cap(store, claim_id)
+    product = claim_product(store, claim_id)
     with store.session() as s:
         row = s.scalar(select(ReviewTaskRow).where(ReviewTaskRow.claim_id == claim_id))
         if row is None or row.status != AWAITING or not row.decision:
@@ -341,6 +468,18 @@ def approve(store: CaseStore, viewer: Viewer, claim_id: str, version: int) -> Re
         proposal = ReviewDecision.model_validate(row.decision)
         if proposal.reviewer == viewer.username:
             raise ReviewError("four-eyes: the second approval must come from someone else")
+        proposer = s.get(UserRow, proposal.reviewer)
+        proposer_role = proposer.role if proposer is not None else None
+        if proposal.amount is not None:
+            too_much = over_cap(proposal.amount, cap, basis)
+            if too_much:
+                raise ReviewError(f"{too_much}: send the proposal back")
+            if not approval_covers(settings, proposal.amount, proposer_role, viewer.role.value, product):
+                raise ReviewError(
+                    f"{proposal.amount:,.2f} yuan proposed by {proposal.reviewer} is beyond your authority"
+                    f" ({_limit_words(own_limit(settings, viewer.role, product))}): it needs"
+                    f" {who_can_approve(settings, proposal.amount, proposer_role, product)}"
+                )
         approved = proposal.model_copy(update={"approved_by": viewer.username})
         res = s.execute(
             update(ReviewTaskRow)
@@ -360,6 +499,8 @@ def approve(store: CaseStore, viewer: Viewer, claim_id: str, version: int) -> Re
                 "approve_decision",
                 claim_id,
                 reviewer=proposal.reviewer,
+                reviewer_role=proposer_role,
+                approver_role=viewer.role.value,
                 action=proposal.action.value,
                 amount=str(proposal.amount),
             )
@@ -367,10 +508,14 @@ def approve(store: CaseStore, viewer: Viewer, claim_id: str, version: int) -> Re
     return approved
 
 
+def _limit_words(limit: Decimal | None) -> str:
+    return "no limit" if limit is None else f"limit {limit:,.2f}"
+
+
 def send_back(store: CaseStore, viewer: Viewer, claim_id: str, version: int, reason: str) -> None:
     """A senior refuses the proposal: the claim returns to the queue, with the reason on its trail."""
     if not viewer.can(Cap.APPROVE):
-        raise ReviewError("only a senior adjuster can refuse a proposal")
+        raise ReviewError("only a senior adjuster or a claims manager can refuse a proposal")
     if not reason.strip():
         raise ReviewError("say why the proposal is sent back")
     with store.session() as s:

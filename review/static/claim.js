@@ -54,7 +54,8 @@
 
   var form = document.querySelector("form.decide");
   if (form) {
-    var limit = parseFloat(form.dataset.limit);
+    var limit = form.dataset.limit === "" ? Infinity : parseFloat(form.dataset.limit);  // "": no limit
+    var always = form.dataset.always === "yes";  // nothing to check the amount against
     var amount = form.querySelector('input[name="amount"]');
     var hint = form.querySelector(".four-eyes");
     function shape() {
@@ -65,7 +66,8 @@
       form.querySelector(".for-info").hidden = action !== "request_info";
       form.querySelector("textarea[name=reason]").required = action === "deny" || action === "partial";
       amount.required = pays;
-      hint.hidden = !(pays && form.dataset.authority !== "senior" && parseFloat(amount.value) > limit);
+      var typed = parseFloat(amount.value.replace(/,/g, ""));
+      hint.hidden = !(pays && (always || typed > limit));
     }
     form.querySelectorAll('input[name="action"]').forEach(function (r) { r.addEventListener("change", shape); });
     amount.addEventListener("input", shape);

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from facts_helpers import items, make_facts
+from helpers.facts import items, make_facts
 
 from adjudication.backtest import backtest
 from adjudication.rules import RuleBook

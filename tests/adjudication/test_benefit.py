@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from facts_helpers import INCIDENT, items, make_facts
+from helpers.facts import INCIDENT, items, make_facts
 
 from adjudication.benefit import Assessment, assess
 from adjudication.rules import RuleBook

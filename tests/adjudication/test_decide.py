@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from facts_helpers import INCIDENT, INPATIENT_DOCS, items, make_facts
+import pytest
+from helpers.facts import INCIDENT, INPATIENT_DOCS, items, make_facts
+from pydantic import ValidationError
 
 from adjudication.decide import DecisionBundle, decide
 from adjudication.rules import MemoryInvoiceHistory, RuleBook
@@ -20,7 +22,7 @@ from pipeline.records import (
     Route,
     TriageResult,
 )
-from pipeline.settings import Settings
+from pipeline.settings import Authority, Settings
 
 NOW = dt.datetime(2025, 9, 10, 9, 0, tzinfo=dt.UTC)
 
@@ -34,7 +36,11 @@ class StubGate:
 
 
 def _decide(
-    facts: ClaimFacts, book: RuleBook, gate: StubGate | None = None, fraud: FraudScore | None = None
+    facts: ClaimFacts,
+    book: RuleBook,
+    gate: StubGate | None = None,
+    fraud: FraudScore | None = None,
+    settings: Settings | None = None,
 ) -> DecisionBundle:
     return decide(
         facts,
@@ -42,7 +48,7 @@ def _decide(
         history=MemoryInvoiceHistory([facts]),
         gate=gate,
         fraud=fraud,
-        settings=Settings(),
+        settings=settings or Settings(),
         now=NOW,
     )
 
@@ -119,6 +125,57 @@ def test_large_payment_needs_a_person(book: RuleBook) -> None:
     b = _decide(facts, book, StubGate(0.99))
     assert b.adjudication.decision is Decision.APPROVE and b.adjudication.payable == Decimal("500000.00")
     assert b.outcome.route is Route.ADJUSTER and "ABOVE_AUTO_PAY_LIMIT" in b.outcome.reasons[0]
+
+
+def _inpatient_paying(payable: str) -> ClaimFacts:
+    """A clean inpatient claim whose benefit is `payable` (the total less the 500 deductible)."""
+    surgery = Decimal(payable) + Decimal("500.00") - Decimal("240.00")
+    return make_facts(
+        ClaimType.INPATIENT,
+        days=4,
+        sum_insured="200000",
+        line_items=items(("床位费", "床位费", "甲", "240.00"), ("手术", "手术费", "甲", str(surgery))),
+        documents=INPATIENT_DOCS,
+        diagnoses=["K35.8"],
+    )
+
+
+def test_above_the_machines_limit_a_person_decides(book: RuleBook) -> None:
+    big = _decide(_inpatient_paying("12000.00"), book, StubGate(0.99))
+    assert big.adjudication.decision is Decision.APPROVE and big.adjudication.payable == Decimal("12000.00")
+    assert big.outcome.route is Route.ADJUSTER and big.outcome.payable == 0
+    assert big.outcome.reasons == ["ABOVE_AUTO_PAY_LIMIT: 12000.00 > 10000.00"]
+    small = _decide(_inpatient_paying("9000.00"), book, StubGate(0.99))
+    assert small.outcome.route is Route.AUTO_APPROVE and small.outcome.payable == Decimal("9000.00")
+    assert not any("ABOVE_AUTO_PAY_LIMIT" in r for r in small.outcome.reasons)
+
+
+def test_a_products_own_limit_moves_the_machines(book: RuleBook) -> None:
+    higher = Settings(authority=Authority(products={"IPM01": {"machine": Decimal("15000")}}))
+    assert higher.authority.limit("machine", "IPM01") == Decimal("15000.00")
+    b = _decide(_inpatient_paying("12000.00"), book, StubGate(0.99), settings=higher)
+    assert b.outcome.route is Route.AUTO_APPROVE and b.outcome.payable == Decimal("12000.00")
+    lower = Settings(authority=Authority(products={"IPM01": {"machine": Decimal("5000")}}))
+    b = _decide(_inpatient_paying("9000.00"), book, StubGate(0.99), settings=lower)
+    assert b.outcome.route is Route.ADJUSTER
+    assert b.outcome.reasons == ["ABOVE_AUTO_PAY_LIMIT: 9000.00 > 5000.00"]
+    # another product keeps the table's own row
+    outpatient = _decide(make_facts(fund_paid="60"), book, StubGate(0.99), settings=lower)
+    assert outpatient.outcome.route is Route.FLASH_PAY
+
+
+def test_the_flash_pay_limit_stays_within_the_machines(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="above the machine's limit"):
+        Settings(authority=Authority(machine=Decimal("2000")))
+    monkeypatch.setenv("CLAIMS_AUTHORITY", '{"adjuster": "5000", "products": {"CI01": {"machine": "0"}}}')
+    table = Settings().authority
+    assert table.limit("adjuster") == Decimal("5000.00") and table.limit("senior_adjuster") == Decimal(
+        "50000.00"
+    )
+    assert table.limit("machine", "CI01") == Decimal("0.00") and table.limit("machine", "OPM01") == Decimal(
+        "10000.00"
+    )
+    assert table.limit("claims_manager") is None
 
 
 def test_waiting_period_is_denied_with_a_notice_and_review_right(book: RuleBook) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from facts_helpers import make_facts
+from helpers.facts import make_facts
 
 from adjudication.decide import decide
 from adjudication.rules import RuleBook, StoreInvoiceHistory, evaluate
@@ -69,6 +69,7 @@ def test_the_batch_decide_step_indexes_what_it_decides(settings: Settings, book:
             store.save_claim(facts.claim)
         assert decide_step(store, first, None, models, settings).outcome.route is not Route.DENY
         b = decide_step(store, again, None, models, settings)
-        assert b.outcome.route is Route.DENY and b.adjudication.reason_codes == ["DUPLICATE_INVOICE"]
+        assert b.bundle is not None and b.outcome.route is Route.DENY
+        assert b.bundle.adjudication.reason_codes == ["DUPLICATE_INVOICE"]
     finally:
         store.engine.dispose()

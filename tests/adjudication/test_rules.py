@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from facts_helpers import INCIDENT, make_facts
+from helpers.facts import INCIDENT, make_facts
 
 from adjudication.rules import (
     PRODUCTS_DIR,
@@ -49,6 +49,16 @@ def test_a_rule_without_code_is_refused(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(BadInputError, match="no_such_rule"):
+        load_rule_book(tmp_path, PRODUCTS_DIR)
+
+
+def test_a_rule_set_with_its_own_pay_limit_is_told_where_it_moved(tmp_path: Path) -> None:
+    (tmp_path / "9.yaml").write_text(
+        "version: '9'\neffective_from: 2025-01-01\nparameters: {auto_pay_limit: '200000.00'}\n"
+        "rules:\n  - {id: policy_found, code: POLICY_NOT_FOUND, action: refer, zh: x, en: x}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BadInputError, match=r"(?s)9\.yaml.*Settings\.authority"):
         load_rule_book(tmp_path, PRODUCTS_DIR)
 
 

@@ -25,6 +25,8 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 import datetime as dt  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
+from helpers import money  # noqa: E402
+
 from pipeline.records import DocType, Outcome, ReviewAction, ReviewDecision, Route  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.store import CaseStore, open_store  # noqa: E402
@@ -126,12 +128,13 @@ def _review_queue(tmp_path: Path, settings: Settings) -> tuple[CaseStore, list[s
     for f in facts:
         store.save_claim(f.claim)
         store.put_result(f.claim.claim_id, FACTS_STAGE, f)
-        store.record_outcome(
+        money.record(
+            store,
             Outcome(
                 claim_id=f.claim.claim_id, route=Route.ADJUSTER, reasons=["GATE_NOT_CONFIDENT"], decided_at=T0
-            )
+            ),
+            priority=1,
         )
-        store.open_review(f.claim.claim_id, 1, None, ["GATE_NOT_CONFIDENT"])
         assert store.lock_review(f.claim.claim_id, "adj1")
         ids.append(f.claim.claim_id)
     later = T0 + dt.timedelta(hours=1)

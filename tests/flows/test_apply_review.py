@@ -3,6 +3,7 @@ send notices in plain Chinese, and a rerun applies nothing twice."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from flows.apply_review import APPLIED_STAGE, Applied, apply_decision, apply_review, pending_decisions
+from pipeline.payout import reconcile
 from pipeline.records import Route
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, DecisionRow
@@ -45,6 +47,9 @@ def test_apply_review_records_pays_and_notifies_once(tmp_path: Path, review_queu
     assert [(p.idempotency_key, p.amount) for p in payments] == [(f"{ids[0]}:d2", Decimal("812.40"))]
     assert approve.paid == "812.40" and approve.decision_version == 2
     assert "812.40元" in approve.notice
+    # the adjuster's payment leaves in a payment file, as the batch's do
+    [csv_file] = sorted(settings.payments_dir.glob("payments-*.csv"))
+    assert [r["idempotency_key"] for r in csv.DictReader(csv_file.open(encoding="utf-8"))] == [f"{ids[0]}:d2"]
 
     assert store.latest_outcome(ids[1]).route is Route.DENY  # type: ignore[union-attr]
     assert "不予赔付" in deny.notice and "就诊日期在保单生效前" in deny.notice and "人工复核" in deny.notice
@@ -57,6 +62,8 @@ def test_apply_review_records_pays_and_notifies_once(tmp_path: Path, review_queu
     assert apply_review(str(settings.data_dir)) == []
     assert _versions(store) == Counter({c: 2 for c in ids})
     assert len(store.payments()) == 1
+    assert len(list(settings.payments_dir.glob("payments-*.csv"))) == 1
+    assert reconcile(store, settings.payments_dir).ok
     assert store.get_result(ids[0], APPLIED_STAGE, Applied, key=(T0 + dt.timedelta(hours=1)).isoformat())
 
 
@@ -66,16 +73,16 @@ def test_crash_between_outcome_and_mark_reuses_the_outcome(
     """A crash after the outcome is recorded but before it is marked applied: no second outcome."""
     settings = Settings(data_dir=tmp_path / "data")
     store, ids = review_queue(tmp_path, settings)
-    decision = next(d for d in pending_decisions(store) if d.claim_id == ids[0])
+    pending = next(p for p in pending_decisions(store) if p.decision.claim_id == ids[0])
 
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt("killed")
 
     monkeypatch.setattr(store, "put_result", crash)
     with pytest.raises(KeyboardInterrupt):
-        apply_decision(store, decision)
+        apply_decision(store, pending.decision, pending.routed_version)
     monkeypatch.undo()
-    again = apply_decision(store, decision)
+    again = apply_decision(store, pending.decision, pending.routed_version)
     assert again.decision_version == 2
     assert _versions(store)[ids[0]] == 2
     assert len(store.payments(ids[0])) == 1

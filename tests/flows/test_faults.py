@@ -30,6 +30,7 @@ import pipeline.store
 from flows import steps
 from flows.claims_batch import BatchIncomplete, BatchResult, claims_batch
 from ocr.reader import read_document
+from pipeline import decisions
 from pipeline.records import DocStatus, Route
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, DecisionRow, PaymentRow, open_store
@@ -175,7 +176,7 @@ def test_database_blips_in_every_stage_are_retried_and_change_nothing(
         flaky(monkeypatch, CaseStore, "save_claim", once(db_gone, lambda a: True)),  # ingest
         flaky(monkeypatch, CaseStore, "save_pages", once(db_gone, lambda a: True)),  # OCR
         flaky(monkeypatch, CaseStore, "put_result", once(db_gone, lambda a: a[2] == steps.FACTS_STAGE)),
-        flaky(monkeypatch, CaseStore, "record_outcome", once(db_gone, lambda a: True)),  # decision
+        flaky(monkeypatch, decisions, "record_machine_decision", once(db_gone, lambda a: True)),  # decision
     ]
 
     result = run(batch, settings)
@@ -291,10 +292,10 @@ def test_worker_lost_after_paying_is_retried_without_paying_twice(
     real = steps.payout_step
     lost: Counter[str] = Counter()
 
-    def payout_then_die(store: CaseStore, facts: Any, outcome: Any) -> Any:
-        paid = real(store, facts, outcome)
-        if paid is not None and paid.instruction is not None and not lost:
-            lost[facts.claim.claim_id] += 1
+    def payout_then_die(store: CaseStore, facts: Any, claim_id: str, issued_by: str) -> Any:
+        paid = real(store, facts, claim_id, issued_by)
+        if paid.instruction is not None and not lost:
+            lost[claim_id] += 1
             raise ConnectionError("worker lost: connection to the Dask scheduler reset")
         return paid
 

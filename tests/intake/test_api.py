@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import money
 from intake_api import Api, make_api
 from intake_files import (
     HOSPITAL,
@@ -348,8 +349,9 @@ def test_every_call_is_audited_with_the_key_id_and_never_the_key(api: Api) -> No
 
 def decide(api: Api, claim_id: str, route: Route, reasons: list[str]) -> None:
     """As if the intake flow had decided the claim."""
-    api.store.record_outcome(
-        Outcome(claim_id=claim_id, route=route, reasons=reasons, decided_at=dt.datetime.now(dt.UTC))
+    money.record(
+        api.store,
+        Outcome(claim_id=claim_id, route=route, reasons=reasons, decided_at=dt.datetime.now(dt.UTC)),
     )
     with api.store.session() as s:
         row = s.get(IntakeClaimRow, claim_id)

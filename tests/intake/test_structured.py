@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from helpers import money
 from intake_api import Api
 from intake_files import (
     ACCIDENT_POLICY,
@@ -186,9 +187,9 @@ def test_payout_sends_a_direct_settlement_to_the_hospitals_corporate_account(api
     outcome = Outcome(
         claim_id=facts.claim.claim_id, route=Route.FLASH_PAY, payable=Decimal("181.54"), decided_at=NOW
     )
-    api.store.record_outcome(outcome)
+    money.record(api.store, outcome)
     assert not luhn_valid(HOSPITAL_ACCOUNT)  # a corporate account: a card's check would refuse it
-    paid = steps.payout_step(api.store, facts, outcome)
+    paid = steps.payout_step(api.store, facts, outcome.claim_id, issued_by="test")
     assert paid is not None and paid.held == [] and paid.instruction is not None
     assert (paid.instruction.payee, paid.instruction.account) == (HOSPITAL, HOSPITAL_ACCOUNT)
     # the claimant's own claim still pays only a Luhn-valid card in the claimant's name
@@ -196,8 +197,8 @@ def test_payout_sends_a_direct_settlement_to_the_hospitals_corporate_account(api
         update={"direct_settlement": False, "claim": facts.claim.model_copy(update={"claim_id": "X"})}
     )
     api.store.save_claim(own.claim)
-    api.store.record_outcome(outcome.model_copy(update={"claim_id": "X"}))
-    held = steps.payout_step(api.store, own, outcome.model_copy(update={"claim_id": "X"}))
+    money.record(api.store, outcome.model_copy(update={"claim_id": "X"}))
+    held = steps.payout_step(api.store, own, "X", issued_by="test")
     assert held is not None and held.instruction is None and any("Luhn" in h for h in held.held)
 
 

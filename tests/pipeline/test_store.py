@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from helpers import money
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from pipeline import decisions
 from pipeline.records import (
     Adjudication,
     Claim,
@@ -21,7 +23,6 @@ from pipeline.records import (
     Document,
     Outcome,
     Page,
-    PaymentInstruction,
     ReviewAction,
     ReviewDecision,
     Route,
@@ -146,37 +147,19 @@ def test_pages_and_stage_results(store: CaseStore) -> None:
     assert store.results("C1", "adjudicate", Adjudication) == {"": adj}
 
 
-def test_payment_idempotency_key_is_unique(store: CaseStore) -> None:
-    store.save_claim(_claim())
-    pay = PaymentInstruction(
-        idempotency_key="C1:1",
-        claim_id="C1",
-        payee="张三",
-        bank="中国工商银行",
-        account="6222020200112233445",
-        amount=Decimal("100.10"),
-        decision_version="1",
-        created_at=NOW,
-    )
-    assert store.add_payment(pay) is True
-    assert store.add_payment(pay) is False
-    assert store.add_payment(pay.model_copy(update={"amount": Decimal("999")})) is False
-    assert store.payments("C1") == [pay]
-
-
 def test_outcomes_are_versioned(store: CaseStore) -> None:
     store.save_claim(_claim())
     o = Outcome(claim_id="C1", route=Route.ADJUSTER, decided_at=NOW, reasons=["FRAUD_HIGH"])
-    assert store.record_outcome(o) == 1
+    assert money.record(store, o) == 1
     o2 = o.model_copy(update={"route": Route.AUTO_APPROVE, "payable": Decimal("5")})
-    assert store.record_outcome(o2) == 2
+    assert decisions.record_review_decision(store, o2, reviewer="alice", routed_version=1).version == 2
     assert store.latest_outcome("C1") == o2
     assert store.claim_status("C1") == "decided:auto_approve"
 
 
 def test_review_lock_and_single_decision(store: CaseStore) -> None:
     store.save_claim(_claim())
-    store.open_review("C1", priority=5, due_at=NOW, reasons=["FRAUD_HIGH"])
+    money.record(store, Outcome(claim_id="C1", route=Route.ADJUSTER, decided_at=NOW, reasons=["FRAUD_HIGH"]))
     assert store.lock_review("C1", "alice") is True
     assert store.lock_review("C1", "bob") is False
     bob = ReviewDecision(

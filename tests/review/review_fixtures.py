@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from helpers import money
 
 from pipeline.records import (
     Adjudication,
@@ -53,6 +54,8 @@ USERS = {
     "adj1": Role.ADJUSTER,
     "adj2": Role.ADJUSTER,
     "senior1": Role.SENIOR,
+    "senior2": Role.SENIOR,
+    "mgr1": Role.MANAGER,
     "ops1": Role.OPERATIONS,
     "aud1": Role.AUDITOR,
 }
@@ -266,9 +269,6 @@ def _routed_claim(
     )
     from adjudication.decide import DecisionBundle
 
-    store.put_result(
-        claim_id, "decision", DecisionBundle(adjudication=adjudication, triage=triage, outcome=outcome)
-    )
     fraud = FraudScore(
         claim_id=claim_id,
         score=0.55 if band is FraudBand.HIGH else 0.08,
@@ -282,8 +282,13 @@ def _routed_claim(
         model_version="fraud-test",
     )
     store.put_result(claim_id, "fraud", fraud)
-    store.record_outcome(outcome)
-    store.open_review(claim_id, triage.priority, triage.due_at, outcome.reasons)
+    money.record(
+        store,
+        outcome,
+        priority=triage.priority,
+        due_at=triage.due_at,
+        bundle=DecisionBundle(adjudication=adjudication, triage=triage, outcome=outcome),
+    )
     return sha
 
 
@@ -327,18 +332,49 @@ def build_store(root: Path, settings: Settings | None = None) -> Built:
         amount_claimed=Decimal("230.00"),
     )
     store.save_claim(earlier, batch_id="batch-test")
-    store.record_outcome(
+    money.record(
+        store,
         Outcome(
             claim_id="C050",
             route=Route.FLASH_PAY,
             payable=Decimal("230.00"),
             decided_at=NOW - dt.timedelta(days=90),
-        )
+        ),
     )
     store.finish_batch("batch-test", {"kpis": {"flash_pay_rate": 1 / 3, "referral_rate": 2 / 3, "errors": 0}})
     for username, role in USERS.items():
         add_user(store, username, PASSWORD, role, display_name=username.upper())
     return Built(settings, store, "C100", "C200", "C050", sha)
+
+
+def set_amounts(store: CaseStore, claim_id: str, *, payable: Decimal | None, claimed: Decimal | None) -> None:
+    """Rewrite a routed claim's figures: the benefit calculation's `payable` (None: no benefit lines)
+    and what was claimed (None: no invoices and no amount on the claim)."""
+    from adjudication.decide import DecisionBundle
+
+    bundle = store.get_result(claim_id, "decision", DecisionBundle)
+    facts = store.get_result(claim_id, "facts", ClaimFacts)
+    assert bundle is not None and facts is not None
+    lines = []
+    if payable is not None:
+        refused = (claimed or payable) - payable
+        lines = [
+            BenefitLine(
+                description="手术费",
+                category="surgery",
+                claimed=payable + refused,
+                payable=payable,
+                refused=refused,
+                reason_code="COVERED",
+            )
+        ]
+    adjudication = bundle.adjudication.model_copy(
+        update={"payable": payable or Decimal("0.00"), "benefit_lines": lines}
+    )
+    store.put_result(claim_id, "decision", bundle.model_copy(update={"adjudication": adjudication}))
+    claim = facts.claim.model_copy(update={"amount_claimed": claimed})
+    invoices = [facts.invoices[0].model_copy(update={"total": claimed})] if claimed is not None else []
+    store.put_result(claim_id, "facts", facts.model_copy(update={"claim": claim, "invoices": invoices}))
 
 
 def copy_built(template: Built, root: Path) -> Built:

@@ -15,33 +15,33 @@ from review_fixtures import USERS, Built, Session
 
 from review.app import PUBLIC_PATHS
 
-ADJ, SENIOR, OPS, AUD = "adj1", "senior1", "ops1", "aud1"
-ALL = (ADJ, SENIOR, OPS, AUD)
+ADJ, SENIOR, MGR, OPS, AUD = "adj1", "senior1", "mgr1", "ops1", "aud1"
+ALL = (ADJ, SENIOR, MGR, OPS, AUD)
 
 # (method, path template, concrete path, form data, roles allowed)
 ROUTES: list[tuple[str, str, str, dict[str, str], tuple[str, ...]]] = [
     ("GET", "/", "/", {}, ALL),
-    ("GET", "/queue", "/queue", {}, (ADJ, SENIOR, AUD)),
-    ("GET", "/claims/{claim_id}", "/claims/C100", {}, (ADJ, SENIOR, AUD)),
+    ("GET", "/queue", "/queue", {}, (ADJ, SENIOR, MGR, AUD)),
+    ("GET", "/claims/{claim_id}", "/claims/C100", {}, (ADJ, SENIOR, MGR, AUD)),
     (
         "GET",
         "/claims/{claim_id}/documents/{document_id}/pages/{number}.jpg",
         "/claims/C100/documents/{sha}/pages/1.jpg",
         {},
-        (ADJ, SENIOR, AUD),
+        (ADJ, SENIOR, MGR, AUD),
     ),
-    ("POST", "/claims/{claim_id}/lock", "/claims/C100/lock", {}, (ADJ, SENIOR)),
+    ("POST", "/claims/{claim_id}/lock", "/claims/C100/lock", {}, (ADJ, SENIOR, MGR)),
     (
         "POST",
         "/claims/{claim_id}/fields",
         "/claims/C100/fields",
         {"document_id": "x", "name": "nope"},
-        (ADJ, SENIOR),
+        (ADJ, SENIOR, MGR),
     ),
-    ("POST", "/claims/{claim_id}/decision", "/claims/C100/decision", {"action": "bogus"}, (ADJ, SENIOR)),
-    ("POST", "/claims/{claim_id}/approve", "/claims/C200/approve", {"version": "0"}, (SENIOR,)),
-    ("POST", "/claims/{claim_id}/send-back", "/claims/C200/send-back", {"version": "0"}, (SENIOR,)),
-    ("POST", "/claims/{claim_id}/release", "/claims/C100/release", {}, (ADJ, SENIOR)),
+    ("POST", "/claims/{claim_id}/decision", "/claims/C100/decision", {"action": "bogus"}, (ADJ, SENIOR, MGR)),
+    ("POST", "/claims/{claim_id}/approve", "/claims/C200/approve", {"version": "0"}, (SENIOR, MGR)),
+    ("POST", "/claims/{claim_id}/send-back", "/claims/C200/send-back", {"version": "0"}, (SENIOR, MGR)),
+    ("POST", "/claims/{claim_id}/release", "/claims/C100/release", {}, (ADJ, SENIOR, MGR)),
     ("GET", "/ops", "/ops", {}, (OPS, AUD)),
     ("GET", "/audit", "/audit", {}, (AUD,)),
     ("POST", "/logout", "/logout", {}, ALL),

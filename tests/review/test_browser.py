@@ -135,11 +135,18 @@ def test_adjuster_and_senior_in_the_browser(server, browser, shots: Path) -> Non
 
     # decide: approve above the adjusters' authority, which the form warns about as it is typed
     page.check("[data-testid=action-approve]")
+    expect(page.locator("[data-testid=own-limit]")).to_have_text("10,000.00 yuan")
+    page.fill("[data-testid=amount]", "9000.00")
+    expect(page.locator("[data-testid=four-eyes-hint]")).to_be_hidden()
     page.fill("[data-testid=amount]", "24500.00")
     expect(page.locator("[data-testid=four-eyes-hint]")).to_be_visible()
+    expect(page.locator("[data-testid=four-eyes-hint]")).to_contain_text("needs a second approval")
     page.screenshot(path=shots / "05-decide.png")
     page.click("[data-testid=decide]")
     expect(page.locator("[data-testid=awaiting]")).to_contain_text("24,500.00")
+    expect(page.locator("[data-testid=who-approves]")).to_contain_text(
+        "a senior adjuster or a claims manager"
+    )
     expect(page.locator("[data-testid=task-state]")).to_have_text("awaiting_approval")
     page.screenshot(path=shots / "06-awaiting-senior.png", full_page=True)
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from review_fixtures import Built, Session
 
+from pipeline import decisions
 from pipeline.records import Outcome, Route
 from review.masking import mask_number, mask_text
 from review.ops import outcome_rates, rates_over_time, rates_svg, recent_batches, review_backlog
@@ -87,8 +88,11 @@ def test_operations_figures(built: Built) -> None:
     [batch] = recent_batches(built.store)
     assert batch.claims == 3 and batch.kpis["flash_pay_rate"] == pytest.approx(1 / 3)
     # a later decision moves the claim's current route, not its batch routing
-    built.store.record_outcome(
-        Outcome(claim_id="C100", route=Route.DENY, decided_at=dt.datetime.now(dt.UTC), reasons=["x"])
+    decisions.record_review_decision(
+        built.store,
+        Outcome(claim_id="C100", route=Route.DENY, decided_at=dt.datetime.now(dt.UTC), reasons=["x"]),
+        reviewer="adj1",
+        routed_version=1,
     )
     rates, _, _ = outcome_rates(built.store)
     assert {r.route: r.count for r in rates}["deny"] == 1

@@ -86,6 +86,12 @@ def test_adduser_command(settings: Settings, monkeypatch: pytest.MonkeyPatch) ->
         )
         assert ok.exit_code == 0, ok.output
         assert '"role": "senior_adjuster"' in ok.output.splitlines()[-1]
+        manager = runner.invoke(
+            app,
+            ["review", "adduser", "zhao.min", "--role", "claims_manager", "--password-stdin", "--json"],
+            input="a-long-password\n",
+        )
+        assert manager.exit_code == 0 and '"role": "claims_manager"' in manager.output.splitlines()[-1]
         bad = runner.invoke(
             app, ["review", "adduser", "x", "--role", "boss", "--password-stdin"], input="a-long-password\n"
         )
@@ -97,3 +103,5 @@ def test_adduser_command(settings: Settings, monkeypatch: pytest.MonkeyPatch) ->
     store = open_store(settings)
     user = authenticate(store, "li.na", "a-long-password")
     assert user is not None and user.role == "senior_adjuster" and user.display_name == "李娜"
+    manager = authenticate(store, "zhao.min", "a-long-password")
+    assert manager is not None and Role(manager.role) is Role.MANAGER

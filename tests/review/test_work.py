@@ -8,13 +8,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from review_fixtures import ACCOUNT, ID_NUMBER, Built, Session, build_store
+from review_fixtures import ACCOUNT, ID_NUMBER, USERS, Built, Session, build_store, set_amounts
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from pipeline.records import ReviewAction, ReviewDecision, Route
-from pipeline.settings import Settings
+from pipeline.settings import Authority, Settings
 from pipeline.store import AuditEventRow, FieldRow, ReviewTaskRow
+from review import casefile, work
+from review.auth import Viewer
 
 SignIn = Callable[[str | None], Session]
 
@@ -159,7 +161,12 @@ def test_extraction_check_replays_corrected_documents(sign_in: SignIn, built: Bu
         ({"action": "deny", "reason": "  "}, "a denial needs a reason"),
         ({"action": "partial", "amount": "500"}, "partial payment needs a reason"),
         ({"action": "approve", "amount": "abc"}, "needs an amount"),
-        ({"action": "approve", "amount": "900.00"}, "more than the 812.40 claimed"),
+        (
+            {"action": "approve", "amount": "900"},
+            "the amount 900.00 is more than the 712.40 the benefit calculation allows",
+        ),
+        ({"action": "approve", "amount": "712.41"}, "more than the 712.40 the benefit calculation allows"),
+        ({"action": "approve", "amount": "NaN"}, "needs an amount"),
         ({"action": "approve", "amount": "0"}, "more than 0"),
         ({"action": "request_info"}, "names the missing documents"),
         ({"action": "request_info", "missing_documents": "passport"}, "passport"),
@@ -203,7 +210,7 @@ def test_four_eyes_above_authority(sign_in: SignIn, built: Built) -> None:
     task = _task(built, "C200")
     assert task["status"] == "awaiting_approval" and task["locked_by"] is None
     assert pending_decisions(built.store) == []  # nothing is paid before the second approval
-    assert "awaiting senior" in senior.get("/queue?status=awaiting_approval").text
+    assert "awaiting approval" in senior.get("/queue?status=awaiting_approval").text
     # another adjuster cannot approve; the senior can, for exactly the version shown
     assert adj2.post("/claims/C200/approve", {"version": str(task["version"])}).status_code == 403
     page = senior.get("/claims/C200").text
@@ -219,7 +226,7 @@ def test_four_eyes_above_authority(sign_in: SignIn, built: Built) -> None:
     )
     # the apply_review flow's step pays it once, and the claim page says so
     [pending] = pending_decisions(built.store)
-    applied = apply_decision(built.store, pending)
+    applied = apply_decision(built.store, pending.decision, pending.routed_version)
     assert applied.paid == "24500.00"
     assert built.store.latest_outcome("C200").route is Route.AUTO_APPROVE  # type: ignore[union-attr]
     page = senior.get("/claims/C200").text
@@ -252,16 +259,150 @@ def test_a_senior_decides_above_the_limit_alone(sign_in: SignIn, built: Built) -
 
 
 def test_the_proposer_cannot_approve_their_own(built: Built) -> None:
-    from review import work
-    from review.auth import Role, Viewer
+    from review.auth import Role
 
     adj = Viewer("adj1", "A", Role.ADJUSTER, "t", "s")
     work.take_lock(built.store, built.settings, "C200", "adj1")
     form = work.DecisionForm(action="approve", amount="24000")
-    assert work.decide(built.store, built.settings, adj, "C200", form, Decimal("25000")) == work.AWAITING
+    assert work.decide(built.store, built.settings, adj, "C200", form) == work.AWAITING
     self_senior = Viewer("adj1", "A", Role.SENIOR, "t", "s")  # promoted meanwhile: still the same person
     with pytest.raises(work.ReviewError, match="four-eyes"):
-        work.approve(built.store, self_senior, "C200", int(_task(built, "C200")["version"]))  # type: ignore[call-overload]
+        work.approve(built.store, built.settings, self_senior, "C200", int(_task(built, "C200")["version"]))  # type: ignore[call-overload]
+
+
+# --- the authority table -------------------------------------------------------------------------
+
+
+def _viewer(username: str) -> Viewer:
+    return Viewer(username, username.upper(), USERS[username], "t", "s")
+
+
+def _propose(built: Built, username: str, amount: str, claim_id: str = "C200") -> str:
+    """`username` takes the claim and approves `amount` on it; returns the task's new state."""
+    assert work.take_lock(built.store, built.settings, claim_id, username).ok
+    form = work.DecisionForm(action="approve", amount=amount)
+    return work.decide(built.store, built.settings, _viewer(username), claim_id, form)
+
+
+def _approve(built: Built, username: str, claim_id: str = "C200") -> ReviewDecision:
+    version = int(_task(built, claim_id)["version"])  # type: ignore[call-overload]
+    return work.approve(built.store, built.settings, _viewer(username), claim_id, version)
+
+
+@pytest.mark.parametrize(
+    ("user", "amount", "state"),
+    [
+        ("adj1", "10000.00", work.DONE),
+        ("adj1", "10000.01", work.AWAITING),
+        ("senior1", "50000.00", work.DONE),
+        ("senior1", "50000.01", work.AWAITING),
+        ("mgr1", "90000.00", work.DONE),
+    ],
+)
+def test_each_role_decides_alone_up_to_its_limit(built: Built, user: str, amount: str, state: str) -> None:
+    set_amounts(built.store, "C200", payable=Decimal("90000.00"), claimed=Decimal("95000.00"))
+    assert _propose(built, user, amount) == state
+    assert _task(built, "C200")["status"] == state
+    event = [e for e in built.store.audit_events("C200") if e["action"] in ("decide", "propose_decision")]
+    assert event[-1]["detail"]["cap"] == "90000.00" and event[-1]["detail"]["cap_basis"] == "benefit"
+
+
+def test_a_seniors_proposal_approved_by_a_second_senior(built: Built) -> None:
+    set_amounts(built.store, "C200", payable=Decimal("90000.00"), claimed=Decimal("95000.00"))
+    assert _propose(built, "senior1", "80000.00") == work.AWAITING
+    approved = _approve(built, "senior2")
+    assert approved.reviewer == "senior1" and approved.approved_by == "senior2"
+    assert _task(built, "C200")["status"] == "done"
+    event = next(e for e in built.store.audit_events("C200") if e["action"] == "approve_decision")
+    assert event["detail"]["reviewer_role"] == event["detail"]["approver_role"] == "senior_adjuster"
+
+
+def test_an_adjusters_large_proposal_needs_a_claims_manager(sign_in: SignIn, built: Built) -> None:
+    set_amounts(built.store, "C200", payable=Decimal("90000.00"), claimed=Decimal("95000.00"))
+    assert _propose(built, "adj1", "80000.00") == work.AWAITING
+    senior, mgr = sign_in("senior1"), sign_in("mgr1")
+    page = senior.get("/claims/C200").text
+    assert 'data-testid="approve"' not in page and 'data-testid="cannot-approve"' in page
+    who = "a claims manager, or a senior adjuster&#39;s own proposal approved by a second senior"
+    assert f"Who can approve it: {who}." in page
+    version = str(_task(built, "C200")["version"])
+    r = senior.post("/claims/C200/approve", {"version": version})
+    assert r.status_code == 400
+    assert "beyond your authority (limit 50,000.00)" in r.text and f"it needs {who}" in r.text
+    assert _task(built, "C200")["status"] == "awaiting_approval"
+    with pytest.raises(work.ReviewError, match="needs a claims manager, or a senior adjuster's own proposal"):
+        _approve(built, "senior2")
+    assert 'data-testid="approve"' in mgr.get("/claims/C200").text
+    assert mgr.post("/claims/C200/approve", {"version": version}).status_code == 303
+    decision = ReviewDecision.model_validate(_task(built, "C200")["decision"])
+    assert decision.approved_by == "mgr1" and decision.amount == Decimal("80000.00")
+
+
+def test_an_approval_above_the_benefit_allowance_is_refused(sign_in: SignIn, built: Built) -> None:
+    adj = sign_in("adj1")
+    adj.get("/claims/C200")
+    r = adj.post("/claims/C200/decision", {"action": "approve", "amount": "24900.01"})
+    assert r.status_code == 400 and "more than the 24900.00 the benefit calculation allows" in r.text
+    assert adj.post("/claims/C200/decision", {"action": "approve", "amount": "20000"}).status_code == 303
+    # the claim is assessed again meanwhile, lower: the proposal can no longer be approved as it is
+    set_amounts(built.store, "C200", payable=Decimal("15000.00"), claimed=Decimal("25000.00"))
+    with pytest.raises(work.ReviewError, match=r"more than the 15000\.00 the benefit calculation allows"):
+        _approve(built, "mgr1")
+    assert _task(built, "C200")["status"] == "awaiting_approval"
+
+
+def test_without_benefit_lines_the_claimed_amount_caps(built: Built) -> None:
+    set_amounts(built.store, "C200", payable=None, claimed=Decimal("25000.00"))
+    assert casefile.payable_cap(built.store, "C200") == (Decimal("25000.00"), "claimed")
+    with pytest.raises(work.ReviewError, match=r"the amount 25000\.01 is more than the 25000\.00 claimed"):
+        _propose(built, "senior1", "25000.01")
+    assert _propose(built, "senior1", "25000.00") == work.DONE
+
+
+def test_a_claim_with_no_amount_waits_for_a_senior(sign_in: SignIn, built: Built) -> None:
+    set_amounts(built.store, "C200", payable=None, claimed=None)
+    assert casefile.payable_cap(built.store, "C200") == (None, "none")
+    adj = sign_in("adj1")
+    page = adj.get("/claims/C200").text
+    assert 'Cap: <span data-testid="cap">none: nothing assessed or claimed' in page
+    assert 'data-always="yes"' in page and "needs a second approval by a senior adjuster" in page
+    r = adj.post("/claims/C200/decision", {"action": "approve", "amount": "500.00"})
+    assert r.status_code == 303 and "note=proposed" in r.headers["location"]
+    assert _task(built, "C200")["status"] == "awaiting_approval"
+    event = next(e for e in built.store.audit_events("C200") if e["action"] == "propose_decision")
+    assert event["detail"]["needs_approval_above"] == "0.00" and event["detail"]["cap_basis"] == "none"
+    with pytest.raises(work.ReviewError, match="senior adjuster or a claims manager"):
+        work.approve(built.store, built.settings, _viewer("adj2"), "C200", 0)
+    assert _approve(built, "senior1").approved_by == "senior1"
+
+
+@pytest.mark.parametrize(("amount", "state"), [("50000.00", work.DONE), ("50000.01", work.AWAITING)])
+def test_a_senior_on_a_claim_with_no_amount_is_held_to_their_limit(
+    built: Built, amount: str, state: str
+) -> None:
+    set_amounts(built.store, "C200", payable=None, claimed=None)
+    assert _propose(built, "senior1", amount) == state
+
+
+def test_a_products_row_changes_a_persons_limit(built: Built) -> None:
+    table = Authority(products={"OP-BASIC": {"adjuster": Decimal("30000")}})
+    built.settings = built.settings.model_copy(update={"authority": table})
+    assert _propose(built, "adj1", "24500.00") == work.DONE
+
+
+def test_the_pages_show_the_viewers_limit_and_the_cap(sign_in: SignIn, built: Built) -> None:
+    adj, mgr, aud = sign_in("adj1"), sign_in("mgr1"), sign_in("aud1")
+    page = adj.get("/claims/C100").text
+    assert 'data-testid="own-limit">10,000.00 yuan<' in page and 'data-limit="10000.00"' in page
+    assert "<b>712.40</b> yuan, what the benefit calculation allows" in page
+    assert "Above your limit of 10,000.00 yuan: needs a second approval." in page
+    assert 'data-testid="own-limit">10,000.00 yuan<' in adj.get("/queue").text
+    assert 'data-testid="own-limit">no limit<' in mgr.get("/queue").text
+    adj.post("/claims/C100/release")
+    page = mgr.get("/claims/C100").text
+    assert 'data-testid="own-limit">no limit<' in page and 'data-limit=""' in page
+    assert 'data-testid="own-limit"' not in aud.get("/claims/C100").text
+    assert 'data-testid="own-limit"' not in aud.get("/queue").text
 
 
 # --- audit ---------------------------------------------------------------------------------------
@@ -347,8 +488,7 @@ def test_page_image_is_redacted_for_masked_roles(sign_in: SignIn, built: Built) 
 
 def test_locks_and_four_eyes_on_both_databases(db_settings: Settings, tmp_path: Path) -> None:
     """The compare-and-set updates behave the same on SQLite and PostgreSQL."""
-    from review import work
-    from review.auth import Role, Viewer
+    from review.auth import Role
 
     built = build_store(tmp_path, db_settings)
     adj, adj2 = (Viewer(u, u, Role.ADJUSTER, "t", "s") for u in ("adj1", "adj2"))
@@ -356,17 +496,17 @@ def test_locks_and_four_eyes_on_both_databases(db_settings: Settings, tmp_path: 
     assert work.take_lock(built.store, built.settings, "C200", "adj1").ok
     assert not work.take_lock(built.store, built.settings, "C200", "adj2").ok
     with pytest.raises(work.Conflict):
-        work.decide(built.store, built.settings, adj2, "C200", work.DecisionForm("deny", reason="x"), None)
+        work.decide(built.store, built.settings, adj2, "C200", work.DecisionForm("deny", reason="x"))
     work.correct_field(built.store, adj, "C200", built.document_id, "total", "24990.00")
     form = work.DecisionForm(action="approve", amount="24500.00")
-    assert work.decide(built.store, built.settings, adj, "C200", form, Decimal("25000.00")) == work.AWAITING
+    assert work.decide(built.store, built.settings, adj, "C200", form) == work.AWAITING
     version = int(_task(built, "C200")["version"])  # type: ignore[call-overload]
     with pytest.raises(work.Conflict):
-        work.approve(built.store, senior, "C200", version - 1)
-    approved = work.approve(built.store, senior, "C200", version)
+        work.approve(built.store, built.settings, senior, "C200", version - 1)
+    approved = work.approve(built.store, built.settings, senior, "C200", version)
     assert approved.approved_by == "senior1" and _task(built, "C200")["status"] == "done"
     with pytest.raises(work.Conflict):
-        work.approve(built.store, senior, "C200", version + 1)
+        work.approve(built.store, built.settings, senior, "C200", version + 1)
     assert [e["action"] for e in built.store.audit_events("C200")] == [
         "lock",
         "correct_field",
