@@ -21,7 +21,7 @@ def emit_json(summary: dict[str, Any]) -> None:
 
 def fail(exc: Exception, as_json: bool) -> NoReturn:
     """One line naming the problem, the JSON summary if asked for, exit code 2; nothing else."""
-    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     if as_json:
         emit_json({"ok": False, "error": str(exc)})
     raise typer.Exit(code=2)

@@ -31,7 +31,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from pipeline import logs
+from pipeline import decisions, logs
+from pipeline.errors import ClaimsError
 from pipeline.records import DocType, ReviewAction
 from pipeline.settings import Settings, get_settings
 from pipeline.store import CaseStore, ClaimDocumentRow, open_store
@@ -48,6 +49,7 @@ from review.auth import (
 from review.db import require_schema
 from review.masking import is_sensitive_field, mask_text
 from review.queue import QueueFilters, build_queue
+from review.reopen import reopen_claim
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ NOTES = {
     "decided": "Decision recorded; the apply_review flow issues the payment or the notice.",
     "proposed": "Above your limit: the decision waits for a second approval.",
     "approved": "Approved; the apply_review flow issues the payment.",
+    "reopened": "Reopened: a new decision version waits in the queue.",
     "sent_back": "Sent back to the queue with your reason.",
 }
 
@@ -143,7 +146,12 @@ def _limit(v: Decimal | None) -> str:
 def _templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.filters.update(local=_local, money=_money, pct=_pct, limit=_limit)
-    t.env.globals.update(Cap=Cap, ReviewAction=ReviewAction, DOC_TYPES=[d.value for d in DocType])
+    t.env.globals.update(
+        Cap=Cap,
+        ReviewAction=ReviewAction,
+        DOC_TYPES=[d.value for d in DocType],
+        FINAL_ROUTES=[r.value for r in decisions.FINAL],
+    )
     return t
 
 
@@ -423,6 +431,14 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
         except (work.ReviewError, ValueError) as exc:
             return failed(request, viewer, claim_id, _as_review_error(exc))
         return after(claim_id, "sent_back")
+
+    @app.post("/claims/{claim_id}/reopen")
+    def reopen(request: Request, claim_id: str, viewer: Senior, reason: FormText = "") -> Response:
+        try:
+            reopen_claim(store, viewer.username, claim_id, reason)
+        except ClaimsError as exc:
+            return failed(request, viewer, claim_id, work.ReviewError(str(exc)))
+        return after(claim_id, "reopened")
 
     @app.get("/claims/{claim_id}/documents/{document_id}/pages/{number}.jpg")
     def page_image(claim_id: str, document_id: str, number: int, viewer: ClaimViewer) -> Response:

@@ -514,3 +514,25 @@ def test_locks_and_four_eyes_on_both_databases(db_settings: Settings, tmp_path: 
         "approve_decision",
     ]
     built.store.engine.dispose()
+
+
+# --- reopening a final decision ---------------------------------------------------------------------
+
+
+def test_a_senior_reopens_a_final_decision_with_a_reason(sign_in: SignIn, built: Built) -> None:
+    adj, senior = sign_in("adj1"), sign_in("senior1")
+    assert 'data-testid="reopen-form"' not in adj.get("/claims/C050").text
+    assert adj.post("/claims/C050/reopen", {"reason": "complaint"}).status_code == 403
+    page = senior.get("/claims/C050").text
+    assert 'data-testid="reopen-form"' in page
+    assert senior.post("/claims/C050/reopen", {"reason": "  "}).status_code == 400
+    assert senior.post("/claims/C100/reopen", {"reason": "x"}).status_code == 400  # not decided: in the queue
+    r = senior.post("/claims/C050/reopen", {"reason": "客户投诉：漏赔检查费"})
+    assert r.status_code == 303
+    task = _task(built, "C050")
+    assert task["status"] == "open" and task["decision_version"] == 2
+    assert str(task["reasons"][0]).startswith("REOPENED: 客户投诉：漏赔检查费 (by senior1")  # type: ignore[index]
+    assert built.store.latest_outcome("C050").route is Route.ADJUSTER  # type: ignore[union-attr]
+    assert "reopen" in _actions(built, "C050")
+    assert 'data-testid="reopen-form"' not in senior.get("/claims/C050").text  # in the queue now
+    assert "C050" in adj.get("/queue").text
