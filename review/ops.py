@@ -110,19 +110,19 @@ def outcome_rates(store: CaseStore) -> tuple[list[Rate], int, Decimal]:
 
 
 def review_backlog(store: CaseStore, now: dt.datetime | None = None) -> dict[str, int]:
-    """Open, awaiting a second approval, overdue, and decided review tasks, with the adjusters' actions."""
+    """Open, awaiting a second approval, overdue, and decided review tasks, with the adjusters' actions;
+    `processing_error`: waiting claims whose processing failed (fixed and re-run, they leave the queue)."""
     now = now or utcnow()
     out: dict[str, int] = Counter()
     with store.session() as s:
-        for status, due, decision in s.execute(
-            select(ReviewTaskRow.status, ReviewTaskRow.due_at, ReviewTaskRow.decision)
+        for status, due, decision, reasons in s.execute(
+            select(ReviewTaskRow.status, ReviewTaskRow.due_at, ReviewTaskRow.decision, ReviewTaskRow.reasons)
         ):
             out[status] += 1
-            if (
-                status != "done"
-                and due is not None
-                and (due if due.tzinfo else due.replace(tzinfo=dt.UTC)) < now
-            ):
+            waiting = status in ("open", "awaiting_approval")
+            if waiting and any(str(r).startswith("PROCESSING_ERROR") for r in reasons or []):
+                out["processing_error"] += 1
+            if waiting and due is not None and (due if due.tzinfo else due.replace(tzinfo=dt.UTC)) < now:
                 out["overdue"] += 1
             if status == "done" and decision:
                 out[f"decided_{decision.get('action')}"] += 1

@@ -42,6 +42,7 @@ ROUTES: list[tuple[str, str, str, dict[str, str], tuple[str, ...]]] = [
     ("POST", "/claims/{claim_id}/approve", "/claims/C200/approve", {"version": "0"}, (SENIOR, MGR)),
     ("POST", "/claims/{claim_id}/send-back", "/claims/C200/send-back", {"version": "0"}, (SENIOR, MGR)),
     ("POST", "/claims/{claim_id}/release", "/claims/C100/release", {}, (ADJ, SENIOR, MGR)),
+    ("POST", "/claims/{claim_id}/reopen", "/claims/C100/reopen", {"reason": ""}, (SENIOR, MGR)),
     ("GET", "/ops", "/ops", {}, (OPS, AUD)),
     ("GET", "/audit", "/audit", {}, (AUD,)),
     ("POST", "/logout", "/logout", {}, ALL),
