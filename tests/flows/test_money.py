@@ -46,16 +46,11 @@ def batch(tmp_path: Path, corpus: Path) -> Path:
 
 
 @pytest.fixture
-def settings(
-    tmp_path: Path, models_dir: Path, ocr_cache: Path, monkeypatch: pytest.MonkeyPatch, batch: Path
-) -> Settings:
+def settings(flow_settings: Settings, monkeypatch: pytest.MonkeyPatch, batch: Path) -> Settings:
+    """A fresh case store with the fake OCR and the truth's facts installed."""
     fake_ocr(monkeypatch)
     truth_facts(monkeypatch, batch)
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "models").symlink_to(models_dir, target_is_directory=True)
-    (data / "ocr-cache").symlink_to(ocr_cache, target_is_directory=True)
-    return Settings(data_dir=data)
+    return flow_settings
 
 
 def run(folder: Path, settings: Settings) -> BatchResult:
