@@ -204,6 +204,7 @@ def extract(
 ) -> None:
     """OCR a document, classify it and extract its fields with their boxes and checks."""
     from classifiers.doc_type import load_doc_type
+    from flows.models import ensure_models
     from ocr.reader import read_document
     from pipeline.extract.documents import extract as extract_pages
     from pipeline.files import sha256_file
@@ -213,6 +214,8 @@ def extract(
     try:
         if not file.is_file():
             raise ClaimsError(f"{file}: no such file")
+        for card in ensure_models(settings, ("doc-type",)):  # a fresh install: as `claims run` does
+            console.print(f"trained {card.name} {card.version} from synthetic data (first run)")
         classify = load_doc_type(ModelRegistry(settings.models_dir))
         pages = read_document(file, cache_dir=settings.data_dir / "ocr-cache")
         ex = extract_pages(pages, classify, document_id=sha256_file(file))

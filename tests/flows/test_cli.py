@@ -113,3 +113,18 @@ def test_doc_type_training_and_extract(env: Path) -> None:
     assert ex["doc_type"] == "id_card"
     assert {f["name"] for f in ex["fields"]} >= {"name", "id_number"}
     assert all(f["box"] for f in ex["fields"])
+
+
+def test_extract_on_a_fresh_install_trains_its_first_model(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No `claims models train` first: extract trains the doc-type model and says so, as `run` does."""
+    from flows import models
+
+    small = {**models.TRAINERS, "doc-type": lambda s: models.train_doc_type_model(s, claims=30)}
+    monkeypatch.setattr(models, "TRAINERS", small)
+    sample = Path(__file__).resolve().parents[2] / "sample_docs" / "C0002" / "id_card_1.webp"
+    r = CliRunner().invoke(app, ["extract", str(sample), "--json"])
+    assert r.exit_code == 0, r.output
+    assert "trained doc-type" in r.output and "(first run)" in r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["doc_type"] == "id_card"
