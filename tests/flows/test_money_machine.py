@@ -43,7 +43,7 @@ from flows.apply_review import apply_decision, pending_decisions
 from pipeline import decisions
 from pipeline.payout import export_pending, reconcile
 from pipeline.records import ClaimFacts, ClaimType, DocType, Route
-from pipeline.settings import Settings
+from pipeline.settings import Authority, Settings
 from pipeline.store import CaseStore, DecisionRow, DocumentFiles, PaymentRow, make_engine, migrate
 from review import casefile, work
 from review.auth import Role, Viewer, add_user
@@ -57,6 +57,8 @@ PEOPLE = {
     "senior1": Role.SENIOR,
     "senior2": Role.SENIOR,
 }
+AUTHORITY = Authority(adjuster=Decimal("100"), senior_adjuster=Decimal("1000"))
+"""Low limits, so that second approvals (and their refusals) happen often."""
 SQLITE_EXAMPLES = int(os.environ.get("CLAIMS_MONEY_EXAMPLES", "150"))
 PG_EXAMPLES = int(os.environ.get("CLAIMS_MONEY_PG_EXAMPLES", "40"))
 
@@ -424,6 +426,7 @@ def _people(store: CaseStore) -> None:
         add_user(store, username, "a-long-password", role)
 
 
+@pytest.mark.timeout(max(600, SQLITE_EXAMPLES * 3))  # examples, not the clock, bound the work
 def test_money_path_on_sqlite(tmp_path: Path) -> None:
     template = tmp_path / "template.db"
     engine = make_engine(f"sqlite:///{template}")
@@ -434,7 +437,7 @@ def test_money_path_on_sqlite(tmp_path: Path) -> None:
     def make() -> tuple[CaseStore, Settings]:
         root = Path(tempfile.mkdtemp(dir=tmp_path))
         shutil.copy(template, root / "claims.db")
-        settings_ = Settings(data_dir=root)
+        settings_ = Settings(data_dir=root, authority=AUTHORITY)
         store = CaseStore(
             make_engine(settings_.db_url), DocumentFiles(settings_.documents_dir, settings_.quarantine_dir)
         )
@@ -444,6 +447,7 @@ def test_money_path_on_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(max(600, PG_EXAMPLES * 10))
 def test_money_path_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     engine = make_engine(pg_url)
     migrate(engine)
@@ -456,7 +460,7 @@ def test_money_path_on_postgresql(tmp_path: Path, pg_url: str) -> None:
 
     def make() -> tuple[CaseStore, Settings]:
         root = Path(tempfile.mkdtemp(dir=tmp_path))
-        settings_ = Settings(data_dir=root, database_url=pg_url)
+        settings_ = Settings(data_dir=root, database_url=pg_url, authority=AUTHORITY)
         eng = make_engine(pg_url)
         with eng.begin() as conn:
             conn.execute(text(f"truncate {', '.join(tables)} restart identity cascade"))
