@@ -17,6 +17,7 @@ from decimal import Decimal
 from pipeline.records import ClaimType, DocType, money
 from synth import catalog
 from synth.amounts import amount_in_words
+from synth.discharge import plan_records
 from synth.outcome import expected_outcome, fraud_signals
 from synth.people import Person, make_bank_card, make_person
 from synth.products import Product, load_products
@@ -428,6 +429,7 @@ def make_claim(
     card = make_bank_card(rng, claimant.name, ref)
     channel = str(_weighted(rng, CHANNELS))
     documents = _document_plan(claim_id, claim_type, product, bills, rng, channel)
+    documents = plan_records(claim_id, incident, documents)  # layouts and pages of medical records
     if problem == "missing_document":
         required = set(product.required_documents.get(claim_type, []))
         droppable = [d for d in {doc.doc_type for doc in documents} & required if d is not DocType.CLAIM_FORM]

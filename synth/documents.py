@@ -21,11 +21,12 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from pipeline.records import DocType, LineItem
-from synth import forms
+from synth import certificate, discharge, forms
 from synth.book import ROWS_PER_PAGE, make_book
 from synth.degrade import degrade, pick_severity
 from synth.einvoice import write_pdf
 from synth.render import Canvas
+from synth.scan import is_scanned, scan, scan_rng
 from synth.truth import ClaimTruth, DocumentTruth
 
 log = logging.getLogger(__name__)
@@ -104,9 +105,9 @@ def _render_page(
             assert bill is not None
             return forms.expense_list(claim, bill, doc, rng, ROWS_PER_PAGE)
         case DocType.DISCHARGE_SUMMARY:
-            return forms.discharge_summary(claim, doc, rng)
+            return discharge.draw(claim, doc, rng)
         case DocType.DIAGNOSIS_CERTIFICATE:
-            return forms.diagnosis_certificate(claim, doc, rng)
+            return certificate.draw(claim, doc, rng)
         case DocType.CLAIM_FORM:
             return forms.claim_form(claim, doc, rng)
         case DocType.ID_CARD:
@@ -177,7 +178,11 @@ def _capture(
     card = doc.doc_type in (DocType.ID_CARD, DocType.BANK_CARD)
     long_side = CARD_LONG_SIDE if card else LONG_SIDE
     fmt = "WEBP" if doc.media_type == "image/webp" else "JPEG"
-    photo, move = degrade(canvas.image, photo_rng, pick_severity(photo_rng), long_side, fmt)
+    scanner = scan_rng(doc.file, claim.incident.hospital_number)
+    if is_scanned(doc.doc_type, scanner):  # A4 records often arrive scanned, not photographed
+        photo, move = scan(canvas.image, scanner)
+    else:
+        photo, move = degrade(canvas.image, photo_rng, pick_severity(photo_rng), long_side, fmt)
     update = {
         "width": photo.width,
         "height": photo.height,

@@ -528,7 +528,7 @@ def discharge_summary(
     info = [
         ("姓名：", p.name, "patient_name", T),
         ("性别：", p.sex, "sex", T),
-        ("年龄：", f"{p.age_on(admission)}岁", "age", T),
+        ("年龄：", f"{p.age_on(admission)}岁", "age", FieldKind.INT),
         ("科室：", inc.department, "department", T),
         ("住院号：", inc.hospital_number, "hospital_number", T),
         ("床号：", f"{rng.randint(1, 60)}床", None, T),
@@ -546,7 +546,11 @@ def discharge_summary(
             24,
             name=name,
             kind=kind,
-            value=str(days) if name == "days_in_hospital" else None,
+            value=str(days)
+            if name == "days_in_hospital"
+            else value.removesuffix("岁")
+            if name == "age"
+            else None,
         )
     y = 380
     c.hline(60, 1180, y - 12, INK, 1)
@@ -615,7 +619,7 @@ def diagnosis_certificate(
     info = [
         ("姓名：", p.name, "patient_name", T),
         ("性别：", p.sex, "sex", T),
-        ("年龄：", f"{p.age_on(inc.incident_date)}岁", "age", T),
+        ("年龄：", f"{p.age_on(inc.incident_date)}岁", "age", FieldKind.INT),
         ("科室：", inc.department, "department", T),
         ("门诊/住院号：", inc.hospital_number, "hospital_number", T),
         ("就诊日期：", inc.incident_date.isoformat(), "visit_date", D),
@@ -623,7 +627,8 @@ def diagnosis_certificate(
     for k, (label, value, name, kind) in enumerate(info):
         r, col = divmod(k, 3)
         bb = c.text(80 + col * 370, 230 + r * 50, label, 24)
-        c.text(bb[2] + 4, 230 + r * 50, value, 24, name=name, kind=kind)
+        shown = value.removesuffix("岁") if name == "age" else None  # the age is its number
+        c.text(bb[2] + 4, 230 + r * 50, value, 24, name=name, kind=kind, value=shown)
     bb = c.text(80, 340, "身份证号：", 24)
     c.text(bb[2] + 4, 340, p.id_number, 24, name="id_number")
     y = 420

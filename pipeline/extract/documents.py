@@ -112,7 +112,8 @@ def extract_document(
     )
     ex.checks.extend(document_checks(ex))
     core = CORE_FIELDS.get(doc_type, ())
-    legible = ck.check_legibility(pages, core, [n for n in core if fields.get(n) is None])
+    blank = {n for c in found if c.name == "blank_labels" for n in c.fields}  # printed empty, not unread
+    legible = ck.check_legibility(pages, core, [n for n in core if fields.get(n) is None and n not in blank])
     if legible is not None:
         ex.checks.append(legible)
         ex.needs_review = ex.needs_review or not legible.passed

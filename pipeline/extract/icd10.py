@@ -26,16 +26,52 @@ def dictionary() -> dict[str, str]:
         return {norm(row["name"]): row["code"].strip() for row in csv.DictReader(fh)}
 
 
+_BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
+_STAGE = re.compile(
+    r"[cpyr]?T[0-4xis][a-c]?N[0-3x][a-c]?M[01x][a-c]?|[IV]+[ABC]?期|[广局][泛限]期|[1-4一二三]级|[,，、]?\s*$"
+)
+_STATUS = re.compile(
+    r"(?:(?:PCI|内固定|根治|切除|改良根治|介入|支架植入|置管)?术后|新辅助化疗后?|第\d+(?:周期|次)(?:新辅助)?化疗|化疗后|放疗后"
+    r"|维持(?:性)?治疗|靶向治疗中?|化疗中|综合治疗后?)$"
+)
+_SIDE = re.compile(r"^(?:左侧|右侧|双侧|左|右|双)(?=.{2})")
+_COMPLICATION = re.compile(r"(?<=.{2})(?:伴|合并|并发).*$")
+
+
+def core_name(name: str) -> str:
+    """The diagnosis a record's wording names, without what only qualifies it: side (左/右/双侧),
+    bracketed notes, TNM and stage (T2N1M0, ⅢA期, 广泛期, 3级), treatment status (术后, 化疗后,
+    第2周期化疗) and a complication (伴…): `左乳癌（T2N2M0）ⅢA期术后` names 乳癌."""
+    s = norm(re.sub(r"[?？*＊]", "", name))
+    s = _BRACKETED.sub("", s)
+    s = _COMPLICATION.sub("", s)
+    for _ in range(3):
+        before = s
+        s = _STAGE.sub("", s)
+        s = _STATUS.sub("", s)
+        if s == before:
+            break
+    return _SIDE.sub("", s)
+
+
 def code_for(name: str, min_similarity: float = 0.75) -> tuple[str, float] | None:
-    """The code of the closest dictionary name and how close it is (1.0 = exact); None if none is close."""
+    """The code of the closest dictionary name and how close it is (1.0 = exact); None if none is close.
+
+    The wording is tried as printed, then reduced to its core name (`core_name`), exact before fuzzy.
+    """
     n = norm(re.sub(r"[?？]", "", name))
     if not n:
         return None
     d = dictionary()
     if n in d:
         return d[n], 1.0
-    best = max(d, key=lambda k: similar(k, n))
-    score = similar(best, n)
+    core = core_name(name)
+    head = re.split(r"[,;，；、]", core)[0]  # 乳腺恶性肿瘤，上部: the site's detail after a comma
+    for c in (core, head):
+        if c in d:
+            return d[c], 0.95
+    scored = [(similar(k, c), k) for c in {n, core, head} if c for k in d]
+    score, best = max(scored)
     return (d[best], score) if score >= min_similarity else None
 
 
