@@ -109,7 +109,7 @@ def _alias(hospital: str, rng: random.Random) -> str:
 class Record:
     """What one discharge record says: the stay, the wording of its diagnoses and its prose."""
 
-    def __init__(self, claim: ClaimTruth, rng: random.Random) -> None:
+    def __init__(self, claim: ClaimTruth, rng: random.Random, long: bool = False) -> None:
         inc = claim.incident
         self.claim, self.inc, self.p = claim, inc, claim.insured
         self.admitted = inc.admission_date or inc.incident_date
@@ -127,6 +127,13 @@ class Record:
         ]
         self.story = clinical.admission_story(principal, self.age, self.p.sex, self.admitted, rng)
         self.course = clinical.course(principal, self.admitted, self.days, rng)
+        if long:  # a record of two pages: the course runs on with results, and over the page
+            extra = [
+                *clinical.labs(rng),
+                *clinical.labs(rng),
+                *clinical.admission_story(principal, self.age, self.p.sex, self.admitted, rng)[1:],
+            ]
+            self.course[1:1] = rng.sample(extra, k=min(len(extra), rng.randint(8, 14)))
         self.state = clinical.discharge_state(rng)
         self.advice = clinical.numbered(clinical.advice(rng), rng)
         self.department = inc.department + (
@@ -151,7 +158,7 @@ def draw(
         return forms.discharge_summary(claim, doc, rng)
     header = doc.layout.removeprefix("discharge_")
     seed = clinical.record_rng(claim.claim_id, claim.incident.hospital_number, "discharge").random()
-    content = Record(claim, random.Random(seed))
+    content = Record(claim, random.Random(seed), long=doc.page_count > 1)
     for _ in range(40):
         try:
             pages = _compose(content, header, doc.page_count, random.Random(seed))
@@ -180,7 +187,7 @@ def _compose(r: Record, header: str, pages: int, rng: random.Random) -> list[Can
         sheet.diagnoses("出院诊断：", r.diagnoses, record=True, layout=dx_layout, codes=codes)
     sheet.paragraph(rng.choice(["诊疗经过：", "诊疗经过：", "住院经过：", "治疗经过："]), r.course)
     if pages == 2 and len(sheet.canvases) == 1:
-        sheet.new_page()  # the course fills the first page; the rest goes on the second
+        sheet.new_page()  # a course that did not run over the page: the rest goes on the second
     if order >= 0.2:
         sheet.diagnoses("出院诊断：", r.diagnoses, record=True, layout=dx_layout, codes=codes)
     sheet.paragraph(rng.choice(["出院情况：", "出院时情况：", "出院情况："]), r.state)

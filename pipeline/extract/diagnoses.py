@@ -87,7 +87,7 @@ def _label_end(text: str, wanted: set[str]) -> int | None:
         if squeezed.startswith(lab):
             end = where[len(lab) - 1] + 1
             rest = t[end:]
-            if rest.lstrip().startswith(("证明", "书")):
+            if squeezed[len(lab) :].startswith(("证明", "书")):
                 return None  # the title 诊断证明书
             return end + len(rest) - len(rest.lstrip(" :：\t"))
     return None

@@ -60,7 +60,8 @@ def test_unrelated_paper_is_other(model: Any) -> None:
 
 def test_train_saves_a_champion_with_a_card(corpora: tuple[Path, Path], tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path / "models")
-    docs, snapshot = doc_type_training_set([corpora[1]], seed=3)
+    # the larger corpus: with a dozen discharge and certificate layouts, ten claims show too few of them
+    docs, snapshot = doc_type_training_set([corpora[0]], seed=3)
     card = train_doc_type(docs, registry, data_hash=snapshot, seed=3)
     assert card.name == MODEL_NAME and len(card.data_hash) == 64
     assert card.metrics["accuracy"] >= 0.9 and "macro_f1" in card.metrics
