@@ -88,7 +88,21 @@ _NOTE_THEN_VALUE = re.compile(r"^[^()（）]{1,20}[)）]\s*[:：]\s*(.+)$")
 _PROCEDURE = re.compile(r"行([^，。,；;]{1,20}?术)")
 
 
+_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\s*[(（]\s*[A-Za-z][A-Za-z .]{1,24}[)）]")
+"""A label's English gloss: 姓名(Name)：, 入院时间(In Time)：."""
+
+
+def without_glosses(page: Page) -> Page:
+    """The page with the English glosses of bilingual labels taken out, so the labels pair as usual."""
+    lines = [
+        ln.model_copy(update={"text": _GLOSS.sub("", ln.text)}) if _GLOSS.search(ln.text) else ln
+        for ln in page.lines
+    ]
+    return page.model_copy(update={"lines": lines})
+
+
 def extract_discharge(pages: Sequence[Page]) -> tuple[dict[str, Field], list[Check]]:
+    pages = [without_glosses(p) for p in pages]
     fields = pair_pages(pages, DISCHARGE_KEYS)
     checks = _common(pages, fields, DISCHARGE_LABELS, "signed_date")
     course = _section_text(pages)
@@ -100,6 +114,7 @@ def extract_discharge(pages: Sequence[Page]) -> tuple[dict[str, Field], list[Che
 
 
 def extract_certificate(pages: Sequence[Page]) -> tuple[dict[str, Field], list[Check]]:
+    pages = [without_glosses(p) for p in pages]
     fields = pair_pages(pages, CERTIFICATE_KEYS)
     return fields, _common(pages, fields, CERTIFICATE_LABELS, "issue_date")
 

@@ -146,3 +146,10 @@ def test_labels_printed_blank_are_not_read_as_an_illegible_photo() -> None:
     blank = next(c for c in ex.checks if c.name == "blank_labels")
     assert {"patient_name", "admission_date", "discharge_date"} <= set(blank.fields)
     assert not ex.illegible
+
+
+def test_a_label_with_its_english_gloss_glued_to_the_value() -> None:
+    page = _page(("患者姓名(Name)：李敏霞", "性别(Gender)：女"), "出院时间(Out Time)：2025年08月06日 17:30")
+    fields, _ = extract_discharge([page])
+    assert (fields["patient_name"].value, fields["sex"].value) == ("李敏霞", "女")
+    assert fields["discharge_date"].value == dt.date(2025, 8, 6)
