@@ -202,9 +202,19 @@ def test_text_layer_pages_are_always_legible() -> None:
 
 
 def test_a_photo_missing_most_key_fields_is_not_legible() -> None:
-    sharp, core = [_page([0.99] * 4)], ("name", "id_number", "birth_date")
-    one_missing = check_legibility(sharp, core, ("birth_date",))
+    sparse, core = [_page([0.99] * 4)], ("name", "id_number", "birth_date")
+    one_missing = check_legibility(sparse, core, ("birth_date",))
     assert one_missing is not None and one_missing.passed
-    check = check_legibility(sharp, core, ("name", "id_number"))
+    check = check_legibility(sparse, core, ("name", "id_number"))
     assert check is not None and not check.passed
-    assert "2 of 3 key fields not found (name, id_number)" in check.message
+    assert "2 of 3 key fields not found (name, id_number) and only 4 lines read" in check.message
+
+
+def test_a_page_read_well_whose_fields_were_not_found_is_no_retake() -> None:
+    """Many confident lines and no key field: a layout the extractors do not know, which a person
+    reads without effort; asking the claimant to photograph it again would not help."""
+    core = ("invoice_number", "payer_name", "total_amount", "issue_date")
+    read_well = check_legibility([_page([0.97] * 40)], core, core)
+    assert read_well is not None and read_well.passed
+    little_text = check_legibility([_page([0.97] * 7)], core, core)
+    assert little_text is not None and not little_text.passed
