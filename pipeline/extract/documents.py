@@ -21,12 +21,14 @@ from pipeline.extract.forms import extract_bank_card, extract_claim_form, extrac
 from pipeline.extract.invoice import extract_invoice
 from pipeline.extract.medical import extract_certificate, extract_discharge
 from pipeline.extract.pairing import repair_geometry
+from pipeline.extract.plausible import review_fields
 from pipeline.records import Check, DocType, Extraction, Field, LineItem
 
 log = logging.getLogger(__name__)
 
 FIELD_MIN_CONFIDENCE = 0.8
-"""Fields read with less confidence are listed for the adjuster (ClaimFacts.low_confidence_fields)."""
+"""Fields read with less confidence send their document to a person (`plausible.review_fields`)
+and are listed for the adjuster (ClaimFacts.low_confidence_fields)."""
 
 CORE_FIELDS: dict[DocType, tuple[str, ...]] = {
     DocType.OUTPATIENT_INVOICE: ("invoice_number", "payer_name", "total_amount", "issue_date"),
@@ -38,8 +40,8 @@ CORE_FIELDS: dict[DocType, tuple[str, ...]] = {
     DocType.ID_CARD: ("name", "id_number", "birth_date"),
     DocType.BANK_CARD: ("card_number",),
 }
-"""Fields every document of the type carries; a photo on which half of them cannot be found is
-asked for again (see `checks.check_legibility`)."""
+"""Fields every document of the type carries; a photo on which half of them cannot be found, and
+little text was read, is asked for again (see `checks.check_legibility`)."""
 
 Extractor = Callable[[Sequence[Page]], tuple[dict[str, Field], list[LineItem], list[Check]]]
 
@@ -102,6 +104,7 @@ def extract_document(
         )
     pages = [repair_geometry(p) for p in pages]
     fields, items, found = extractor(pages)
+    doubt = review_fields(fields, FIELD_MIN_CONFIDENCE)  # caps implausible values' confidence
     ex = Extraction(
         document_id=document_id,
         doc_type=doc_type,
@@ -117,6 +120,9 @@ def extract_document(
     if legible is not None:
         ex.checks.append(legible)
         ex.needs_review = ex.needs_review or not legible.passed
+    if doubt is not None:  # a value the reader is unsure of, or one that cannot be right
+        ex.checks.append(doubt)
+        ex.needs_review = True
     return ex
 
 

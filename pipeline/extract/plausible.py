@@ -1,0 +1,65 @@
+"""Values that cannot be what their field says, and values the reader is not sure of.
+
+OCR is as sure of some wrong readings as of right ones: a hospital's name half under its red seal
+reads confidently as its two visible ends (贵州省人民医院 as 贵州民院), an amount in words with a
+character no amount is written with (叁 as 泰). Confidence alone cannot catch these; the shape of
+the value can. Such a field keeps its value for the person who looks at it, with its confidence
+capped, and the document goes to a person (`needs_review`) with a failed `plausible` check, as does
+a document with any field read with less confidence than `FIELD_MIN_CONFIDENCE`: a value the reader
+is unsure of is confirmed by a person, never paid on unseen.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.extract.base import HOSPITAL_SUFFIX
+from pipeline.records import Check, Field
+
+IMPLAUSIBLE_CONFIDENCE = 0.5
+"""The confidence an implausible value keeps: below any threshold that lets a value through."""
+
+HOSPITAL_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9()（）·]{2,40}?" + HOSPITAL_SUFFIX.pattern)
+"""An institution's name: at least two characters of its own before what it is (医院, 卫生院 …)."""
+AMOUNT_WORDS = re.compile(r"^[零壹贰叁肆伍陆柒捌玖拾佰仟万亿元圆角分整正]+$")
+"""An amount in words (大写) uses these characters and no other."""
+
+_VALIDATORS: dict[str, tuple[re.Pattern[str], str]] = {
+    "hospital": (HOSPITAL_NAME, "no institution's name ends like this"),
+    "total_in_words": (AMOUNT_WORDS, "a character no amount in words is written with"),
+}
+
+
+def implausible(name: str, value: object) -> str | None:
+    """Why `value` cannot be a `name`, or None when it can (or nothing is known of its shape)."""
+    rule = _VALIDATORS.get(name)
+    if rule is None or value is None:
+        return None
+    pattern, why = rule
+    text = re.sub(r"\s", "", str(value))
+    # a name may carry its other name in brackets: 山东省肿瘤防治研究院（山东省肿瘤医院）
+    alias = re.fullmatch(r"(.+?)[（(]([^（）()]+)[）)]", text)
+    candidates = [text, *(alias.groups() if alias else ())]
+    return None if any(pattern.match(c) for c in candidates) else why
+
+
+def review_fields(fields: dict[str, Field], min_confidence: float) -> Check | None:
+    """Cap the confidence of implausible values; a failed check naming every field a person must
+    confirm (implausible, or read with less than `min_confidence`), or None when there is none."""
+    doubts: list[str] = []
+    for name, f in fields.items():
+        why = implausible(name, f.value)
+        if why is not None:
+            fields[name] = f.model_copy(update={"confidence": min(f.confidence, IMPLAUSIBLE_CONFIDENCE)})
+            doubts.append(f"{name} {f.value!r}: {why}")
+        elif f.confidence < min_confidence:
+            doubts.append(f"{name} read with confidence {f.confidence:.2f}")
+    if not doubts:
+        return None
+    return Check(
+        name="plausible",
+        passed=False,
+        message="a person confirms: " + "; ".join(doubts),
+        fields=[d.split(" ", 1)[0] for d in doubts],
+        severity="warning",
+    )
