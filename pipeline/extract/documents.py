@@ -122,7 +122,8 @@ def extract_document(
         ex.needs_review = ex.needs_review or not legible.passed
     if doubt is not None:  # a value the reader is unsure of, or one that cannot be right
         ex.checks.append(doubt)
-        ex.needs_review = True
+    # what adjudication refers to a person (`extraction_checks`) is a document a person sees
+    ex.needs_review = ex.needs_review or any(c.severity == "error" for c in ex.failed_checks)
     return ex
 
 

@@ -5,13 +5,15 @@ reads confidently as its two visible ends (贵州省人民医院 as 贵州民院
 character no amount is written with (叁 as 泰). Confidence alone cannot catch these; the shape of
 the value can. Such a field keeps its value for the person who looks at it, with its confidence
 capped, and the document goes to a person (`needs_review`) with a failed `plausible` check, as does
-a document with any field read with less confidence than `FIELD_MIN_CONFIDENCE`: a value the reader
-is unsure of is confirmed by a person, never paid on unseen.
+a document with a key field (one a decision or a payment rests on) read with less confidence than
+`FIELD_MIN_CONFIDENCE`: a value the reader is unsure of is confirmed by a person, never paid on
+unseen. The check fails with severity `error`, so adjudication refers the claim (`extraction_checks`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from pipeline.extract.base import HOSPITAL_SUFFIX
 from pipeline.records import Check, Field
@@ -43,16 +45,29 @@ def implausible(name: str, value: object) -> str | None:
     return None if any(pattern.match(c) for c in candidates) else why
 
 
-def review_fields(fields: dict[str, Field], min_confidence: float) -> Check | None:
+KEY_FIELDS = frozenset(
+    {
+        "total_amount", "fund_paid", "account_paid", "cash_paid", "self_pay", "copay", "invoice_number",
+        "issue_date", "visit_date", "admission_date", "discharge_date", "hospital", "payer_name",
+        "patient_name", "diagnosis", "card_number", "account_number", "id_number", "name",
+    }
+)  # fmt: skip
+"""What a decision or a payment rests on. A value derived rather than read (an ICD code looked up
+from the diagnosis's name) carries the lookup's score, not a reading's, and is no key field."""
+
+
+def review_fields(
+    fields: dict[str, Field], min_confidence: float, key: Collection[str] = KEY_FIELDS
+) -> Check | None:
     """Cap the confidence of implausible values; a failed check naming every field a person must
-    confirm (implausible, or read with less than `min_confidence`), or None when there is none."""
+    confirm (implausible, or a `key` field read with less than `min_confidence`), or None."""
     doubts: list[str] = []
     for name, f in fields.items():
         why = implausible(name, f.value)
         if why is not None:
             fields[name] = f.model_copy(update={"confidence": min(f.confidence, IMPLAUSIBLE_CONFIDENCE)})
             doubts.append(f"{name} {f.value!r}: {why}")
-        elif f.confidence < min_confidence:
+        elif name in key and f.confidence < min_confidence:
             doubts.append(f"{name} read with confidence {f.confidence:.2f}")
     if not doubts:
         return None
@@ -61,5 +76,5 @@ def review_fields(fields: dict[str, Field], min_confidence: float) -> Check | No
         passed=False,
         message="a person confirms: " + "; ".join(doubts),
         fields=[d.split(" ", 1)[0] for d in doubts],
-        severity="warning",
+        severity="error",
     )

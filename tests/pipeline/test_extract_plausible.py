@@ -38,3 +38,11 @@ def test_doubtful_fields_go_to_a_person_with_their_value_kept() -> None:
     assert fields["hospital"].value == "贵州民院" and fields["hospital"].confidence == IMPLAUSIBLE_CONFIDENCE
     sure = {"payer_name": Field(name="payer_name", value="张三", confidence=0.98)}
     assert review_fields(sure, 0.8) is None
+
+
+def test_a_derived_value_unsure_of_its_lookup_sends_nobody() -> None:
+    """An ICD code looked up from the diagnosis's name carries the lookup's score, not a reading's."""
+    derived = {"diagnosis_code": Field(name="diagnosis_code", value="J06.9", confidence=0.6)}
+    assert review_fields(derived, 0.8) is None
+    check = review_fields({"payer_name": Field(name="payer_name", value="张三", confidence=0.6)}, 0.8)
+    assert check is not None and check.severity == "error"  # adjudication refers the claim
