@@ -26,12 +26,14 @@ from ocr.engine import Detection, OcrEngine, Reading, get_engine
 from ocr.images import PageImage, load_document, render_pdf_page
 from ocr.layout import reading_order
 from ocr.numbers import failed_numbers, id_number_valid, long_numbers
+from ocr.qr import QR_VERSION, decode_qr
 
 log = logging.getLogger(__name__)
 
-READ_VERSION = "7"
+READ_VERSION = "8"
 """Version of what happens after detection (re-reading uncertain lines and numbers failing their
-check, correction): part of the cache key, so bump it when a change there changes what a page reads as."""
+check, correction, QR codes decoded onto the page): part of the cache key, so bump it when a change
+there changes what a page reads as (8: `Page.codes`, see ocr/qr.py)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class ReadOptions:
     correct: bool = True
     lexicon: tuple[str, ...] = ()
     """Known words for this document beyond ocr/lexicon.txt (policyholder address, employer, ...)."""
+    qr: bool = True
+    """Decode QR codes on the page (`Page.codes`): the 财政电子票据 carries its key fields in one."""
 
     def key(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True)
@@ -181,9 +185,13 @@ def read_image(
                 trace.corrected += 1
         lines.append(line)
 
-    trace.lap("correct", t)
+    t = trace.lap("correct", t)
+    codes = decode_qr(image) if opt.qr else []
+    trace.lap("qr", t)
     h, w = image.shape[:2]
-    page = Page(number=number, width=w, height=h, lines=reading_order(lines), rotation=trace.rotation)
+    page = Page(
+        number=number, width=w, height=h, lines=reading_order(lines), rotation=trace.rotation, codes=codes
+    )
     trace.seconds = time.perf_counter() - t0
     return page, image, trace
 
@@ -361,6 +369,7 @@ def _read_page(pi: PageImage, engine: OcrEngine | None, opt: ReadOptions) -> tup
             height=pi.height,
             lines=reading_order(pi.lines),
             source="pdf_text",
+            codes=pi.codes,
         )
         return page, None
     page, image, trace = read_image(pi.image, engine, number=pi.number, options=opt)
@@ -384,9 +393,11 @@ def pages_to_json(pages: list[Page], *, raw: bool = False) -> dict[str, Any]:
             if raw and ln.raw_text is not None:
                 d["raw_text"] = ln.raw_text
             lines.append(d)
+        codes = [{"text": c.text, "box": [list(pt) for pt in c.box]} for c in p.codes]
         out.append(
             {"number": p.number, "width": p.width, "height": p.height, "rotation": p.rotation, "lines": lines}
             | ({"source": p.source} if p.source != "ocr" else {})
+            | ({"codes": codes} if codes else {})
         )
     return {"pages": out}
 
@@ -404,6 +415,9 @@ def pages_from_json(doc: dict[str, Any]) -> list[Page]:
                 rotation=p.get("rotation", 0),
                 source=p.get("source", "ocr"),
                 lines=lines,
+                codes=[
+                    TextLine(text=c["text"], box=c["box"], score=1.0, source="qr") for c in p.get("codes", [])
+                ],
             )
         )
     return pages
@@ -413,7 +427,7 @@ def reader_ident(engine: OcrEngine, options: ReadOptions) -> str:
     """Everything that changes what a page reads as: engine and models, loader, clean-up, options."""
     from ocr.images import LOADER_VERSION
 
-    versions = f"load-{LOADER_VERSION}|clean-{clean.CLEAN_VERSION}|read-{READ_VERSION}"
+    versions = f"load-{LOADER_VERSION}|clean-{clean.CLEAN_VERSION}|read-{READ_VERSION}|qr-{QR_VERSION}"
     return f"{engine.name}|{engine.version}|{versions}|{options.key()}"
 
 
