@@ -30,15 +30,26 @@ from pipeline.extract.base import (
 )
 from pipeline.extract.checks import parse_amount_words, parse_figure
 from pipeline.extract.pairing import Key, edit_distance, find_hits, norm, sub_box
-from pipeline.records import Field, FieldKind, LineItem, money
+from pipeline.extract.qr import settle_with_qr
+from pipeline.extract.settlement import DROPPED, MONEY_KEYS, other_amounts, unread_funds
+from pipeline.extract.stay import read_stay
+from pipeline.records import Check, Field, FieldKind, LineItem, money
 
 log = logging.getLogger(__name__)
 
 M, D = FieldKind.MONEY, FieldKind.DATE
 
+HOSPITAL_VALUE = (
+    r"([\u4e00-\u9fff]{2,}(?:医院|卫生院|中心|门诊部|诊所|保健院|研究院|研究所|卫生室|医务室)"
+    r"(?:[(（][\u4e00-\u9fff]{2,}(?:[)）]|$))?)"
+)
+"""A payee that is a medical institution: a name of two or more characters before the kind of
+institution, and a second name in brackets (山东省肿瘤防治研究院（山东省肿瘤医院）). A reading that
+is not one (`健章` left of the seal's 章, `打印时理章`) is passed over for the next line of the row."""
+
 KEYS: tuple[Key, ...] = (
-    Key("invoice_code", ("票据代码", "发票代码"), pattern=r"(\d{6,12})"),
-    Key("invoice_number", ("票据号码", "发票号码", "票据号"), pattern=r"(\d{6,12})"),
+    Key("invoice_code", ("电子票据代码", "票据代码", "发票代码"), pattern=r"(\d{6,12})"),
+    Key("invoice_number", ("电子票据号码", "票据号码", "发票号码", "票据号"), pattern=r"(\d{6,12})"),
     Key("check_code", ("校验码",), pattern=r"([0-9A-Za-z]{4,})"),
     Key("payer_id_number", ("交款人统一社会信用代码", "统一社会信用代码"), pattern=ID_NUMBER),
     Key("payer_name", ("交款人", "患者姓名", "姓名")),
@@ -54,18 +65,16 @@ KEYS: tuple[Key, ...] = (
         pattern=WORDS_AS_READ,
     ),
     Key("total_amount", ("合计（小写）", "（小写）", "小写", "¥", "￥"), M, pattern=MONEY_2DP),
-    Key("fund_paid", ("医保统筹基金支付", "统筹基金支付", "医保统筹支付", "统筹支付"), M),
-    Key("account_paid", ("个人账户支付", "个人账户"), M),
-    Key("cash_paid", ("个人现金支付", "现金支付"), M),
-    Key("self_pay", ("个人自费", "自费"), M),
-    Key("copay", ("个人自付", "自付"), M),
-    Key("hospital", ("收款单位（章）", "收款单位", "医疗机构名称")),
+    *MONEY_KEYS,
+    Key("hospital", ("收款单位（章）", "收款单位", "医疗机构名称"), pattern=HOSPITAL_VALUE),
     Key("cashier", ("收款人",)),
     Key("reviewer", ("复核人",)),
-    Key("issue_date", ("开票日期",), D),
+    Key("issue_date", ("开票日期", "收费日期", "收款日期", "结算日期", "日期"), D),
     Key("institution_type", ("医疗机构类型",)),
     Key("serial", ("业务流水号",)),
 )
+_DROPPED = ("reviewer", "institution_type", "serial", *DROPPED)
+"""Keys that claim their labels (so no other key reads their values) but are not fields."""
 
 FEE_CATEGORIES = (
     "床位费", "护理费", "诊察费", "诊查费", "检查费", "化验费", "检验费", "治疗费", "手术费", "西药费",
@@ -77,18 +86,30 @@ _MONEY_FIELDS = ("total_amount", "fund_paid", "account_paid", "cash_paid", "self
 
 
 def extract_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem]]:
+    """Fields and fee lines of a medical bill (the checks of `read_invoice` left aside)."""
+    fields, items, _ = read_invoice(pages)
+    return fields, items
+
+
+def read_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem], list[Check]]:
+    """Fields, fee lines and the checks only the pages allow (the QR code against the print)."""
     fields = pair_pages(pages, KEYS)
-    for name in ("reviewer", "institution_type", "serial"):
+    for name in _DROPPED:
         fields.pop(name, None)
     items = fee_items(pages)
     if "hospital" not in fields:
         found = hospital_by_name(pages)
         if found is not None:
             fields["hospital"] = found
+    read_stay(pages, fields, KEYS)
+    qr = settle_with_qr(pages, fields, items)
     _repair_amounts(fields)
-    _repair_split(fields, items)
+    # a gap in the split may be a fund the bill prints beside 统筹: only a bill whose every fund
+    # is read, and none of them paid, has its split put right from the total
+    settled = not other_amounts(fields) and not unread_funds(pages, fields)
+    _repair_split(fields, items, parts_known=settled)
     _settle_words(fields, items)
-    return fields, items
+    return fields, items, [c for c in (qr,) if c is not None]
 
 
 HOSPITAL_NAME = re.compile(r"^[\u4e00-\u9fff()]{3,24}" + HOSPITAL_SUFFIX.pattern)
@@ -218,11 +239,14 @@ def _confirmed_total(fields: dict[str, Field], items: Sequence[LineItem]) -> Dec
     return None
 
 
-def _repair_split(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
+def _repair_split(fields: dict[str, Field], items: Sequence[LineItem], *, parts_known: bool = True) -> None:
     """Make the channel split add up to a confirmed total by changing exactly one amount, and only
-    when that one change is unambiguous and close to what OCR read (or the amount went unread)."""
+    when that one change is unambiguous and close to what OCR read (or the amount went unread).
+
+    `parts_known=False` (other funds paid, or printed and unread): the total is still confirmed (and
+    read from the words when its figures are not), but no channel amount is touched."""
     total = _confirmed_total(fields, items)
-    if total is None:
+    if total is None or not parts_known:
         return
     read = {p: money(fields[p].value) for p in SPLIT if p in fields and fields[p].value is not None}
     if len(read) == 2:  # one part unread: the other two and the total fix it
