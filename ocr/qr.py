@@ -21,7 +21,7 @@ from ocr.elements import TextLine
 
 log = logging.getLogger(__name__)
 
-QR_VERSION = "1"
+QR_VERSION = "2"
 """Part of the reader's version (ocr.reader.READ_VERSION says what a page reads as)."""
 MAX_SIDE = 2400
 """The whole-page pass runs on at most this many pixels on the long side."""
@@ -81,10 +81,12 @@ def _decode_all(gray: np.ndarray, *, both: bool = True) -> Iterable[tuple[str, n
 def _candidates(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Square regions dense with dark and light modules, the most code-like first."""
     h, w = gray.shape[:2]
-    _, dark = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    # dark against its surroundings (a photo's desk or shadow is dark too), every contour (a code
+    # on a sheet lying on a dark desk sits inside the desk's outline)
+    dark = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 51, 15)
     k = max(3, round(min(h, w) / 300))
     blob = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(blob, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     scored: list[tuple[float, tuple[int, int, int, int]]] = []
     for c in contours:
         x, y, cw, ch = cv2.boundingRect(c)
@@ -101,7 +103,8 @@ def _candidates(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
         changes = flips / (2.0 * ink.size)
         if changes < 0.04:
             continue
-        scored.append((changes * min(fill, 1 - fill), (x, y, x + cw, y + ch)))
+        # a code is larger than a character, which is as dense: size counts
+        scored.append((changes * min(fill, 1 - fill) * side, (x, y, x + cw, y + ch)))
     scored.sort(key=lambda t: -t[0])
     return [box for _, box in scored[:MAX_CANDIDATES]]
 

@@ -89,3 +89,12 @@ def test_text_layer_pdf_gets_its_code_from_the_raster(tmp_path: Path) -> None:
     assert [c.text for c in page.codes] == [PAYLOAD]
     x0, y0, _, _ = page.codes[0].bbox
     assert x0 > page.width * 0.7 and y0 < page.height * 0.3
+
+
+def test_code_on_a_sheet_lying_on_a_dark_desk() -> None:
+    """The desk around the sheet is dark too: the code inside the sheet is still a candidate."""
+    sheet = _page_with_code(2.5, 1.0)
+    desk = np.full((sheet.shape[0] + 240, sheet.shape[1] + 240, 3), (70, 85, 100), np.uint8)
+    desk[120:-120, 120:-120] = sheet
+    found = decode_qr(desk)
+    assert [c.text for c in found] == [PAYLOAD] and found[0].bbox[0] > 1300 + 120 - 5
