@@ -116,3 +116,15 @@ def test_fiscal_identity_follows_region_kind_and_year() -> None:
     paper = bill.model_copy(update={"layout": "beijing", "electronic": False})
     assert fiscal_ebill(random.Random(3), paper, True, ClaimType.INPATIENT) is paper
     assert isinstance(made, BillTruth)
+
+
+def test_the_older_e_invoice_page_carries_a_real_code_too() -> None:
+    claim = next(c for c in make_book(20, seed=4) if c.bills)
+    bill = claim.bills[0].model_copy(
+        update={"layout": "e_invoice", "electronic": True, "check_code": "a1b2c3"}
+    )
+    claim = claim.model_copy(update={"bills": [bill]})
+    doc = next(d for d in claim.documents if d.doc_type.value.endswith("invoice"))
+    canvas, _, _ = _render_page(claim, doc, random.Random(1))
+    (code,) = decode_qr(np.asarray(canvas.image)[:, :, ::-1])
+    assert parse_payload(code.text)["invoice_number"] == bill.invoice_number  # type: ignore[index]
