@@ -28,7 +28,7 @@ from pipeline.extract.base import (
     pair_pages,
     settle_words,
 )
-from pipeline.extract.checks import parse_amount_words, parse_figure
+from pipeline.extract.checks import fund_completions, parse_amount_words, parse_figure
 from pipeline.extract.pairing import Key, edit_distance, find_hits, norm, sub_box
 from pipeline.extract.qr import settle_with_qr
 from pipeline.extract.settlement import DROPPED, MONEY_KEYS, other_amounts, unread_funds
@@ -112,6 +112,9 @@ def read_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem
         found = hospital_by_name(pages)
         if found is not None:
             fields["hospital"] = found
+    for name in ("insurance_type", "payer_name", "cashier"):
+        if name in fields:
+            fields[name] = _cut_glued_label(fields[name])
     read_stay(pages, fields, KEYS)
     qr = settle_with_qr(pages, fields, items)
     _repair_amounts(fields)
@@ -121,6 +124,17 @@ def read_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem
     _repair_split(fields, items, parts_known=settled)
     _settle_words(fields, items)
     return fields, items, [c for c in (qr,) if c is not None]
+
+
+def _cut_glued_label(f: Field) -> Field:
+    """A text value with the next label glued to it by OCR and misread (郑州市医保住院料室: 住院科室),
+    which the label keys, matching exactly, did not claim: the label is cut off."""
+    value = str(f.value or "")
+    for label in _OTHER_LABELS:
+        n = len(label)
+        if n >= 4 and len(value) > n + 1 and edit_distance(value[-n:], label) <= 1:
+            return f.model_copy(update={"value": value[:-n], "confidence": round(f.confidence * 0.9, 4)})
+    return f
 
 
 HOSPITAL_NAME = re.compile(r"^[\u4e00-\u9fff()]{3,24}" + HOSPITAL_SUFFIX.pattern)
@@ -301,7 +315,11 @@ def _settle_words(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
     """The words settled from the figures when the fee lines or the payment split confirm them."""
     split = [fields[p].value for p in SPLIT if p in fields and fields[p].value is not None]
     paid = money(sum((Decimal(v) for v in split), Decimal(0))) if len(split) == len(SPLIT) else None
-    settle_words(fields, (_lines_total(items), paid))
+    # the funds beside 统筹 complete the split on the bills that print them
+    with_funds = (
+        {paid + extra for extra in fund_completions(other_amounts(fields))} if paid is not None else set()
+    )
+    settle_words(fields, (_lines_total(items), paid, *with_funds))
 
 
 def _set_from(

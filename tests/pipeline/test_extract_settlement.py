@@ -112,3 +112,25 @@ def test_payee_that_is_no_institution_is_passed_over() -> None:
     assert read_invoice([page])[0]["hospital"].value == "滨海市急救中心"
     cut = page_of(*TOP, ("收款单位（章）：瘤医院", 100, 900))
     assert "hospital" not in read_invoice([cut])[0]  # a name cut by the seal is no name
+    till = page_of(*TOP, ("收款单位：", 100, 900), ("0盒)实收:400.00找零:10.00", 260, 900))
+    assert "hospital" not in read_invoice([till])[0]  # a till's line is no payee
+
+
+def test_garbled_words_are_settled_by_a_split_the_funds_complete() -> None:
+    """统筹 + 现金 + 大额 = 合计 confirms the figures; the words, misread and closed with 整, follow them."""
+    page = page_of(
+        ("金额合计（大写）贰万叁仟肆佰伍拾陆元柒角捌分整", 100, 500),  # 贰→武, 叁→泰 below
+        ("（小写）23456.78", 900, 500),
+        ("医保统筹基金支付：10000.00", 120, 600),
+        ("现金支付：12000.00个人账户支付：0", 900, 560),
+        ("大额（病）保险报销：1456.78", 900, 600),
+    )
+    words = page.lines[0].model_copy(update={"text": "金额合计（大写）武万泰仟肆佰伍拾陆元柒角捌分整"})
+    page = page.model_copy(update={"lines": [words, *page.lines[1:]]})
+    f = read_invoice([page])[0]
+    assert f["total_in_words"].value == "贰万叁仟肆佰伍拾陆元柒角捌分整"
+
+
+def test_a_misread_label_glued_to_a_value_is_cut_off() -> None:
+    page = page_of(*TOP, ("医保类型：滨海市医保住院料室：", 120, 560))
+    assert read_invoice([page])[0]["insurance_type"].value == "滨海市医保"
