@@ -21,7 +21,7 @@ from ocr.elements import TextLine
 
 log = logging.getLogger(__name__)
 
-QR_VERSION = "2"
+QR_VERSION = "3"
 """Part of the reader's version (ocr.reader.READ_VERSION says what a page reads as)."""
 MAX_SIDE = 2400
 """The whole-page pass runs on at most this many pixels on the long side."""

@@ -110,6 +110,11 @@ def read_image(
     opt = options or ReadOptions()
     trace = PageTrace()
 
+    # QR codes first, on the pixels as they came (clean-up resamples fine modules into grey); their
+    # boxes then follow the page through every turn below, as the probe's boxes do
+    codes = [(c.text, np.asarray(c.box, dtype=np.float32)) for c in decode_qr(image)] if opt.qr else []
+    t = trace.lap("qr", t0)
+
     # 0. red seals (and the 样本 stamp of a sample ID card) faded first: a pixel's colour says it is
     # seal ink whichever way up the page is, and the probe's boxes, which the main pass may reuse,
     # must not lose the text lines a stamp crosses
@@ -119,13 +124,14 @@ def read_image(
     # 1. a fast detection pass on a small copy: page outline check, orientation, skew, text height
     probe_scale = min(1.0, opt.probe_side / max(image.shape[:2]))
     probe_boxes = _detect(engine, image, probe_scale)
-    t = trace.lap("probe", t0)
+    t = trace.lap("probe", t)
 
     if opt.perspective:
         quad = clean.find_page_quad(image)
         if quad is not None and clean.quad_needs_warp(quad) and _inside_share(probe_boxes, quad) >= 0.9:
             image, m = clean.warp_quad(image, quad)
             probe_boxes = [clean.order_points(clean.transform_points(b, m)) for b in probe_boxes]
+            codes = [(text, clean.transform_points(b, m)) for text, b in codes]
             trace.warped = True
 
     if opt.light:
@@ -140,6 +146,7 @@ def read_image(
             probe_boxes = [
                 clean.order_points(clean.rotate_quarter_points(b, orient.rotation, w, h)) for b in probe_boxes
             ]
+            codes = [(text, clean.rotate_quarter_points(b, orient.rotation, w, h)) for text, b in codes]
             trace.rotation = orient.rotation
     t = trace.lap("orientation", t)
 
@@ -148,6 +155,7 @@ def read_image(
     if m is not None:
         trace.skew = angle
         probe_boxes = [clean.order_points(clean.transform_points(b, m)) for b in probe_boxes]
+        codes = [(text, clean.transform_points(b, m)) for text, b in codes]
     t = trace.lap("deskew", t)
 
     # 2. the main detection pass at the scale that puts text lines near the target height
@@ -186,11 +194,13 @@ def read_image(
         lines.append(line)
 
     t = trace.lap("correct", t)
-    codes = decode_qr(image) if opt.qr else []
+    if opt.qr and not codes:  # none on the raw pixels: the cleaned page may show it better (light)
+        codes = [(c.text, np.asarray(c.box, dtype=np.float32)) for c in decode_qr(image)]
     trace.lap("qr", t)
     h, w = image.shape[:2]
+    found = [TextLine(text=text, box=clean.order_points(b), score=1.0, source="qr") for text, b in codes]
     page = Page(
-        number=number, width=w, height=h, lines=reading_order(lines), rotation=trace.rotation, codes=codes
+        number=number, width=w, height=h, lines=reading_order(lines), rotation=trace.rotation, codes=found
     )
     trace.seconds = time.perf_counter() - t0
     return page, image, trace
