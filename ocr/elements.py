@@ -23,7 +23,8 @@ class TextLine(BaseModel):
     text: str
     box: Box
     score: float = Field(ge=0.0, le=1.0)
-    source: Literal["ocr", "pdf_text", "structured"] = "ocr"
+    source: Literal["ocr", "pdf_text", "structured", "qr"] = "ocr"
+    """Where the text came from; "qr" is a decoded QR code's payload (kept on `Page.codes`)."""
     raw_text: str | None = None
     """What the model first read, before a second reading or a domain correction changed it; None
     when nothing changed."""
@@ -56,6 +57,9 @@ class Page(BaseModel):
     rotation: int = 0
     """Clockwise degrees (0/90/180/270) the clean-up turned the page to make it upright."""
     source: Literal["ocr", "pdf_text", "structured"] = "ocr"
+    codes: list[TextLine] = Field(default_factory=list)
+    """QR codes decoded on the page (`source="qr"`, score 1.0): each payload as text, with the
+    code's box. Kept apart from `lines` so that reading order, pairing and layout never see them."""
 
     @property
     def text(self) -> str:

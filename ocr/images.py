@@ -15,15 +15,16 @@ from typing import Any
 import numpy as np
 
 from ocr.elements import TextLine
+from ocr.qr import decode_qr
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
 PDF_DPI = 200
-LOADER_VERSION = "3"
+LOADER_VERSION = "4"
 """Part of every OCR cache key: bump when loading changes what a page holds (2: text layer by
 character; 3: every page of a TIFF, 16-bit and transparent images on white, PDF header anywhere in
-the first KiB)."""
+the first KiB; 4: QR codes of text-layer pages)."""
 """Scanned PDF pages: 200 dpi puts 9-point print at ~25 px high, what the detector reads best."""
 MIN_TEXT_CHARS = 8
 """A page whose text layer has fewer visible characters than this is treated as a scan."""
@@ -44,6 +45,8 @@ class PageImage:
     """BGR uint8, upright as the file or camera meant it; None for text-layer pages."""
     lines: list[TextLine] = field(default_factory=list)
     source: str = "ocr"
+    codes: list[TextLine] = field(default_factory=list)
+    """QR codes decoded from a text-layer page's raster (an OCR'd page's are decoded by the reader)."""
 
 
 def load_image(path: Path | str, *, max_pixels: int = 80_000_000, frame: int = 0) -> np.ndarray:
@@ -164,11 +167,11 @@ def load_pdf(
             w, h = max(1, round(width_pt * scale)), max(1, round(height_pt * scale))
             lines = _text_layer_lines(page, scale, height_pt)
             if sum(len(ln.text.replace(" ", "")) for ln in lines) >= MIN_TEXT_CHARS:
-                pages.append(PageImage(i + 1, w, h, lines=lines, source="pdf_text"))
+                # the text layer has no QR code in it: the raster does (boxes in the same pixels)
+                codes = decode_qr(_render(page, scale))
+                pages.append(PageImage(i + 1, w, h, lines=lines, source="pdf_text", codes=codes))
             else:
-                bitmap = page.render(scale=scale)
-                rgb = bitmap.to_numpy()
-                img = _to_bgr(rgb, bitmap.mode if hasattr(bitmap, "mode") else "BGRA")
+                img = _render(page, scale)
                 pages.append(PageImage(i + 1, img.shape[1], img.shape[0], image=img))
             page.close()
         return pages
@@ -183,12 +186,16 @@ def render_pdf_page(path: Path | str, number: int, *, dpi: int = PDF_DPI) -> np.
     pdf = pdfium.PdfDocument(str(path))
     try:
         page = pdf[number - 1]
-        bitmap = page.render(scale=dpi / 72.0)
-        img = _to_bgr(bitmap.to_numpy(), bitmap.mode if hasattr(bitmap, "mode") else "BGRA")
+        img = _render(page, dpi / 72.0)
         page.close()
         return img
     finally:
         pdf.close()
+
+
+def _render(page: Any, scale: float) -> np.ndarray:
+    bitmap = page.render(scale=scale)
+    return _to_bgr(bitmap.to_numpy(), bitmap.mode if hasattr(bitmap, "mode") else "BGRA")
 
 
 def _to_bgr(arr: np.ndarray, mode: str) -> np.ndarray:

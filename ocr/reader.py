@@ -26,12 +26,14 @@ from ocr.engine import Detection, OcrEngine, Reading, get_engine
 from ocr.images import PageImage, load_document, render_pdf_page
 from ocr.layout import reading_order
 from ocr.numbers import failed_numbers, id_number_valid, long_numbers
+from ocr.qr import QR_VERSION, decode_qr
 
 log = logging.getLogger(__name__)
 
-READ_VERSION = "7"
+READ_VERSION = "8"
 """Version of what happens after detection (re-reading uncertain lines and numbers failing their
-check, correction): part of the cache key, so bump it when a change there changes what a page reads as."""
+check, correction, QR codes decoded onto the page): part of the cache key, so bump it when a change
+there changes what a page reads as (8: `Page.codes`, see ocr/qr.py)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class ReadOptions:
     correct: bool = True
     lexicon: tuple[str, ...] = ()
     """Known words for this document beyond ocr/lexicon.txt (policyholder address, employer, ...)."""
+    qr: bool = True
+    """Decode QR codes on the page (`Page.codes`): the 财政电子票据 carries its key fields in one."""
 
     def key(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True)
@@ -106,6 +110,11 @@ def read_image(
     opt = options or ReadOptions()
     trace = PageTrace()
 
+    # QR codes first, on the pixels as they came (clean-up resamples fine modules into grey); their
+    # boxes then follow the page through every turn below, as the probe's boxes do
+    codes = [(c.text, np.asarray(c.box, dtype=np.float32)) for c in decode_qr(image)] if opt.qr else []
+    t = trace.lap("qr", t0)
+
     # 0. red seals (and the 样本 stamp of a sample ID card) faded first: a pixel's colour says it is
     # seal ink whichever way up the page is, and the probe's boxes, which the main pass may reuse,
     # must not lose the text lines a stamp crosses
@@ -115,13 +124,14 @@ def read_image(
     # 1. a fast detection pass on a small copy: page outline check, orientation, skew, text height
     probe_scale = min(1.0, opt.probe_side / max(image.shape[:2]))
     probe_boxes = _detect(engine, image, probe_scale)
-    t = trace.lap("probe", t0)
+    t = trace.lap("probe", t)
 
     if opt.perspective:
         quad = clean.find_page_quad(image)
         if quad is not None and clean.quad_needs_warp(quad) and _inside_share(probe_boxes, quad) >= 0.9:
             image, m = clean.warp_quad(image, quad)
             probe_boxes = [clean.order_points(clean.transform_points(b, m)) for b in probe_boxes]
+            codes = [(text, clean.transform_points(b, m)) for text, b in codes]
             trace.warped = True
 
     if opt.light:
@@ -136,6 +146,7 @@ def read_image(
             probe_boxes = [
                 clean.order_points(clean.rotate_quarter_points(b, orient.rotation, w, h)) for b in probe_boxes
             ]
+            codes = [(text, clean.rotate_quarter_points(b, orient.rotation, w, h)) for text, b in codes]
             trace.rotation = orient.rotation
     t = trace.lap("orientation", t)
 
@@ -144,6 +155,7 @@ def read_image(
     if m is not None:
         trace.skew = angle
         probe_boxes = [clean.order_points(clean.transform_points(b, m)) for b in probe_boxes]
+        codes = [(text, clean.transform_points(b, m)) for text, b in codes]
     t = trace.lap("deskew", t)
 
     # 2. the main detection pass at the scale that puts text lines near the target height
@@ -181,9 +193,15 @@ def read_image(
                 trace.corrected += 1
         lines.append(line)
 
-    trace.lap("correct", t)
+    t = trace.lap("correct", t)
+    if opt.qr and not codes:  # none on the raw pixels: the cleaned page may show it better (light)
+        codes = [(c.text, np.asarray(c.box, dtype=np.float32)) for c in decode_qr(image)]
+    trace.lap("qr", t)
     h, w = image.shape[:2]
-    page = Page(number=number, width=w, height=h, lines=reading_order(lines), rotation=trace.rotation)
+    found = [TextLine(text=text, box=clean.order_points(b), score=1.0, source="qr") for text, b in codes]
+    page = Page(
+        number=number, width=w, height=h, lines=reading_order(lines), rotation=trace.rotation, codes=found
+    )
     trace.seconds = time.perf_counter() - t0
     return page, image, trace
 
@@ -361,6 +379,7 @@ def _read_page(pi: PageImage, engine: OcrEngine | None, opt: ReadOptions) -> tup
             height=pi.height,
             lines=reading_order(pi.lines),
             source="pdf_text",
+            codes=pi.codes,
         )
         return page, None
     page, image, trace = read_image(pi.image, engine, number=pi.number, options=opt)
@@ -384,9 +403,11 @@ def pages_to_json(pages: list[Page], *, raw: bool = False) -> dict[str, Any]:
             if raw and ln.raw_text is not None:
                 d["raw_text"] = ln.raw_text
             lines.append(d)
+        codes = [{"text": c.text, "box": [list(pt) for pt in c.box]} for c in p.codes]
         out.append(
             {"number": p.number, "width": p.width, "height": p.height, "rotation": p.rotation, "lines": lines}
             | ({"source": p.source} if p.source != "ocr" else {})
+            | ({"codes": codes} if codes else {})
         )
     return {"pages": out}
 
@@ -404,6 +425,9 @@ def pages_from_json(doc: dict[str, Any]) -> list[Page]:
                 rotation=p.get("rotation", 0),
                 source=p.get("source", "ocr"),
                 lines=lines,
+                codes=[
+                    TextLine(text=c["text"], box=c["box"], score=1.0, source="qr") for c in p.get("codes", [])
+                ],
             )
         )
     return pages
@@ -413,7 +437,7 @@ def reader_ident(engine: OcrEngine, options: ReadOptions) -> str:
     """Everything that changes what a page reads as: engine and models, loader, clean-up, options."""
     from ocr.images import LOADER_VERSION
 
-    versions = f"load-{LOADER_VERSION}|clean-{clean.CLEAN_VERSION}|read-{READ_VERSION}"
+    versions = f"load-{LOADER_VERSION}|clean-{clean.CLEAN_VERSION}|read-{READ_VERSION}|qr-{QR_VERSION}"
     return f"{engine.name}|{engine.version}|{versions}|{options.key()}"
 
 

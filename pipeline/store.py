@@ -564,7 +564,8 @@ class CaseStore:
                         source=ln.source,
                         raw_text=ln.raw_text,
                     )
-                    for i, ln in enumerate(page.lines)
+                    # a page's QR codes are rows too, after its lines: source "qr" sends them back
+                    for i, ln in enumerate([*page.lines, *page.codes])
                 )
 
     def get_pages(self, document_id: str, ocr_key: str) -> list[Page] | None:
@@ -581,6 +582,16 @@ class CaseStore:
                 lines = s.scalars(
                     select(TextLineRow).where(TextLineRow.page_id == p.id).order_by(TextLineRow.idx)
                 ).all()
+                read = [
+                    TextLine(
+                        text=ln.text,
+                        box=ln.box,
+                        score=ln.score,
+                        source=ln.source,  # type: ignore[arg-type]
+                        raw_text=ln.raw_text,
+                    )
+                    for ln in lines
+                ]
                 pages.append(
                     Page(
                         number=p.number,
@@ -588,16 +599,8 @@ class CaseStore:
                         height=p.height,
                         rotation=p.rotation,
                         source=p.source,  # type: ignore[arg-type]
-                        lines=[
-                            TextLine(
-                                text=ln.text,
-                                box=ln.box,
-                                score=ln.score,
-                                source=ln.source,  # type: ignore[arg-type]
-                                raw_text=ln.raw_text,
-                            )
-                            for ln in lines
-                        ],
+                        lines=[ln for ln in read if ln.source != "qr"],
+                        codes=[ln for ln in read if ln.source == "qr"],
                     )
                 )
             return pages

@@ -18,6 +18,7 @@ from pipeline.records import ClaimType, DocType, money
 from synth import catalog
 from synth.amounts import amount_in_words
 from synth.discharge import plan_records
+from synth.ebill import E_BILL_LAYOUTS, bill_layout, fiscal_ebill
 from synth.outcome import expected_outcome, fraud_signals
 from synth.people import Person, make_bank_card, make_person
 from synth.products import Product, load_products
@@ -62,7 +63,6 @@ CHANNELS = [("app", 0.55), ("wechat", 0.2), ("agent", 0.15), ("counter", 0.1)]
 WEBP_CHANNELS = {"app", "wechat", "agent"}
 """The customer app, the WeChat mini-program and the agents' app compress photos on the phone to WebP
 before upload (half the bytes of a JPEG of the same quality); the counter sends the scanner's JPEG."""
-E_INVOICE_SHARE = 0.3
 ROWS_PER_PAGE = 24
 """Expense-list rows per printed page: longer lists run onto more pages (and more files)."""
 
@@ -180,8 +180,8 @@ def _bill(
         if social and rng.random() < 0.5
         else Decimal(0)
     )
-    electronic = layout == "e_invoice"
-    return BillTruth(
+    electronic = layout in E_BILL_LAYOUTS
+    bill = BillTruth(
         invoice_code=("3" if electronic else "1") + _digits(rng, 7),
         invoice_number=_digits(rng, 10),
         check_code=_digits(rng, 6) if electronic else "",
@@ -197,6 +197,7 @@ def _bill(
         cash_paid=money(total - fund - account),
         self_pay=self_pay,
     )
+    return fiscal_ebill(rng, bill, social, claim_type) if layout == "ebill" else bill
 
 
 def _document_plan(
@@ -219,7 +220,7 @@ def _document_plan(
         n = 1
         if doc_type in (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE):
             for n, bill in enumerate(bills, 1):
-                ext, media = ("pdf", "application/pdf") if bill.electronic else (photo_ext, photo_media)
+                ext, media = ("pdf", "application/pdf") if bill.as_pdf else (photo_ext, photo_media)
                 docs.append(
                     DocumentTruth(
                         file=f"{claim_id}/{doc_type.value}_{n}.{ext}",
@@ -227,7 +228,7 @@ def _document_plan(
                         media_type=media,
                         layout=bill.layout,
                         group=f"{doc_type.value}_{n}",
-                        text_layer=bill.electronic,
+                        text_layer=bill.as_pdf,
                     )
                 )
         elif doc_type is DocType.EXPENSE_LIST:
@@ -405,10 +406,8 @@ def make_claim(
     if claim_type is not ClaimType.CRITICAL_ILLNESS:
         factor = rng.uniform(2.5, 4.0) if problem == "provider_anomaly" else 1.0
         items = _items_for(rng, diagnosis, incident_date, stay, factor)
-        bill_layout = "e_invoice" if rng.random() < E_INVOICE_SHARE else layout
-        bills.append(
-            _bill(rng, items, bill_layout, discharge or incident_date, policy.social_insurance, claim_type)
-        )
+        kind = bill_layout(rng, layout)
+        bills.append(_bill(rng, items, kind, discharge or incident_date, policy.social_insurance, claim_type))
     if problem == "altered_invoice":
         bill = bills[0]
         raised = money(
@@ -418,7 +417,7 @@ def make_claim(
             update={
                 "printed_total": raised,
                 "printed_words": amount_in_words(raised),
-                "cash_paid": money(raised - bill.fund_paid - bill.account_paid),
+                "cash_paid": money(bill.cash_paid + raised - bill.printed_total),
             }
         )
     elif problem == "words_figures_mismatch":

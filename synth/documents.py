@@ -24,6 +24,7 @@ from pipeline.records import DocType, LineItem
 from synth import certificate, discharge, forms
 from synth.book import ROWS_PER_PAGE, make_book
 from synth.degrade import degrade, pick_severity
+from synth.ebill import ebill
 from synth.einvoice import write_pdf
 from synth.render import Canvas
 from synth.scan import is_scanned, scan, scan_rng
@@ -40,6 +41,8 @@ LONG_SIDE = 1280
 """Long side of a saved photo in pixels (hard photos may be smaller: low resolution)."""
 CARD_LONG_SIDE = 1000
 """ID and bank cards: the app crops the photo to the card, so fewer pixels carry the same text."""
+SHEET_LONG_SIDE = 1800
+"""An e-bill printed on A4 and scanned or photographed whole: about 150 dpi, as scans of them come."""
 
 CLAIM_COLUMNS = [
     "claim_id",
@@ -98,6 +101,8 @@ def _render_page(
     match doc.doc_type:
         case DocType.OUTPATIENT_INVOICE | DocType.INPATIENT_INVOICE:
             assert bill is not None
+            if bill.layout == "ebill":
+                return ebill(claim, bill, doc, rng)
             if bill.electronic:
                 return forms.e_invoice(claim, bill, doc, rng)
             return forms.paper_invoice(claim, bill, doc, rng)
@@ -176,7 +181,7 @@ def _capture(
         }
         return doc.model_copy(update=update), data
     card = doc.doc_type in (DocType.ID_CARD, DocType.BANK_CARD)
-    long_side = CARD_LONG_SIDE if card else LONG_SIDE
+    long_side = CARD_LONG_SIDE if card else SHEET_LONG_SIDE if doc.layout == "ebill" else LONG_SIDE
     fmt = "WEBP" if doc.media_type == "image/webp" else "JPEG"
     scanner = scan_rng(doc.file, claim.incident.hospital_number)
     if is_scanned(doc.doc_type, scanner):  # A4 records often arrive scanned, not photographed

@@ -13,6 +13,7 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
+from pipeline.extract.qr import payload
 from pipeline.records import ClaimType, DocType, FieldKind, LineItem, money
 from synth.catalog import INVOICE_CATEGORIES
 from synth.people import group_digits
@@ -325,7 +326,8 @@ def e_invoice(
     inc = claim.incident
     c = Canvas(1366, 794)
     red, brown = (200, 40, 40), (150, 75, 40)
-    c.qr(50, 40, 130, rng)
+    code = payload(bill.invoice_code, bill.invoice_number, bill.items_total, bill.issue_date, bill.check_code)
+    c.qr(40, 28, 150, rng, data=code)
     c.text(683, 50, f"医疗{kind_word}收费电子票据", 40, face="serif", fill=red, anchor="ma", name="title")
     c.hline(480, 886, 104, red, 2)
     c.hline(480, 886, 110, red, 2)

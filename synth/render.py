@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pylopdf_fonts_zh_cn
 from PIL import Image, ImageChops, ImageDraw, ImageFont
@@ -246,8 +247,16 @@ class Canvas:
         color = tuple(min(255, c + tint) for c in self.paper)
         self.draw.rectangle([x0 - margin, y0 - margin, x1 + margin, y1 + margin], fill=color)
 
-    def qr(self, x: float, y: float, size: int, rng: random.Random) -> None:
-        """A QR-code-like square: finder patterns and random modules (decodes to nothing)."""
+    def qr(self, x: float, y: float, size: int, rng: random.Random, data: str | None = None) -> None:
+        """A QR code of `data` (at a whole number of pixels per module, about `size` wide, quiet zone
+        included); without data, a QR-code-like square of random modules that decodes to nothing."""
+        if data is not None:
+            matrix = cv2.QRCodeEncoder.create().encode(data)
+            per = max(2, round(size / matrix.shape[0]))
+            side = matrix.shape[0] * per
+            code = Image.fromarray(matrix).resize((side, side), Image.NEAREST)
+            self.image.paste(code.convert("RGB"), (int(x), int(y)))
+            return
         n = 25
         cell = size / n
         for i in range(n):

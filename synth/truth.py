@@ -74,7 +74,16 @@ class BillTruth(_Truth):
     invoice_code: str
     invoice_number: str
     check_code: str
-    electronic: bool = Field(description="national medical e-invoice (医疗收费电子票据) as a PDF")
+    electronic: bool = Field(description="national medical e-bill (财政电子票据: 校验码, QR code)")
+    printed: bool = Field(
+        default=False,
+        description="an e-bill printed on paper and photographed or scanned (no PDF, no text layer)",
+    )
+    issuer: str = Field(default="", description="region whose fiscal bureau issued the e-bill (河南省)")
+    funds: dict[str, Money] = Field(
+        default_factory=dict,
+        description="funds beside 统筹 paying part of the bill (大额(病)保险报销 ...), by field name",
+    )
     layout: str
     issue_date: dt.date
     items: list[ItemTruth]
@@ -83,9 +92,14 @@ class BillTruth(_Truth):
     printed_words: str = Field(description="the 大写 amount on the invoice")
     fund_paid: Money = Field(description="医保统筹基金支付")
     account_paid: Money = Field(description="个人账户支付")
-    cash_paid: Money = Field(description="个人现金支付")
+    cash_paid: Money = Field(description="个人现金支付 (total − 统筹 − 个人账户 − the other funds)")
     self_pay: Money = Field(description="个人自费: the 丙类 items")
     duplicate_of: str | None = Field(default=None, description="claim id that already used this invoice")
+
+    @property
+    def as_pdf(self) -> bool:
+        """The bill arrives as its born-digital PDF (an e-bill not printed first)."""
+        return self.electronic and not self.printed
 
 
 class IncidentTruth(_Truth):

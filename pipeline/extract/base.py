@@ -112,6 +112,8 @@ def settle_words(fields: dict[str, Field], confirmations: Iterable[Decimal | Non
     if t not in set(confirmations):
         return
     want, got = amount_words(t), norm(str(words.value))
+    if got[-1:] in ("整", "正") and not want.endswith(("整", "正")):
+        want += got[-1]  # many bills close every amount with 整, 分 or not: the print keeps it
     wrong = [g for g, w in zip(got, want, strict=False) if g != w]
     if len(got) != len(want) or len(wrong) > MAX_WORD_MISREADS or any(g in AMOUNT_CHARS for g in wrong):
         return

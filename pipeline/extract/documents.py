@@ -18,10 +18,11 @@ from ocr.elements import Page
 from pipeline.extract import checks as ck
 from pipeline.extract.expense_list import extract_expense_list
 from pipeline.extract.forms import extract_bank_card, extract_claim_form, extract_id_card
-from pipeline.extract.invoice import extract_invoice
+from pipeline.extract.invoice import read_invoice
 from pipeline.extract.medical import extract_certificate, extract_discharge
 from pipeline.extract.pairing import repair_geometry
 from pipeline.extract.plausible import review_fields
+from pipeline.extract.settlement import funds_in_doubt, other_amounts
 from pipeline.records import Check, DocType, Extraction, Field, LineItem
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,8 @@ def _with_items(fn: Callable[[Sequence[Page]], tuple[dict[str, Field], list[Line
 
 
 EXTRACTORS: dict[DocType, Extractor] = {
-    DocType.OUTPATIENT_INVOICE: _with_items(extract_invoice),
-    DocType.INPATIENT_INVOICE: _with_items(extract_invoice),
+    DocType.OUTPATIENT_INVOICE: read_invoice,
+    DocType.INPATIENT_INVOICE: read_invoice,
     DocType.EXPENSE_LIST: _with_items(extract_expense_list),
     DocType.DISCHARGE_SUMMARY: _with_checks(extract_discharge),
     DocType.DIAGNOSIS_CERTIFICATE: _with_checks(extract_certificate),
@@ -113,7 +114,7 @@ def extract_document(
         line_items=items,
         checks=found,
     )
-    ex.checks.extend(document_checks(ex))
+    ex.checks.extend(document_checks(ex, pages))
     core = CORE_FIELDS.get(doc_type, ())
     blank = {n for c in found if c.name == "blank_labels" for n in c.fields}  # printed empty, not unread
     legible = ck.check_legibility(pages, core, [n for n in core if fields.get(n) is None and n not in blank])
@@ -131,17 +132,19 @@ def _top(f: Field) -> float:
     return min(p[1] for p in f.box) if f.box else 0.0
 
 
-def document_checks(ex: Extraction) -> list[Check]:
-    """The validations one document allows on its own (cross-document ones live in facts.py)."""
+def document_checks(ex: Extraction, pages: Sequence[Page] = ()) -> list[Check]:
+    """The validations one document allows on its own (cross-document ones live in facts.py);
+    `pages`, when there are any, say what the bill prints beyond the fields read."""
     f = {x.name: x for x in ex.fields}
     v = {x.name: x.value for x in ex.fields}
     out: list[Check | None] = []
     t = ex.doc_type
     if t in (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE):
         out.append(ck.check_words_vs_figures(f))
-        out.append(ck.check_payer_split(f))
+        out.append(ck.check_payer_split(f, other_amounts(f), funds_in_doubt=funds_in_doubt(pages, f)))
         out.append(ck.check_items_sum(ex.line_items, _money(v.get("total_amount"))))
         start, end = stay_dates(str(v["stay_period"])) if v.get("stay_period") else (None, None)
+        start, end = _date(v.get("admission_date")) or start, _date(v.get("discharge_date")) or end
         out.append(
             ck.check_date_order(
                 [

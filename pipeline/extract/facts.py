@@ -108,9 +108,11 @@ def assemble_facts(
     discharged = _date(_first(discharge, "discharge_date")) or _date(_first(lists, "discharge_date"))
     if admission is None or discharged is None:
         for ex in by_type[DocType.INPATIENT_INVOICE]:
+            a, d = _date(_v(ex, "admission_date")), _date(_v(ex, "discharge_date"))
             if _v(ex, "stay_period"):
-                a, d = stay_dates(str(_v(ex, "stay_period")))
-                admission, discharged = admission or a, discharged or d
+                a0, d0 = stay_dates(str(_v(ex, "stay_period")))
+                a, d = a or a0, d or d0
+            admission, discharged = admission or a, discharged or d
     hospital = (
         _first(discharge, "hospital")
         or _first(certificate, "hospital")
@@ -195,7 +197,7 @@ def _invoices(
             c = ck.check_items_sum(items_for[k], total, name="list_items_sum_to_invoice")
             if c is not None:
                 checks.append(c)
-        visit = _date(_v(ex, "visit_date"))
+        visit = _date(_v(ex, "visit_date")) or _date(_v(ex, "admission_date"))
         if visit is None and _v(ex, "stay_period"):
             visit = stay_dates(str(_v(ex, "stay_period")))[0]
         out.append(

@@ -28,67 +28,113 @@ from pipeline.extract.base import (
     pair_pages,
     settle_words,
 )
-from pipeline.extract.checks import parse_amount_words, parse_figure
+from pipeline.extract.checks import fund_completions, parse_amount_words, parse_figure
 from pipeline.extract.pairing import Key, edit_distance, find_hits, norm, sub_box
-from pipeline.records import Field, FieldKind, LineItem, money
+from pipeline.extract.qr import settle_with_qr
+from pipeline.extract.settlement import DROPPED, MONEY_KEYS, other_amounts, unread_funds
+from pipeline.extract.stay import read_stay
+from pipeline.records import Check, Field, FieldKind, LineItem, money
 
 log = logging.getLogger(__name__)
 
 M, D = FieldKind.MONEY, FieldKind.DATE
 
+HOSPITAL_VALUE = (
+    r"([\u4e00-\u9fff]{2,}(?:医院|卫生院|中心|门诊部|诊所|保健院|研究院|研究所|卫生室|医务室)"
+    r"(?:[(（][\u4e00-\u9fff]{2,}(?:[)）]|$))?)"
+)
+"""A payee that is a medical institution: a name of two or more characters before the kind of
+institution, and a second name in brackets (山东省肿瘤防治研究院（山东省肿瘤医院）). A reading that
+is not one (`健章` left of the seal's 章, `打印时理章`) is passed over for the next line of the row."""
+
+_OTHER_LABELS = ("住院科室", "就诊科室", "住院科别", "就诊科别", "床号", "结算时间", "参保地")
+"""Labels printed among the fields, glued to a value before them when OCR joins the line: claimed so
+that a value stops where they begin (城镇职工医保 | 就诊科室)."""
+
 KEYS: tuple[Key, ...] = (
-    Key("invoice_code", ("票据代码", "发票代码"), pattern=r"(\d{6,12})"),
-    Key("invoice_number", ("票据号码", "发票号码", "票据号"), pattern=r"(\d{6,12})"),
+    Key("invoice_code", ("电子票据代码", "票据代码", "发票代码"), pattern=r"(\d{6,12})"),
+    Key("invoice_number", ("电子票据号码", "票据号码", "发票号码", "票据号"), pattern=r"(\d{6,12})"),
     Key("check_code", ("校验码",), pattern=r"([0-9A-Za-z]{4,})"),
     Key("payer_id_number", ("交款人统一社会信用代码", "统一社会信用代码"), pattern=ID_NUMBER),
     Key("payer_name", ("交款人", "患者姓名", "姓名")),
-    Key("sex", ("性别",), pattern=r"([男女])", closed=True),
-    Key("insurance_type", ("医保类型", "医疗保险类型", "医保类别")),
-    Key("hospital_number", ("住院号", "门诊号", "病历号"), pattern=r"([A-Za-z]{0,3}\d{4,})"),
-    Key("visit_date", ("就诊日期", "门诊日期"), D),
+    Key("sex", ("性别",), pattern=r"([男女])", closed=True, anywhere=True),
+    Key("insurance_type", ("医保类型", "医疗保险类型", "医保类别"), anywhere=True),
+    Key("hospital_number", ("住院号", "门诊号"), pattern=r"([A-Za-z]{0,3}\d{4,})", anywhere=True),
+    Key("medical_record_number", ("病历号", "病案号"), pattern=r"([A-Za-z]{0,3}\d{1,})", anywhere=True),
+    Key("visit_date", ("就诊日期", "门诊日期"), D, anywhere=True),
     Key("stay_period", ("住院时间", "住院日期"), pattern=r"(\d{8}[-~至]\d{8})"),
-    Key("social_security_number", ("社会保障号码", "社会保障卡号", "社保卡号"), pattern=r"([0-9Xx]{8,18})"),
+    Key(
+        "social_security_number",
+        ("社会保障号码", "社会保障卡号", "社保卡号", "医保编号"),
+        pattern=r"([0-9Xx]{8,18})",
+        anywhere=True,
+    ),
     Key(
         "total_in_words",
         ("合计（大写）", "合计人民币（大写）", "金额合计（大写）", "大写"),
         pattern=WORDS_AS_READ,
     ),
     Key("total_amount", ("合计（小写）", "（小写）", "小写", "¥", "￥"), M, pattern=MONEY_2DP),
-    Key("fund_paid", ("医保统筹基金支付", "统筹基金支付", "医保统筹支付", "统筹支付"), M),
-    Key("account_paid", ("个人账户支付", "个人账户"), M),
-    Key("cash_paid", ("个人现金支付", "现金支付"), M),
-    Key("self_pay", ("个人自费", "自费"), M),
-    Key("copay", ("个人自付", "自付"), M),
-    Key("hospital", ("收款单位（章）", "收款单位", "医疗机构名称")),
+    *MONEY_KEYS,
+    Key("hospital", ("收款单位（章）", "收款单位", "医疗机构名称"), pattern=HOSPITAL_VALUE),
     Key("cashier", ("收款人",)),
     Key("reviewer", ("复核人",)),
-    Key("issue_date", ("开票日期",), D),
-    Key("institution_type", ("医疗机构类型",)),
-    Key("serial", ("业务流水号",)),
+    Key("issue_date", ("开票日期", "收费日期", "收款日期", "结算日期", "日期"), D),
+    Key("institution_type", ("医疗机构类型",), anywhere=True),
+    Key("serial", ("业务流水号",), anywhere=True),
+    *(Key(f"_label:{x}", (x,), anywhere=True) for x in _OTHER_LABELS),
 )
+_DROPPED = ("reviewer", "institution_type", "serial", *DROPPED, *(f"_label:{x}" for x in _OTHER_LABELS))
+"""Keys that claim their labels (so no other key reads their values) but are not fields."""
 
 FEE_CATEGORIES = (
     "床位费", "护理费", "诊察费", "诊查费", "检查费", "化验费", "检验费", "治疗费", "手术费", "西药费",
-    "中成药费", "中草药费", "材料费", "卫生材料费", "放射费", "挂号费", "一般诊疗费", "输血费", "输氧费",
-    "麻醉费", "其他费用", "其他",
+    "中成药费", "中草药费", "中药饮片", "中药费", "材料费", "卫生材料费", "放射费", "挂号费", "一般诊疗费",
+    "输血费", "输氧费", "麻醉费", "其他住院费用", "其他门急诊收费", "其他费用", "其他",
 )  # fmt: skip
 _CAT_KEYS = tuple(Key(f"cat:{c}", (c,)) for c in FEE_CATEGORIES)
 _MONEY_FIELDS = ("total_amount", "fund_paid", "account_paid", "cash_paid", "self_pay", "copay")
 
 
 def extract_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem]]:
+    """Fields and fee lines of a medical bill (the checks of `read_invoice` left aside)."""
+    fields, items, _ = read_invoice(pages)
+    return fields, items
+
+
+def read_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem], list[Check]]:
+    """Fields, fee lines and the checks only the pages allow (the QR code against the print)."""
     fields = pair_pages(pages, KEYS)
-    for name in ("reviewer", "institution_type", "serial"):
+    for name in _DROPPED:
         fields.pop(name, None)
     items = fee_items(pages)
     if "hospital" not in fields:
         found = hospital_by_name(pages)
         if found is not None:
             fields["hospital"] = found
+    for name in ("insurance_type", "payer_name", "cashier"):
+        if name in fields:
+            fields[name] = _cut_glued_label(fields[name])
+    read_stay(pages, fields, KEYS)
+    qr = settle_with_qr(pages, fields, items)
     _repair_amounts(fields)
-    _repair_split(fields, items)
+    # a gap in the split may be a fund the bill prints beside 统筹: only a bill whose every fund
+    # is read, and none of them paid, has its split put right from the total
+    settled = not other_amounts(fields) and not unread_funds(pages, fields)
+    _repair_split(fields, items, parts_known=settled)
     _settle_words(fields, items)
-    return fields, items
+    return fields, items, [c for c in (qr,) if c is not None]
+
+
+def _cut_glued_label(f: Field) -> Field:
+    """A text value with the next label glued to it by OCR and misread (郑州市医保住院料室: 住院科室),
+    which the label keys, matching exactly, did not claim: the label is cut off."""
+    value = str(f.value or "")
+    for label in _OTHER_LABELS:
+        n = len(label)
+        if n >= 4 and len(value) > n + 1 and edit_distance(value[-n:], label) <= 1:
+            return f.model_copy(update={"value": value[:-n], "confidence": round(f.confidence * 0.9, 4)})
+    return f
 
 
 HOSPITAL_NAME = re.compile(r"^[\u4e00-\u9fff()]{3,24}" + HOSPITAL_SUFFIX.pattern)
@@ -126,6 +172,13 @@ def fee_items(pages: Sequence[Page]) -> list[LineItem]:
                 hit = hits[0]
                 if norm(ln.text[: hit.start]) != "" or len(norm(ln.text)) > len(hit.label) + 12:
                     continue
+                field_hits = find_hits(ln, KEYS, 0, 0)
+                if (
+                    field_hits
+                    and field_hits[0].start <= hit.start
+                    and len(field_hits[0].label) > len(hit.label)
+                ):
+                    continue  # 其他支付 is a payment, not the category 其他
                 name = hit.label
                 amount_line, at = None, None
                 m = re.search(MONEY_2DP, unicodedata.normalize("NFKC", hit.value_text))
@@ -205,24 +258,28 @@ def _lines_total(items: Sequence[LineItem]) -> Decimal | None:
 
 def _confirmed_total(fields: dict[str, Field], items: Sequence[LineItem]) -> Decimal | None:
     """The total when two independent readings agree on it: figures and words, or figures and fee
-    lines; or the words alone when the figures went unread and the fee lines agree (or are absent)."""
+    lines; or the words alone when the figures went unread and the fee lines agree (or are absent).
+    Figures unread, the words are taken as the total anyway, with a confidence that asks a person."""
     total, words = fields.get("total_amount"), fields.get("total_in_words")
     w = parse_amount_words(str(words.value)) if words is not None and words.value else None
     lines = _lines_total(items)
     if total is not None and total.value is not None:
         t = money(total.value)
         return t if t in (w, lines) else None
-    if w is not None and lines in (None, w):
-        _set_from(fields, "total_amount", w, words, "合计（大写）")  # type: ignore[arg-type]
-        return w
+    if w is not None:  # no figures: the words are the printed total, a person confirms it
+        _set_from(fields, "total_amount", w, words, "合计（大写）", sure=lines in (None, w))  # type: ignore[arg-type]
+        return w if lines in (None, w) else None
     return None
 
 
-def _repair_split(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
+def _repair_split(fields: dict[str, Field], items: Sequence[LineItem], *, parts_known: bool = True) -> None:
     """Make the channel split add up to a confirmed total by changing exactly one amount, and only
-    when that one change is unambiguous and close to what OCR read (or the amount went unread)."""
+    when that one change is unambiguous and close to what OCR read (or the amount went unread).
+
+    `parts_known=False` (other funds paid, or printed and unread): the total is still confirmed (and
+    read from the words when its figures are not), but no channel amount is touched."""
     total = _confirmed_total(fields, items)
-    if total is None:
+    if total is None or not parts_known:
         return
     read = {p: money(fields[p].value) for p in SPLIT if p in fields and fields[p].value is not None}
     if len(read) == 2:  # one part unread: the other two and the total fix it
@@ -258,18 +315,25 @@ def _settle_words(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
     """The words settled from the figures when the fee lines or the payment split confirm them."""
     split = [fields[p].value for p in SPLIT if p in fields and fields[p].value is not None]
     paid = money(sum((Decimal(v) for v in split), Decimal(0))) if len(split) == len(SPLIT) else None
-    settle_words(fields, (_lines_total(items), paid))
+    # the funds beside 统筹 complete the split on the bills that print them
+    with_funds = (
+        {paid + extra for extra in fund_completions(other_amounts(fields))} if paid is not None else set()
+    )
+    settle_words(fields, (_lines_total(items), paid, *with_funds))
 
 
-def _set_from(fields: dict[str, Field], name: str, value: Decimal, source: Field | None, how: str) -> None:
-    """A field the invoice's arithmetic supplies: where it was read from, or how it was worked out."""
+def _set_from(
+    fields: dict[str, Field], name: str, value: Decimal, source: Field | None, how: str, *, sure: bool = True
+) -> None:
+    """A field the invoice's arithmetic supplies: where it was read from, or how it was worked out;
+    less sure (`sure=False`) when the bill's other reading of it disagrees."""
     log.debug("derived %s = %s (%s)", name, value, how)
     fields[name] = Field(
         name=name,
         kind=FieldKind.MONEY,
         value=money(value),
         raw_text=source.raw_text if source is not None else f"= {how}",
-        confidence=round((source.confidence if source is not None else 1.0) * 0.6, 4),
+        confidence=round((source.confidence if source is not None else 1.0) * (0.6 if sure else 0.45), 4),
         page=source.page if source is not None else 1,
         box=source.box if source is not None else None,
     )

@@ -28,7 +28,7 @@ from pipeline.extract.base import (
 from pipeline.extract.checks import parse_date
 from pipeline.extract.diagnoses import CERTIFICATE_LABELS, DISCHARGE_LABELS, diagnosis_list
 from pipeline.extract.pairing import Key, find_hits
-from pipeline.extract.stay import read_stay
+from pipeline.extract.stay import read_stay_in_prose
 from pipeline.records import Check, Field, FieldKind
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def _common(
     ward = fields.pop("ward", None)
     if "department" not in fields and ward is not None:
         fields["department"] = ward.model_copy(update={"name": "department"})
-    read_stay(pages, fields)
+    read_stay_in_prose(pages, fields)
     page = pages[0]
     title = hospital_title(page)
     if title is not None:

@@ -144,6 +144,12 @@ CASES = [
         "INVOICE_ITEMS_MISMATCH",
         False,
     ),
+    (
+        "the QR code of an e-bill disagrees with its print",
+        lambda: _with(failed_checks=[Check(name="qr_mismatch", passed=False, message="x")]),
+        "QR_MISMATCH",
+        False,
+    ),
     ("payee is not the claimant", lambda: make_facts(payee="王五"), "PAYEE_NOT_CLAIMANT", False),
     (
         "claim right after the waiting period",

@@ -14,6 +14,7 @@ from ocr_fixtures import LINES, render_page
 
 from ocr import clean
 from ocr.engine import Detection, Reading
+from ocr.qr import decode_qr
 from ocr.reader import OcrCache, ReadOptions, pages_from_json, pages_to_json, read_document, read_image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,6 +41,24 @@ def test_real_ocr_reads_a_turned_dim_photo(engine) -> None:
     page, _, trace = read_image(photo, engine)
     assert trace.rotation == 90 and page.rotation == 90
     assert "合计金额¥388.50" in _joined(page)
+
+
+def test_a_qr_code_is_decoded_as_it_came_and_follows_the_page_upright(engine) -> None:
+    """Turned sideways and dim: the code is read off the raw pixels, its box turned with the page."""
+    img = render_page(size=34)
+    payload = "01,06,41060221,1700551023,51675.55,20210309,a1b2c3"
+    code = cv2.QRCodeEncoder.create().encode(payload)
+    code = cv2.resize(code, (code.shape[1] * 3, code.shape[0] * 3), interpolation=cv2.INTER_NEAREST)
+    img = np.vstack([img, np.full((code.shape[0] + 40, img.shape[1], 3), 255, np.uint8)])
+    h = img.shape[0]
+    img[h - code.shape[0] - 20 : h - 20, 600 : 600 + code.shape[1]] = code[:, :, None]
+    photo = clean.rotate_quarter(img, 270)
+    page, upright, trace = read_image(photo, engine)
+    assert trace.rotation == 90 and [c.text for c in page.codes] == [payload]
+    x0, y0, x1, y1 = (int(v) for v in page.codes[0].bbox)
+    assert [c.text for c in decode_qr(upright[max(0, y0 - 15) : y1 + 15, max(0, x0 - 15) : x1 + 15])] == [
+        payload
+    ]
 
 
 class FakeEngine:

@@ -147,6 +147,18 @@ def test_pages_and_stage_results(store: CaseStore) -> None:
     assert store.results("C1", "adjudicate", Adjudication) == {"": adj}
 
 
+def test_pages_keep_their_qr_codes_apart(store: CaseStore) -> None:
+    """A page's decoded QR codes come back on `codes`, never among its read lines."""
+    store.save_claim(_claim(docs=[_doc("C1", b"q", "q.jpg")]))
+    doc_id = hashlib.sha256(b"q").hexdigest()
+    line = TextLine(text="票据代码：41060221", box=[[0, 0], [10, 0], [10, 5], [0, 5]], score=0.97)
+    code = TextLine(text="01,06,41060221", box=[[80, 0], [99, 0], [99, 19], [80, 19]], score=1.0, source="qr")
+    pages = [Page(number=1, width=100, height=50, lines=[line], codes=[code])]
+    store.save_pages(doc_id, "rapidocr-v6", pages)
+    (back,) = store.get_pages(doc_id, "rapidocr-v6") or []
+    assert back.lines == [line] and back.codes == [code]
+
+
 def test_outcomes_are_versioned(store: CaseStore) -> None:
     store.save_claim(_claim())
     o = Outcome(claim_id="C1", route=Route.ADJUSTER, decided_at=NOW, reasons=["FRAUD_HIGH"])
