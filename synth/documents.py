@@ -139,10 +139,13 @@ def render_claim(claim: ClaimTruth, out: Path, seed: int) -> tuple[ClaimTruth, i
     return claim.model_copy(update={"documents": docs}), written
 
 
-def retake(claim: ClaimTruth, file: str, out: Path, seed: int, attempt: int = 1) -> DocumentTruth:
+def retake(
+    claim: ClaimTruth, file: str, out: Path, seed: int, attempt: int = 1, severity: str | None = None
+) -> DocumentTruth:
     """Another photo of one page, as the claimant asked for a clearer one sends it: the same page,
-    photographed under a fresh draw of the severity mix (so it may be poor again), saved beside the
-    first as `<name>_retake<attempt>.<ext>`; returns its truth. Born-digital PDFs are never retaken."""
+    photographed under a fresh draw of the severity mix (so it may be poor again) or at `severity`,
+    saved beside the first as `<name>_retake<attempt>.<ext>`; returns its truth. Born-digital PDFs
+    are never retaken."""
     position = next((i for i, d in enumerate(claim.documents) if d.file == file), None)
     if position is None:
         raise KeyError(f"{file} is not a document of claim {claim.claim_id}")
@@ -154,7 +157,7 @@ def retake(claim: ClaimTruth, file: str, out: Path, seed: int, attempt: int = 1)
     stem, ext = doc.file.rsplit(".", 1)
     again = doc.model_copy(update={"file": f"{stem}_retake{attempt}.{ext}"})
     photo_rng = np.random.default_rng([seed, int(claim.claim_id[1:]), position, attempt])
-    done, data = _capture(claim, again, canvas, items, tampered, photo_rng)
+    done, data = _capture(claim, again, canvas, items, tampered, photo_rng, severity)
     (out / again.file).write_bytes(data)
     return done
 
@@ -166,8 +169,10 @@ def _capture(
     items: list[LineItem],
     tampered: list[str],
     photo_rng: np.random.Generator,
+    severity: str | None = None,
 ) -> tuple[DocumentTruth, bytes]:
-    """A drawn page as the claim receives it: a PDF of its text layer, or a phone photo of it."""
+    """A drawn page as the claim receives it: a PDF of its text layer, or a phone photo of it (at
+    `severity`, or a draw of the mix)."""
     if doc.media_type == "application/pdf":
         data = write_pdf(canvas, E_INVOICE_SCALE, title=f"e-invoice {claim.bills[0].invoice_number}")
         update = {
@@ -184,10 +189,10 @@ def _capture(
     long_side = CARD_LONG_SIDE if card else SHEET_LONG_SIDE if doc.layout == "ebill" else LONG_SIDE
     fmt = "WEBP" if doc.media_type == "image/webp" else "JPEG"
     scanner = scan_rng(doc.file, claim.incident.hospital_number)
-    if is_scanned(doc.doc_type, scanner):  # A4 records often arrive scanned, not photographed
+    if severity is None and is_scanned(doc.doc_type, scanner):  # A4 records often arrive scanned
         photo, move = scan(canvas.image, scanner)
     else:
-        photo, move = degrade(canvas.image, photo_rng, pick_severity(photo_rng), long_side, fmt)
+        photo, move = degrade(canvas.image, photo_rng, severity or pick_severity(photo_rng), long_side, fmt)
     update = {
         "width": photo.width,
         "height": photo.height,
