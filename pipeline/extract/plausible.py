@@ -1,13 +1,15 @@
 """Values that cannot be what their field says, and values the reader is not sure of.
 
 OCR is as sure of some wrong readings as of right ones: a hospital's name half under its red seal
-reads confidently as its two visible ends (贵州省人民医院 as 贵州民院), an amount in words with a
-character no amount is written with (叁 as 泰). Confidence alone cannot catch these; the shape of
-the value can. Such a field keeps its value for the person who looks at it, with its confidence
-capped, and the document goes to a person (`needs_review`) with a failed `plausible` check, as does
-a document with a key field (one a decision or a payment rests on) read with less confidence than
-`FIELD_MIN_CONFIDENCE`: a value the reader is unsure of is confirmed by a person, never paid on
-unseen. The check fails with severity `error`, so adjudication refers the claim (`extraction_checks`).
+reads confidently as its two visible ends (贵州省人民医院 as 贵州民院), a name one character off
+the words institutions are named with (大学附属医院 as 大子附属医院, `institutions.near_miss`), an
+amount in words with a character no amount is written with (叁 as 泰). Confidence alone cannot
+catch these; the shape of the value can. Such a field keeps its value for the person who looks at
+it, with its confidence capped, and the document goes to a person (`needs_review`) with a failed
+`plausible` check, as does a document with a key field (one a decision or a payment rests on) read
+with less confidence than `FIELD_MIN_CONFIDENCE`: a value the reader is unsure of is confirmed by a
+person, never paid on unseen. The check fails with severity `error`, so adjudication refers the
+claim (`extraction_checks`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from collections.abc import Collection
 
 from pipeline.extract.base import HOSPITAL_SUFFIX
+from pipeline.extract.institutions import near_miss
 from pipeline.records import Check, Field
 
 IMPLAUSIBLE_CONFIDENCE = 0.5
@@ -42,7 +45,11 @@ def implausible(name: str, value: object) -> str | None:
     # a name may carry its other name in brackets: 山东省肿瘤防治研究院（山东省肿瘤医院）
     alias = re.fullmatch(r"(.+?)[（(]([^（）()]+)[）)]", text)
     candidates = [text, *(alias.groups() if alias else ())]
-    return None if any(pattern.match(c) for c in candidates) else why
+    if not any(pattern.match(c) for c in candidates):
+        return why
+    if name == "hospital" and (word := near_miss(text)) is not None:
+        return f"one character off {word}, a word of institutions' names"
+    return None
 
 
 KEY_FIELDS = frozenset(

@@ -17,6 +17,7 @@ from pipeline.records import Field, FieldKind
         ("hospital", "贵州民院", False),  # 贵州省人民医院 with its middle under the seal
         ("hospital", "瘤医院", False),  # the name's start lost: nothing of its own before 医院
         ("hospital", "0盒)实收:400.00找零:10.00", False),
+        ("hospital", "都州大学第一阵民医院", False),  # 人 read as 阵: one character off 第一人民医院
         ("total_in_words", "贰万肆仟壹佰捌拾玖元陆角伍分", True),
         ("total_in_words", "贰万肆仟泰佰玖拾武元泰角整", False),  # 叁 read as 泰, 贰 as 武
         ("payer_name", "张三", True),  # nothing known of a name's shape
