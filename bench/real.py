@@ -5,11 +5,12 @@
 Each image is read as `claims extract` reads it (OCR, the doc-type model, the extractors, the checks)
 and scored against its label (`real_bills/README.md`): document type; every labelled field and the
 key fields exact after normalising (NFKC, no spaces, no surrounding brackets, money with two
-decimals, dates ISO); documents sent to a person; retakes asked (the `legible` check); silent errors
-(a wrong value on a document no person looks at, as a share of the fields read without a person);
-seconds per page. Per document family (type, capture) as well. The images are for measuring only:
-nothing is fitted to them. Results in `bench/results/real.json`; a skip with a message where the
-folder is absent (a fresh clone has no ../shared).
+decimals, dates ISO; a diagnosis printed with its ICD code before it is right when the name and
+the code are both read, each in its field); documents sent to a person; retakes asked (the
+`legible` check); silent errors (a wrong value on a document no person looks at, as a share of the
+fields read without a person); seconds per page. Per document family (type, capture) as well. The
+images are for measuring only: nothing is fitted to them. Results in `bench/results/real.json`; a
+skip with a message where the folder is absent (a fresh clone has no ../shared).
 """
 
 from __future__ import annotations
@@ -77,12 +78,27 @@ def _labels(limit: int | None) -> list[dict[str, Any]]:
     return labels[:limit] if limit else labels
 
 
+_CODED = re.compile(r"^[(（]([A-Z]\d{2}(?:\.[0-9xX]+)?)[)）](.+)$")
+"""A diagnosis printed with its ICD-10 code before it: `(C50.801)乳腺恶性肿瘤，上部`."""
+
+
+def _labelled(name: str, value: object, got: dict[str, Any]) -> str:
+    """The label as the product reads it: a diagnosis printed with its code is read as its name,
+    the code going to `diagnosis_code`, so the name is what is compared, if the code was read too."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+    coded = _CODED.match(text) if name.startswith("diagnosis") else None
+    code = got.get(name.replace("diagnosis", "diagnosis_code", 1)) if coded else None
+    if coded and code is not None and str(code.value).upper() == coded.group(1).upper():
+        return normalise(name, coded.group(2))
+    return normalise(name, value)
+
+
 def score(label: dict[str, Any], ex: Any) -> list[dict[str, Any]]:
     """Each labelled field: what was read, and whether it is right."""
     got = {f.name: f for f in ex.fields}
     out = []
     for name, value in label["fields"].items():
-        want = normalise(name, value)
+        want = _labelled(name, value, got)
         field = got.get(name)
         have = normalise(name, field.value if field is not None else None)
         out.append(

@@ -1,0 +1,31 @@
+"""The real-bills bench scores as the issue says: normalised exact match, key fields, codes apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+from bench.real import normalise, score
+from pipeline.records import Field
+
+
+def test_normalise_money_dates_brackets_and_width() -> None:
+    assert normalise("total_amount", "¥1,234.5") == "1234.50"
+    assert normalise("issue_date", "2021年3月9日") == "2021-03-09"
+    assert normalise("issue_date", dt.date(2021, 3, 9)) == "2021-03-09"
+    assert normalise("hospital", "（ 山东省肿瘤医院 ）") == "山东省肿瘤医院"
+    assert normalise("payer_name", "ＡＢ") == "AB"
+
+
+def _read(**values: str) -> SimpleNamespace:
+    return SimpleNamespace(fields=[Field(name=k, value=v, confidence=0.99) for k, v in values.items()])
+
+
+def test_a_coded_diagnosis_is_right_when_name_and_code_are_read() -> None:
+    label = {"fields": {"diagnosis": "(C50.801)乳腺恶性肿瘤，上部", "total_amount": "12.00"}}
+    both = score(label, _read(diagnosis="乳腺恶性肿瘤，上部", diagnosis_code="C50.801", total_amount="12"))
+    assert [r["ok"] for r in both] == [True, True]
+    no_code = score(label, _read(diagnosis="乳腺恶性肿瘤，上部"))
+    assert not no_code[0]["ok"] and no_code[0]["key"]
+    wrong_code = score(label, _read(diagnosis="乳腺恶性肿瘤，上部", diagnosis_code="C50.900"))
+    assert not wrong_code[0]["ok"]
