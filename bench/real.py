@@ -144,6 +144,7 @@ def run(limit: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]
                 "got_type": ex.doc_type.value,
                 "confidence": round(ex.doc_type_confidence, 3),
                 "person": person,
+                "why": sorted({c.name for c in ex.checks if not c.passed}),
                 "retake": ex.illegible,
                 "pages": len(pages),
                 "seconds": round(t_ocr, 2),
@@ -201,8 +202,11 @@ def summarise(docs: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for k, c in sorted(families.items())
         },
-        "documents_detail": [
-            {k: d.get(k) for k in ("file", "family", "got_type", "confidence", "person", "retake", "error")}
+        "documents_detail": [  # why: the failed checks that sent the document to a person
+            {
+                k: d.get(k)
+                for k in ("file", "family", "got_type", "confidence", "person", "why", "retake", "error")
+            }
             for d in docs
         ],
     }
