@@ -148,6 +148,8 @@ def synthetic(
     routed: Counter[str] = Counter()
     by_route: dict[str, Counter[str]] = defaultdict(Counter)
     retaken: Counter[str] = Counter()
+    photos_by_severity: Counter[str] = Counter()
+    asked_by_severity: Counter[str] = Counter()
     after = Counter()
     misses: list[dict[str, Any]] = []
     t_ocr = t_ext = 0.0
@@ -185,6 +187,9 @@ def synthetic(
                 causes[r["cause"]] += 1
                 per_field[key][r["cause"]] += 1
                 misses.append(r | {"file": doc.file, "severity": doc.severity, "to_person": person})
+            if not pdf:  # how often a photo a person reads (any but the hard) is sent back
+                photos_by_severity[doc.severity] += 1
+                asked_by_severity[doc.severity] += ex.illegible
             if ex.illegible and not pdf:
                 retaken["documents"] += 1
                 for attempt in range(1, MAX_RETAKES + 1):  # asked again each time the photo is illegible
@@ -229,6 +234,13 @@ def synthetic(
         "documents_routed": dict(routed),
         "exact_match_after_retake": _rate(after)["exact"],
         "retakes": dict(retaken),
+        "retakes_asked_by_severity": {
+            k: f"{asked_by_severity[k]}/{n}" for k, n in sorted(photos_by_severity.items())
+        },
+        "retakes_asked_of_readable": _share(
+            sum(v for k, v in asked_by_severity.items() if k != "hard"),
+            sum(v for k, v in photos_by_severity.items() if k != "hard"),
+        ),
         "miss_causes": dict(causes),
         "line_items": {
             **items,
@@ -292,6 +304,10 @@ def score_document(doc: Any, pages: list[Page], ex: Any) -> list[dict[str, Any]]
 
 def _rate(c: Counter[str]) -> dict[str, Any]:
     return {"exact": round(c["exact"] / c["n"], 4) if c["n"] else None}
+
+
+def _share(n: int, d: int) -> float | None:
+    return round(n / d, 4) if d else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -483,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
               f" {s['exact_match_sent_to_person']};"
               f" documents {s['documents_routed']}")  # fmt: skip
         print(f"  after the retakes asked for: exact {s['exact_match_after_retake']}; retakes {s['retakes']}")
+        print(
+            f"  retakes asked of photos a person reads (all but hard): {s['retakes_asked_of_readable']}"
+            f" (asked/photos by severity {s['retakes_asked_by_severity']})"
+        )
         v = report["vat"]
         shown = ("precision", "recall", "f1", "tp", "fp", "fn")
         print(f"vat: {v if 'skipped' in v else {k: v[k] for k in shown}}")
