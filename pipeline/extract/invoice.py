@@ -16,8 +16,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import pairwise
 
-from ocr.elements import Page
+from ocr.elements import Page, TextLine
 from ocr.layout import group_rows
 from pipeline.extract.base import (
     HOSPITAL_SUFFIX,
@@ -29,7 +30,7 @@ from pipeline.extract.base import (
     settle_words,
 )
 from pipeline.extract.checks import fund_completions, parse_amount_words, parse_figure
-from pipeline.extract.pairing import Key, edit_distance, find_hits, norm, sub_box
+from pipeline.extract.pairing import Hit, Key, edit_distance, find_hits, norm, sub_box
 from pipeline.extract.qr import settle_with_qr
 from pipeline.extract.settlement import DROPPED, MONEY_KEYS, other_amounts, unread_funds
 from pipeline.extract.stay import read_stay
@@ -160,57 +161,112 @@ def hospital_by_name(pages: Sequence[Page]) -> Field | None:
     return line_field("hospital", ln, number, norm(ln.text), confidence=ln.score * 0.9)
 
 
+_AMOUNT_THEN_TEXT = re.compile(MONEY_2DP + r"\s*(?=\D)")
+
+
+def split_cells(line: TextLine) -> list[TextLine]:
+    """A line cut after every amount that text follows: `0.00 CT费` is the last cell's amount and
+    the next cell's label, as OCR joins the cells of a fee grid whose print misses its boxes."""
+    text = unicodedata.normalize("NFKC", line.text)
+    if len(text) != len(line.text):
+        return [line]
+    cuts = [m.end() for m in _AMOUNT_THEN_TEXT.finditer(text) if m.end() < len(text)]
+    if not cuts:
+        return [line]
+    bounds = [0, *cuts, len(text)]
+    return [
+        line.model_copy(update={"text": text[a:b].strip(), "box": sub_box(line, a, b), "raw_text": None})
+        for a, b in pairwise(bounds)
+        if text[a:b].strip()
+    ]
+
+
+_LABEL_CELL = re.compile(r"^[\u4e00-\u9fffA-Za-z]{2,10}$")
+"""A cell of nothing but a name: in a row of fee categories, a category this code has no word for."""
+_AMOUNT_CELL = re.compile(r"^\s*[¥￥]?" + MONEY_2DP)
+_NAMED_AMOUNT = re.compile(r"^([\u4e00-\u9fffA-Za-z]{2,10})[:：]?\s*[¥￥]?" + MONEY_2DP + r"$")
+
+
+def _known_category(cell: TextLine) -> Hit | None:
+    """A fee category of `FEE_CATEGORIES` heading `cell` (never a payment line like 其他支付)."""
+    hits = find_hits(cell, _CAT_KEYS, 0, 0)
+    if not hits:
+        return None
+    hit = hits[0]
+    if norm(cell.text[: hit.start]) != "" or len(norm(cell.text)) > len(hit.label) + 12:
+        return None
+    field_hits = find_hits(cell, KEYS, 0, 0)
+    if field_hits and field_hits[0].start <= hit.start and len(field_hits[0].label) > len(hit.label):
+        return None  # 其他支付 is a payment, not the category 其他
+    return hit
+
+
+def _amount_after(row: Sequence[TextLine], c: int, hit: Hit) -> tuple[TextLine, int, int, Decimal] | None:
+    """The first two-decimal amount right of a category: in its own cell, else in the next cells
+    before another label."""
+    m = re.search(MONEY_2DP, unicodedata.normalize("NFKC", hit.value_text))
+    if m:
+        return row[c], hit.end + m.start(1), hit.end + m.end(1), parse_figure(m.group(1))
+    for nxt in row[c + 1 :]:
+        if find_hits(nxt, _CAT_KEYS, 0, 0) or find_hits(nxt, KEYS, 0, 0):
+            return None
+        m = re.search(MONEY_2DP, unicodedata.normalize("NFKC", nxt.text))
+        if m:
+            return nxt, m.start(1), m.end(1), parse_figure(m.group(1))
+    return None
+
+
+def _item(page: int, label: TextLine, span: tuple[int, int], name: str, found: tuple) -> LineItem:
+    amount_line, a, b, value = found
+    vb, kb = sub_box(amount_line, a, b), sub_box(label, *span)
+    x0 = min(p[0] for p in kb)
+    y0 = min(min(p[1] for p in kb), min(p[1] for p in vb))
+    x1 = max(p[0] for p in vb)
+    y1 = max(max(p[1] for p in kb), max(p[1] for p in vb))
+    box = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+    return LineItem(name=name, category=name, amount=value, page=page, box=box)
+
+
 def fee_items(pages: Sequence[Page]) -> list[LineItem]:
-    """Fee categories with their amounts: a category label, then the first two-decimal amount to its right."""
+    """Fee categories with their amounts: a category label, then the first two-decimal amount to its
+    right. In a row that holds a known category (a row of the fee grid), any cell of nothing but a
+    name directly followed by an amount is a category too: provinces print many this code has no
+    word for (B超费, 取暖费 …), and a seal or a fold cuts others short (位费)."""
     items: list[LineItem] = []
     for page in pages:
-        for row in group_rows(page.lines):
-            for c, ln in enumerate(row):
-                hits = find_hits(ln, _CAT_KEYS, 0, c)
-                if not hits:
+        for joined in group_rows(page.lines):
+            row = [cell for ln in joined for cell in split_cells(ln)]
+            known = [_known_category(cell) for cell in row]
+            grid = any(known)
+            for c, cell in enumerate(row):
+                hit = known[c]
+                if hit is not None:
+                    found = _amount_after(row, c, hit)
+                    if found is not None and found[3] > 0:
+                        items.append(_item(page.number, cell, (hit.start, hit.end), hit.label, found))
                     continue
-                hit = hits[0]
-                if norm(ln.text[: hit.start]) != "" or len(norm(ln.text)) > len(hit.label) + 12:
+                if not grid or find_hits(cell, KEYS, 0, 0):
                     continue
-                field_hits = find_hits(ln, KEYS, 0, 0)
-                if (
-                    field_hits
-                    and field_hits[0].start <= hit.start
-                    and len(field_hits[0].label) > len(hit.label)
-                ):
-                    continue  # 其他支付 is a payment, not the category 其他
-                name = hit.label
-                amount_line, at = None, None
-                m = re.search(MONEY_2DP, unicodedata.normalize("NFKC", hit.value_text))
-                if m:
-                    amount_line, at = ln, (hit.end + m.start(1), hit.end + m.end(1))
-                    value = parse_figure(m.group(1))
-                else:
-                    value = None
-                    for nxt in row[c + 1 :]:
-                        if find_hits(nxt, _CAT_KEYS, 0, 0) or find_hits(nxt, KEYS, 0, 0):
-                            break
-                        m = re.search(MONEY_2DP, unicodedata.normalize("NFKC", nxt.text))
-                        if m:
-                            amount_line, at, value = nxt, (m.start(1), m.end(1)), parse_figure(m.group(1))
-                            break
-                if value is None or amount_line is None or at is None or value <= 0:
-                    continue
-                vb = sub_box(amount_line, *at)
-                kb = sub_box(ln, hit.start, hit.end)
-                x0 = min(p[0] for p in kb)
-                y0 = min(min(p[1] for p in kb), min(p[1] for p in vb))
-                x1 = max(p[0] for p in vb)
-                y1 = max(max(p[1] for p in kb), max(p[1] for p in vb))
-                items.append(
-                    LineItem(
-                        name=name,
-                        category=name,
-                        amount=value,
-                        page=page.number,
-                        box=((x0, y0), (x1, y0), (x1, y1), (x0, y1)),
+                text = unicodedata.normalize("NFKC", cell.text).strip()
+                both = _NAMED_AMOUNT.match(text) if len(text) == len(cell.text.strip()) else None
+                name = both.group(1) if both else norm(cell.text).rstrip(":：")
+                if both:
+                    found, span = (
+                        (cell, both.start(2), both.end(2), parse_figure(both.group(2))),
+                        both.span(1),
                     )
-                )
+                elif c + 1 < len(row) and _LABEL_CELL.match(name):
+                    m = _AMOUNT_CELL.match(unicodedata.normalize("NFKC", row[c + 1].text))
+                    if m is None:
+                        continue
+                    found, span = (
+                        (row[c + 1], m.start(1), m.end(1), parse_figure(m.group(1))),
+                        (0, len(cell.text)),
+                    )
+                else:
+                    continue
+                if found[3] is not None and found[3] > 0:
+                    items.append(_item(page.number, cell, span, name, found))
     return items
 
 

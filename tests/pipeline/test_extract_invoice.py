@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from helpers.pages import line, page_of
+
 from ocr.elements import Page, TextLine
 from pipeline.extract.checks import check_payer_split, check_words_vs_figures
 from pipeline.extract.documents import FIELD_MIN_CONFIDENCE
-from pipeline.extract.invoice import _repair_split, _settle_words, extract_invoice
+from pipeline.extract.invoice import _repair_split, _settle_words, extract_invoice, fee_items, split_cells
 from pipeline.records import Field, FieldKind, LineItem
 
 M = FieldKind.MONEY
@@ -148,3 +150,29 @@ def test_words_are_not_settled_when_they_may_say_another_amount() -> None:
         f["total_in_words"] = words(reading)
         _settle_words(f, [])
         assert f["total_in_words"].value == reading
+
+
+def test_a_fee_grid_read_with_cells_joined_gives_every_category() -> None:
+    """Dot-matrix print misses its boxes, so OCR joins an amount to the next cell's label; a row of
+    the grid also holds categories no list names (取暖费) and labels a fold cut short (卫生材)."""
+    page = page_of(
+        ("床位费", 100, 200), ("1762.50 取暖费", 300, 200), ("55.00 手术材料 56400.00 手术费", 560, 200),
+        ("4664.50", 1000, 200),
+        ("卫生材", 100, 260), ("5157.25 西药费", 300, 260), ("5529.68", 560, 260),
+        ("统筹合计", 100, 400), ("15067.88", 300, 400),  # a payment row, not a fee
+    )  # fmt: skip
+    items = {i.name: str(i.amount) for i in fee_items([page])}
+    assert items == {
+        "床位费": "1762.50", "取暖费": "55.00", "手术材料": "56400.00", "手术费": "4664.50",
+        "卫生材": "5157.25", "西药费": "5529.68",
+    }  # fmt: skip
+    # the amount of a split cell keeps its own box, right of its label's
+    bed = next(i for i in fee_items([page]) if i.name == "取暖费")
+    assert bed.box[0][0] > 300 and bed.box[1][0] > 560
+
+
+def test_split_cells_cuts_only_after_an_amount_that_text_follows() -> None:
+    assert [c.text for c in split_cells(line("0.00 CT费", 0, 0))] == ["0.00", "CT费"]
+    assert [c.text for c in split_cells(line("(小写)76,142.83", 0, 0))] == ["(小写)76,142.83"]
+    cells = split_cells(line("0.00药浴费", 0, 0))
+    assert [c.text for c in cells] == ["0.00", "药浴费"] and cells[0].box[1][0] < cells[1].box[1][0]
