@@ -23,8 +23,9 @@ class TextLine(BaseModel):
     text: str
     box: Box
     score: float = Field(ge=0.0, le=1.0)
-    source: Literal["ocr", "pdf_text", "structured", "qr"] = "ocr"
-    """Where the text came from; "qr" is a decoded QR code's payload (kept on `Page.codes`)."""
+    source: Literal["ocr", "pdf_text", "structured", "qr", "seal"] = "ocr"
+    """Where the text came from; "qr" is a decoded QR code's payload (kept on `Page.codes`), "seal"
+    a round seal's ring read straight (kept on `Page.seals`)."""
     raw_text: str | None = None
     """What the model first read, before a second reading or a domain correction changed it; None
     when nothing changed."""
@@ -60,6 +61,10 @@ class Page(BaseModel):
     codes: list[TextLine] = Field(default_factory=list)
     """QR codes decoded on the page (`source="qr"`, score 1.0): each payload as text, with the
     code's box. Kept apart from `lines` so that reading order, pairing and layout never see them."""
+    seals: list[TextLine] = Field(default_factory=list)
+    """Round seals read along their ring (`source="seal"`; ocr/seals.py), with the seal's square as
+    box: apart from `lines` like the codes, for the extractors to take a name from where the print
+    has none."""
 
     @property
     def text(self) -> str:

@@ -27,13 +27,14 @@ from ocr.images import PageImage, load_document, render_pdf_page
 from ocr.layout import reading_order
 from ocr.numbers import failed_numbers, id_number_valid, long_numbers
 from ocr.qr import QR_VERSION, decode_qr
+from ocr.seals import SEALS_VERSION, find_circles, read_seals, seal_ink
 
 log = logging.getLogger(__name__)
 
-READ_VERSION = "8"
+READ_VERSION = "9"
 """Version of what happens after detection (re-reading uncertain lines and numbers failing their
 check, correction, QR codes decoded onto the page): part of the cache key, so bump it when a change
-there changes what a page reads as (8: `Page.codes`, see ocr/qr.py)."""
+there changes what a page reads as (8: `Page.codes`, see ocr/qr.py; 9: `Page.seals`, ocr/seals.py)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class ReadOptions:
     """Known words for this document beyond ocr/lexicon.txt (policyholder address, employer, ...)."""
     qr: bool = True
     """Decode QR codes on the page (`Page.codes`): the 财政电子票据 carries its key fields in one."""
+    read_seals: bool = True
+    """Read round seals along their ring (`Page.seals`): the hospital's name on its 收费专用章."""
 
     def key(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True)
@@ -115,6 +118,12 @@ def read_image(
     codes = [(c.text, np.asarray(c.box, dtype=np.float32)) for c in decode_qr(image)] if opt.qr else []
     t = trace.lap("qr", t0)
 
+    # round seals found on the pixels as they came, before their ink is faded below; read once the
+    # page's orientation is known, their boxes following the page like the QR codes'
+    ink = seal_ink(image) if opt.read_seals else None
+    circles = find_circles(ink) if ink is not None else []
+    stamps = [c.box() for c in circles]
+
     # 0. red seals (and the 样本 stamp of a sample ID card) faded first: a pixel's colour says it is
     # seal ink whichever way up the page is, and the probe's boxes, which the main pass may reuse,
     # must not lose the text lines a stamp crosses
@@ -132,6 +141,7 @@ def read_image(
             image, m = clean.warp_quad(image, quad)
             probe_boxes = [clean.order_points(clean.transform_points(b, m)) for b in probe_boxes]
             codes = [(text, clean.transform_points(b, m)) for text, b in codes]
+            stamps = [clean.transform_points(b, m) for b in stamps]
             trace.warped = True
 
     if opt.light:
@@ -147,6 +157,7 @@ def read_image(
                 clean.order_points(clean.rotate_quarter_points(b, orient.rotation, w, h)) for b in probe_boxes
             ]
             codes = [(text, clean.rotate_quarter_points(b, orient.rotation, w, h)) for text, b in codes]
+            stamps = [clean.rotate_quarter_points(b, orient.rotation, w, h) for b in stamps]
             trace.rotation = orient.rotation
     t = trace.lap("orientation", t)
 
@@ -156,6 +167,7 @@ def read_image(
         trace.skew = angle
         probe_boxes = [clean.order_points(clean.transform_points(b, m)) for b in probe_boxes]
         codes = [(text, clean.transform_points(b, m)) for text, b in codes]
+        stamps = [clean.transform_points(b, m) for b in stamps]
     t = trace.lap("deskew", t)
 
     # 2. the main detection pass at the scale that puts text lines near the target height
@@ -196,11 +208,25 @@ def read_image(
     t = trace.lap("correct", t)
     if opt.qr and not codes:  # none on the raw pixels: the cleaned page may show it better (light)
         codes = [(c.text, np.asarray(c.box, dtype=np.float32)) for c in decode_qr(image)]
-    trace.lap("qr", t)
+    t = trace.lap("qr", t)
     h, w = image.shape[:2]
     found = [TextLine(text=text, box=clean.order_points(b), score=1.0, source="qr") for text, b in codes]
+    seals: list[TextLine] = []
+    if ink is not None and circles:
+        box_of = {id(c): b for c, b in zip(circles, stamps, strict=True)}
+        for text, score, c in read_seals(engine, ink, circles, trace.rotation, opt.min_score):
+            seals.append(
+                TextLine(text=text, box=clean.order_points(box_of[id(c)]), score=score, source="seal")
+            )
+    trace.lap("seals", t)
     page = Page(
-        number=number, width=w, height=h, lines=reading_order(lines), rotation=trace.rotation, codes=found
+        number=number,
+        width=w,
+        height=h,
+        lines=reading_order(lines),
+        rotation=trace.rotation,
+        codes=found,
+        seals=seals,
     )
     trace.seconds = time.perf_counter() - t0
     return page, image, trace
@@ -404,10 +430,12 @@ def pages_to_json(pages: list[Page], *, raw: bool = False) -> dict[str, Any]:
                 d["raw_text"] = ln.raw_text
             lines.append(d)
         codes = [{"text": c.text, "box": [list(pt) for pt in c.box]} for c in p.codes]
+        seals = [{"text": c.text, "box": [list(pt) for pt in c.box], "score": c.score} for c in p.seals]
         out.append(
             {"number": p.number, "width": p.width, "height": p.height, "rotation": p.rotation, "lines": lines}
             | ({"source": p.source} if p.source != "ocr" else {})
             | ({"codes": codes} if codes else {})
+            | ({"seals": seals} if seals else {})
         )
     return {"pages": out}
 
@@ -428,6 +456,7 @@ def pages_from_json(doc: dict[str, Any]) -> list[Page]:
                 codes=[
                     TextLine(text=c["text"], box=c["box"], score=1.0, source="qr") for c in p.get("codes", [])
                 ],
+                seals=[TextLine(**c, source="seal") for c in p.get("seals", [])],
             )
         )
     return pages
@@ -437,7 +466,10 @@ def reader_ident(engine: OcrEngine, options: ReadOptions) -> str:
     """Everything that changes what a page reads as: engine and models, loader, clean-up, options."""
     from ocr.images import LOADER_VERSION
 
-    versions = f"load-{LOADER_VERSION}|clean-{clean.CLEAN_VERSION}|read-{READ_VERSION}|qr-{QR_VERSION}"
+    versions = (
+        f"load-{LOADER_VERSION}|clean-{clean.CLEAN_VERSION}|read-{READ_VERSION}|qr-{QR_VERSION}"
+        f"|seals-{SEALS_VERSION}"
+    )
     return f"{engine.name}|{engine.version}|{versions}|{options.key()}"
 
 

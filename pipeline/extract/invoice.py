@@ -31,6 +31,7 @@ from pipeline.extract.base import (
 )
 from pipeline.extract.checks import fund_completions, parse_amount_words, parse_figure
 from pipeline.extract.pairing import Hit, Key, edit_distance, find_hits, norm, sub_box
+from pipeline.extract.plausible import implausible
 from pipeline.extract.qr import settle_with_qr
 from pipeline.extract.settlement import DROPPED, MONEY_KEYS, other_amounts, unread_funds
 from pipeline.extract.stay import read_stay
@@ -113,6 +114,10 @@ def read_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem
         found = hospital_by_name(pages)
         if found is not None:
             fields["hospital"] = found
+    if "hospital" not in fields or implausible("hospital", fields["hospital"].value):
+        stamped = hospital_on_seal(pages)
+        if stamped is not None:
+            fields["hospital"] = stamped
     for name in ("insurance_type", "payer_name", "cashier"):
         if name in fields:
             fields[name] = _cut_glued_label(fields[name])
@@ -159,6 +164,31 @@ def hospital_by_name(pages: Sequence[Page]) -> Field | None:
     number, ln = found[0]
     # found by what it says, not where: a little less sure than a labelled one
     return line_field("hospital", ln, number, norm(ln.text), confidence=ln.score * 0.9)
+
+
+SEAL_CONFIDENCE = 0.75
+"""The most a name read off a seal is trusted: below the key fields' threshold, so a person confirms
+it. Ring text, unrolled, reads with confident slips (湘雅 as 湘滩) that print rarely shows."""
+SEAL_NAME = re.compile(r"[\u4e00-\u9fff()（）]{2,24}?" + HOSPITAL_SUFFIX.pattern.rstrip("$"))
+
+
+def hospital_on_seal(pages: Sequence[Page]) -> Field | None:
+    """The hospital as its seal names it (`Page.seals`, read along the ring), where the print names
+    none or none it could be: the first name a seal holds that is no misreading of one, for a
+    person to confirm (`SEAL_CONFIDENCE`) with the seal's box in front of them."""
+    for page in pages:
+        for seal in sorted(page.seals, key=lambda s: -s.score):
+            m = SEAL_NAME.search(norm(seal.text))
+            if m and implausible("hospital", m.group(0)) is None:
+                return Field(
+                    name="hospital",
+                    value=m.group(0),
+                    raw_text=seal.text,
+                    confidence=round(min(seal.score, SEAL_CONFIDENCE), 4),
+                    page=page.number,
+                    box=seal.box,
+                )
+    return None
 
 
 _AMOUNT_THEN_TEXT = re.compile(MONEY_2DP + r"\s*(?=\D)")

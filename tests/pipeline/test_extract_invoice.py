@@ -9,7 +9,15 @@ from helpers.pages import line, page_of
 from ocr.elements import Page, TextLine
 from pipeline.extract.checks import check_payer_split, check_words_vs_figures
 from pipeline.extract.documents import FIELD_MIN_CONFIDENCE
-from pipeline.extract.invoice import _repair_split, _settle_words, extract_invoice, fee_items, split_cells
+from pipeline.extract.invoice import (
+    SEAL_CONFIDENCE,
+    _repair_split,
+    _settle_words,
+    extract_invoice,
+    fee_items,
+    read_invoice,
+    split_cells,
+)
 from pipeline.records import Field, FieldKind, LineItem
 
 M = FieldKind.MONEY
@@ -176,3 +184,24 @@ def test_split_cells_cuts_only_after_an_amount_that_text_follows() -> None:
     assert [c.text for c in split_cells(line("(小写)76,142.83", 0, 0))] == ["(小写)76,142.83"]
     cells = split_cells(line("0.00药浴费", 0, 0))
     assert [c.text for c in cells] == ["0.00", "药浴费"] and cells[0].box[1][0] < cells[1].box[1][0]
+
+
+def _sealed(text: str, score: float = 0.99) -> Page:
+    page = page_of(("门诊收费票据", 100, 40), ("收款单位（章）：", 100, 900), ("合计：12.00", 100, 600))
+    seal = line(text, 300, 820).model_copy(update={"score": score, "source": "seal"})
+    return page.model_copy(update={"seals": [seal]})
+
+
+def test_a_hospital_named_only_by_its_seal_is_taken_from_it_for_a_person_to_confirm() -> None:
+    fields, _, _ = read_invoice([_sealed("威海市立医院")])
+    h = fields["hospital"]
+    assert h.value == "威海市立医院" and h.confidence == SEAL_CONFIDENCE < FIELD_MIN_CONFIDENCE
+    assert h.box[0] == (300, 820)  # the seal's box: what the adjuster is shown
+    assert "hospital" not in read_invoice([_sealed("官上海市东发医")])[0]  # no name: nothing taken
+    assert "hospital" not in read_invoice([_sealed("苏州大子附属医院")])[0]  # one off a naming word
+
+
+def test_a_printed_hospital_wins_over_its_seal() -> None:
+    page = _sealed("威海市立医院")
+    page = page.model_copy(update={"lines": [*page.lines, line("收款单位：江城市人民医院", 100, 960)]})
+    assert read_invoice([page])[0]["hospital"].value == "江城市人民医院"
