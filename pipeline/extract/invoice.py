@@ -56,6 +56,7 @@ that a value stops where they begin (城镇职工医保 | 就诊科室)."""
 KEYS: tuple[Key, ...] = (
     Key("invoice_code", ("电子票据代码", "票据代码", "发票代码"), pattern=r"(\d{6,12})"),
     Key("invoice_number", ("电子票据号码", "票据号码", "发票号码", "票据号"), pattern=r"(\d{6,12})"),
+    Key("serial_number", ("No", "NO", "№"), pattern=r"(\d{6,12})"),
     Key("check_code", ("校验码",), pattern=r"([0-9A-Za-z]{4,})"),
     Key("payer_id_number", ("交款人统一社会信用代码", "统一社会信用代码"), pattern=ID_NUMBER),
     Key("payer_name", ("交款人", "患者姓名", "姓名")),
@@ -107,6 +108,10 @@ def extract_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineI
 def read_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem], list[Check]]:
     """Fields, fee lines and the checks only the pages allow (the QR code against the print)."""
     fields = pair_pages(pages, KEYS)
+    serial = fields.pop("serial_number", None)
+    if serial is not None and "invoice_number" not in fields:
+        # a paper bill's printed serial (№ 2915012951) is its number where no 票据号码 is printed
+        fields["invoice_number"] = serial.model_copy(update={"name": "invoice_number"})
     for name in _DROPPED:
         fields.pop(name, None)
     items = fee_items(pages)

@@ -205,3 +205,11 @@ def test_a_printed_hospital_wins_over_its_seal() -> None:
     page = _sealed("威海市立医院")
     page = page.model_copy(update={"lines": [*page.lines, line("收款单位：江城市人民医院", 100, 960)]})
     assert read_invoice([page])[0]["hospital"].value == "江城市人民医院"
+
+
+def test_a_paper_bills_printed_serial_is_its_number_unless_a_number_is_labelled() -> None:
+    serial = page_of(("医疗住院收费票据", 300, 40), ("No", 900, 40), ("2915012951", 960, 40))
+    assert read_invoice([serial])[0]["invoice_number"].value == "2915012951"
+    both = page_of(("No", 900, 40), ("0018866520", 960, 40), ("票据号码：0151294978", 100, 120))
+    fields = read_invoice([both])[0]
+    assert fields["invoice_number"].value == "0151294978" and "serial_number" not in fields
