@@ -213,3 +213,21 @@ def test_a_paper_bills_printed_serial_is_its_number_unless_a_number_is_labelled(
     both = page_of(("No", 900, 40), ("0018866520", 960, 40), ("票据号码：0151294978", 100, 120))
     fields = read_invoice([both])[0]
     assert fields["invoice_number"].value == "0151294978" and "serial_number" not in fields
+
+
+def test_an_unlabelled_date_in_the_bills_year_month_day_boxes_is_its_issue_date() -> None:
+    boxed = page_of(
+        ("收款人（签章）", 100, 900),
+        ("2020", 700, 900),
+        ("06", 820, 900),
+        ("月19", 900, 900),
+        ("日", 1000, 900),
+    )
+    date = read_invoice([boxed])[0]["issue_date"]
+    assert str(date.value) == "2020-06-19" and date.confidence < 0.98
+    run_together = page_of(("2020082日", 700, 900))  # a digit lost: no guess at where it was
+    assert "issue_date" not in read_invoice([run_together])[0]
+    labelled = page_of(
+        ("开票日期：2020-06-18", 100, 100), ("2020", 700, 900), ("06", 820, 900), ("19日", 900, 900)
+    )
+    assert str(read_invoice([labelled])[0]["issue_date"].value) == "2020-06-18"
