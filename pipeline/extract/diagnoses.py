@@ -41,7 +41,7 @@ _ICD_AFTER = re.compile(
 )
 _CODE_START = re.compile(r"[(（]?\s*ICD|[(（]\s*[A-Z1|]{0,3}\s*-?\s*10\s*[:：]", re.I)
 """Where a name ends and its code begins, also when OCR garbles the bracket's ICD: (CD-10:, (1CD-10:."""
-_CODE_BEFORE = re.compile(r"^[(（]\s*([A-Z][0-9]{2}(?:\.[0-9x]{1,4})?)\s*[)）]")
+_CODE_BEFORE = re.compile(r"^[(（]\s*([A-Z][0-9]{2}(?:\.[0-9x]{1,4}(?:[xX][0-9]{3})?)?)\s*[)）]")
 _SPLIT = re.compile(r"[、；;]|\s{2,}")
 _TRAIL = " \t:：;；,，。.!！"  # not ？: a diagnosis in doubt keeps its question mark
 

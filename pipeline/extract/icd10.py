@@ -15,7 +15,9 @@ from pathlib import Path
 from pipeline.extract.pairing import norm, similar
 
 ICD10_CSV = Path(__file__).with_name("icd10.csv")
-_CODE = re.compile(r"^[A-Z]\d{2}(?:\.\d{1,2})?$")
+_CODE = re.compile(r"^[A-Z]\d{2}(?:\.\d{1,3}(?:x\d{3})?)?$")
+"""ICD-10 as Chinese records print it: the category, a subcategory, and the national clinical
+version's extension where used (C50.801, C79.500x001): kept whole, as printed."""
 _LETTER_FOR_DIGIT = {"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}
 
 
@@ -78,12 +80,13 @@ def code_for(name: str, min_similarity: float = 0.75) -> tuple[str, float] | Non
 def normalise_code(text: str) -> str | None:
     """A printed code in canonical shape (`J18.9`), repairing OCR's digit-for-letter errors; else None."""
     s = norm(text).upper().replace("，", ".").replace(",", ".").replace("·", ".")
-    m = re.search(r"[A-Z0-9]\d{2}(?:\.\d{1,2})?", s)
+    m = re.search(r"[A-Z0-9]\d{2}(?:\.\d{1,3}(?:X\d{3})?)?", s)
     if m is None:
         return None
     code = m.group(0)
     if code[0].isdigit():
         code = _LETTER_FOR_DIGIT.get(code[0], code[0]) + code[1:]
+    code = re.sub(r"X(?=\d{3}$)", "x", code)  # the extension's x is printed small
     return code if _CODE.match(code) else None
 
 

@@ -153,3 +153,11 @@ def test_a_label_with_its_english_gloss_glued_to_the_value() -> None:
     fields, _ = extract_discharge([page])
     assert (fields["patient_name"].value, fields["sex"].value) == ("李敏霞", "女")
     assert fields["discharge_date"].value == dt.date(2025, 8, 6)
+
+
+def test_national_clinical_extension_codes_are_kept_as_printed() -> None:
+    page = _page("出院诊断：(C50.801)乳腺恶性肿瘤，上部；(C79.500x001)骨继发恶性肿瘤", "出院情况：可")
+    fields, _ = extract_discharge([page])
+    assert fields["diagnosis_code"].value == "C50.801"
+    second = (fields["diagnosis_2"].value, fields["diagnosis_code_2"].value)
+    assert second == ("骨继发恶性肿瘤", "C79.500x001")
