@@ -103,6 +103,8 @@ def _is_boundary(text: str) -> bool:
 def _read(rows: list[list[TextLine]], r: int, c: int, start: int, page: int) -> list[Item]:
     items: list[Item] = []
     numbered = False
+    open_end = False  # the last line read stopped mid-item, with no separator at its end
+    right = max(ln.bbox[2] for row in rows for ln in row)
     height = max(1.0, rows[r][c].bbox[3] - rows[r][c].bbox[1])
     last_y = rows[r][c].bbox[3]
     for k in range(r, min(len(rows), r + 10)):
@@ -119,6 +121,13 @@ def _read(rows: list[list[TextLine]], r: int, c: int, start: int, page: int) -> 
                 continue
             marks = list(_NUMBER.finditer(body))
             numbered = numbered or bool(marks)
+            if not numbered and items and j == 0 and k > r and open_end and not _CODE_BEFORE.match(body):
+                # an unnumbered item cut by the line's end (肝部继发 / 性恶性肿瘤；): its rest leads this row
+                cut = _SPLIT.search(body)
+                _extend(items[-1], ln, body[: cut.start()] if cut else body, offset)
+                if cut is None:
+                    continue
+                offset, body = offset + cut.end(), body[cut.end() :]
             if numbered and items and (not marks or marks[0].start() > 0) and j == 0 and k > r:
                 head = body[: marks[0].start()] if marks else body
                 _extend(items[-1], ln, head, offset)  # an item wrapped onto this row
@@ -127,6 +136,9 @@ def _read(rows: list[list[TextLine]], r: int, c: int, start: int, page: int) -> 
                 offset, body = offset + marks[0].start(), body[marks[0].start() :]
                 marks = list(_NUMBER.finditer(body))
             items.extend(_items(ln, body, offset, marks, page))
+            # stopped mid-item: no separator at its end, and the line runs to the text's right edge
+            # (a short line is a list of one diagnosis per line)
+            open_end = not text.rstrip().endswith(tuple("、；;。")) and ln.bbox[2] >= 0.85 * right
         last_y = max(ln.bbox[3] for ln in row)
     return [i for i in items if re.search(r"[\u4e00-\u9fff]", i.name)]
 

@@ -161,3 +161,30 @@ def test_national_clinical_extension_codes_are_kept_as_printed() -> None:
     assert fields["diagnosis_code"].value == "C50.801"
     second = (fields["diagnosis_2"].value, fields["diagnosis_code_2"].value)
     assert second == ("骨继发恶性肿瘤", "C79.500x001")
+
+
+def test_an_unnumbered_item_cut_by_the_lines_end_is_joined_with_its_rest() -> None:
+    page = _page(
+        "出院诊断：(C50.801)乳腺恶性肿瘤，上部；(C78.700)肝部继发",
+        "性恶性肿瘤；(D61.101)化疗后骨髓抑制；",
+        "出院情况：可",
+    )
+    names = [i.name for i in diagnosis_list([page], DISCHARGE_LABELS)]
+    assert names == ["乳腺恶性肿瘤,上部", "肝部继发性恶性肿瘤", "化疗后骨髓抑制"]
+    ended = _page("出院诊断：回盲部脓肿；", "慢性阑尾炎", "出院情况：可")  # a separator ends the line
+    assert [i.name for i in diagnosis_list([ended], DISCHARGE_LABELS)] == ["回盲部脓肿", "慢性阑尾炎"]
+
+
+def test_short_lines_without_separators_are_one_diagnosis_each() -> None:
+    def at(text: str, y: float, width: float) -> TextLine:
+        return TextLine(
+            text=text, box=((100, y), (100 + width, y), (100 + width, y + 30), (100, y + 30)), score=0.98
+        )
+
+    lines = [
+        at("出院诊断：高血压病3级", 100, 300),
+        at("2型糖尿病", 150, 140),
+        at("入院后完善相关检查。", 300, 1000),
+    ]
+    page = Page(number=1, width=1300, height=1800, lines=lines)
+    assert [i.name for i in diagnosis_list([page], DISCHARGE_LABELS)] == ["高血压病3级", "2型糖尿病"]
