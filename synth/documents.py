@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from pipeline.records import DocType, LineItem
-from synth import certificate, discharge, forms
+from synth import certificate, discharge, forms, provincial
 from synth.book import ROWS_PER_PAGE, make_book
 from synth.degrade import degrade, pick_severity
 from synth.ebill import ebill
@@ -105,6 +105,8 @@ def _render_page(
                 return ebill(claim, bill, doc, rng)
             if bill.electronic:
                 return forms.e_invoice(claim, bill, doc, rng)
+            if bill.layout in provincial.LAYOUTS:
+                return provincial.draw(claim, bill, doc, rng)
             return forms.paper_invoice(claim, bill, doc, rng)
         case DocType.EXPENSE_LIST:
             assert bill is not None
