@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from pipeline.records import DocType, LineItem
 from synth import certificate, discharge, forms, provincial
 from synth.book import ROWS_PER_PAGE, make_book
+from synth.capture import stage
 from synth.degrade import degrade, pick_severity
 from synth.ebill import ebill
 from synth.einvoice import write_pdf
@@ -43,6 +44,10 @@ CARD_LONG_SIDE = 1000
 """ID and bank cards: the app crops the photo to the card, so fewer pixels carry the same text."""
 SHEET_LONG_SIDE = 1800
 """An e-bill printed on A4 and scanned or photographed whole: about 150 dpi, as scans of them come."""
+TABLE_LONG_SIDE = 1800
+GLASS_LONG_SIDE = 2339
+"""A bill scanned on A4 at 200 dpi, as copy desks scan receipts (finer than the records' 144 dpi)."""
+"""A bill photographed on a table: the frame holds the table too, so more pixels for the same text."""
 
 CLAIM_COLUMNS = [
     "claim_id",
@@ -191,15 +196,25 @@ def _capture(
     long_side = CARD_LONG_SIDE if card else SHEET_LONG_SIDE if doc.layout == "ebill" else LONG_SIDE
     fmt = "WEBP" if doc.media_type == "image/webp" else "JPEG"
     scanner = scan_rng(doc.file, claim.incident.hospital_number)
-    if severity is None and is_scanned(doc.doc_type, scanner):  # A4 records often arrive scanned
+    staged = stage(
+        f"{claim.claim_id}:{doc.group}:{doc.page_number}", doc.doc_type, canvas, items, severity is not None
+    )
+    canvas, items = staged.canvas, staged.items
+    if staged.mode == "scan":
+        photo, move = scan(canvas.image, scanner, GLASS_LONG_SIDE)
+    elif severity is None and is_scanned(doc.doc_type, scanner):  # A4 records often arrive scanned
         photo, move = scan(canvas.image, scanner)
     else:
+        long_side = TABLE_LONG_SIDE if staged.mode == "table" else long_side
         photo, move = degrade(canvas.image, photo_rng, severity or pick_severity(photo_rng), long_side, fmt)
     update = {
         "width": photo.width,
         "height": photo.height,
         "rotation": photo.rotation,
-        "degradations": photo.kinds,
+        "degradations": photo.kinds
+        + ([staged.mode] if staged.mode == "table" else [])
+        + (["masked"] if staged.hidden else []),
+        "hidden": staged.hidden,
         "severity": photo.severity,
         "fields": [f.model_copy(update={"box": move(f.box)}) for f in canvas.fields],
         "line_items": [i.model_copy(update={"box": move(i.box)}) for i in items],

@@ -147,6 +147,10 @@ class DocumentTruth(_Truth):
     fields: list[FieldTruth] = Field(default_factory=list)
     line_items: list[LineItem] = Field(default_factory=list)
     tampered: list[str] = Field(default_factory=list, description="planted edits visible on this file")
+    hidden: list[str] = Field(
+        default_factory=list,
+        description="fields printed but masked on this file: neither scored nor expected",
+    )
 
     def field(self, name: str) -> FieldTruth | None:
         return next((f for f in self.fields if f.name == name), None)
