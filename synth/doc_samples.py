@@ -105,7 +105,7 @@ def render_documents(claim: dict[str, Any]) -> list[tuple[list[Page], str, list[
     out: list[tuple[list[Page], str, list[Any]]] = []
     with mock.patch.object(forms, "_on_table", on_table):
         for doc in c.documents:
-            canvas, _, _ = sd._render_page(c, doc, rng)
+            canvas, _, _ = sd.render_page(c, doc, rng)
             lines = _runs_to_lines(canvas.runs)
             page = Page(number=doc.page_number, width=canvas.width, height=canvas.height, lines=lines)
             out.append(([page], doc.doc_type.value, canvas.fields))

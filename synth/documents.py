@@ -98,9 +98,10 @@ class CorpusSummary(BaseModel):
     bytes_written: int = 0
 
 
-def _render_page(
+def render_page(
     claim: ClaimTruth, doc: DocumentTruth, rng: random.Random
 ) -> tuple[Canvas, list[LineItem], list[str]]:
+    """Draw one page of a claim: its canvas (with the truth fields), items and planted edits."""
     n = int(doc.group.rsplit("_", 1)[1])
     bill = claim.bills[n - 1] if claim.bills else None
     match doc.doc_type:
@@ -129,6 +130,9 @@ def _render_page(
     raise ValueError(f"no layout for {doc.doc_type}")
 
 
+_render_page = render_page  # the name the older tests import
+
+
 def render_claim(claim: ClaimTruth, out: Path, seed: int) -> tuple[ClaimTruth, int]:
     """Draw, photograph and save every document of a claim; returns the truth with boxes filled in."""
     index = int(claim.claim_id[1:])
@@ -138,7 +142,7 @@ def render_claim(claim: ClaimTruth, out: Path, seed: int) -> tuple[ClaimTruth, i
     docs: list[DocumentTruth] = []
     written = 0
     for doc in claim.documents:
-        canvas, items, tampered = _render_page(claim, doc, rng)
+        canvas, items, tampered = render_page(claim, doc, rng)
         done, data = _capture(claim, doc, canvas, items, tampered, photo_rng)
         (out / doc.file).write_bytes(data)
         docs.append(done)
@@ -158,7 +162,7 @@ def retake(
         raise KeyError(f"{file} is not a document of claim {claim.claim_id}")
     rng = random.Random(f"{seed}:{claim.claim_id}:render")
     for doc in claim.documents[: position + 1]:  # pages come from one generator: replay up to this one
-        canvas, items, tampered = _render_page(claim, doc, rng)
+        canvas, items, tampered = render_page(claim, doc, rng)
     if doc.media_type == "application/pdf":
         raise ValueError(f"{file} is a born-digital PDF: there is nothing to photograph again")
     stem, ext = doc.file.rsplit(".", 1)
