@@ -26,6 +26,8 @@ FLATBED_SHARE = 0.2
 """Share of bills (paper or printed e-bills) laid on a flatbed scanner rather than photographed."""
 TABLE_SHARE = 0.12
 """Share photographed lying on a table, the table filling the frame around the bill."""
+CROPPED_SHARE = 0.5
+"""Share of flatbed scans cropped to the bill by the scanner's software (the rest are whole A4)."""
 MASK_SHARE = 0.15
 """Share of bills with personal details masked before they were sent."""
 PERSONAL = ("payer_name", "payer_id_number", "social_security_number", "hospital_number", "patient_name")
@@ -84,9 +86,12 @@ def mask_personal(canvas: Canvas, rng: random.Random) -> list[str]:
 
 
 def on_glass(canvas: Canvas, items: list[LineItem], rng: random.Random) -> tuple[Canvas, list[LineItem]]:
-    """The bill on a scanner's glass: an A4 page (the lid's white) with the bill near a corner."""
+    """The bill on a scanner's glass: an A4 page (the lid's white) with the bill near a corner, or,
+    as half the scanners' software does, the scan cropped to the paper with a margin of lid."""
     width = max(int(canvas.width * rng.uniform(1.05, 1.25)), canvas.width + 40)
     height = max(int(width * 1.414), canvas.height + 40)
+    if rng.random() < CROPPED_SHARE:
+        width, height = canvas.width + rng.randint(30, 140), canvas.height + rng.randint(30, 140)
     lid = rng.randint(240, 252)
     page = Canvas(width, height, paper=(lid, lid, lid))
     dx = rng.randint(10, max(11, width - canvas.width - 10))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from helpers.pages import line
+
 from ocr.elements import Page, TextLine
 from pipeline.extract.documents import extract_document
 from pipeline.extract.sheets import MULTIPLE_DOCUMENTS, bill_titles, split_bills
 from pipeline.records import DocType
-from tests.helpers.pages import line
 
 
 def _bill(x: float, y: float, title: str, number: str, name: str, total: str) -> list[TextLine]:
