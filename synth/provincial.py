@@ -324,6 +324,16 @@ LAYOUTS: dict[str, Callable[[ClaimTruth, BillTruth, DocumentTruth, random.Random
 """The provincial paper layouts by the key `catalog.HOSPITALS` gives a hospital."""
 STAY_FORMS = ("heilongjiang", "guangxi", "chongqing")
 """The layouts drawn for inpatients first, with the funds beside 统筹 and 预缴 / 补缴 / 退费."""
+VISIT_FORMS = ("shanghai_clinic", "hunan", "shandong")
+PARTNER = {
+    "shanghai_clinic": "shanghai",
+    "hunan": "guangxi",
+    "shandong": "heilongjiang",
+    "heilongjiang": "shandong",
+    "guangxi": "hunan",
+    "chongqing": "hunan",
+}
+"""The form a hospital of one layout uses for the other kind of bill."""
 
 
 def draw(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng: random.Random) -> Drawn:
@@ -332,11 +342,13 @@ def draw(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng: random.Ran
 
 
 def pick_layout(rng: random.Random, paper: str, claim_type: ClaimType) -> str:
-    """The layout a bill is drawn in: an e-bill (`ebill.bill_layout`) or the hospital's paper, except
-    that the 上海 门(急)诊 form is for visits only (a stay there is billed on the city's inpatient form)."""
+    """The layout a bill is drawn in: an e-bill (`ebill.bill_layout`) or the hospital's paper form,
+    which for a stay is an inpatient form and for a visit an outpatient one (provinces print the two
+    on different forms: a visit at a hospital of an inpatient-first layout takes its partner)."""
     kind = bill_layout(rng, paper)
-    if kind == "shanghai_clinic" and claim_type is ClaimType.INPATIENT:
-        return "shanghai"
+    stay = claim_type is ClaimType.INPATIENT
+    if (stay and kind in VISIT_FORMS) or (not stay and kind in STAY_FORMS):
+        return PARTNER[kind]
     return kind
 
 

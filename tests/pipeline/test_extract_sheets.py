@@ -89,3 +89,23 @@ def test_a_generated_sheet_splits_where_its_truth_says(tmp_path: Path) -> None:
     assert len(parts) == len(doc.parts)
     for want, got in zip(doc.parts, parts, strict=True):
         assert {f.text for f in want.fields} == {ln.text for ln in got.lines}
+
+
+def test_the_claim_sees_each_pasted_bill_as_an_invoice_and_a_person_the_page() -> None:
+    import datetime as dt
+
+    from pipeline.extract.facts import assemble_facts
+    from pipeline.records import Claim
+
+    page = _sheet(
+        _bill(0, 100, "上海市医疗门（急）诊收费票据", "1234567890", "张三", "12.50"),
+        _bill(60, 900, "湖南省医疗门诊收费票据", "2234567890", "张三", "88.00"),
+    )
+    ex = extract_document([page], DocType.OUTPATIENT_INVOICE, document_id="d")
+    claim = Claim(
+        claim_id="C1", policy_number="P1", claimant="张三", incident_date=dt.date(2025, 3, 1),
+        submitted_at=dt.datetime(2025, 3, 10, 9),
+    )  # fmt: skip
+    facts = assemble_facts(claim, [ex])
+    assert sorted(str(i.total) for i in facts.invoices) == ["12.50", "88.00"]
+    assert MULTIPLE_DOCUMENTS in {c.name for c in facts.failed_checks if c.severity == "error"}

@@ -14,7 +14,7 @@ from pipeline.records import ClaimType, DocType
 from synth.book import make_book
 from synth.documents import _render_page
 from synth.paper_kit import FUND_LABELS, cash_shares, settlement, with_funds
-from synth.provincial import LAYOUTS, STAY_FORMS, pick_layout
+from synth.provincial import LAYOUTS, STAY_FORMS, VISIT_FORMS, pick_layout
 from synth.truth import ClaimTruth, DocumentTruth
 
 
@@ -88,8 +88,12 @@ def test_cash_shares_and_settlement_add_up() -> None:
 
 
 def test_book_issues_the_provincial_layouts() -> None:
-    layouts = Counter(b.layout for seed in (1, 2) for c in make_book(300, seed=seed) for b in c.bills)
+    book = [c for seed in (1, 2) for c in make_book(300, seed=seed)]
+    layouts = Counter(b.layout for c in book for b in c.bills)
     assert all(layouts[k] for k in LAYOUTS), layouts
+    for c in book:  # a stay is billed on an inpatient form, a visit on an outpatient one
+        stay = c.incident.claim_type is ClaimType.INPATIENT
+        assert all(b.layout not in (VISIT_FORMS if stay else STAY_FORMS) for b in c.bills)
     assert pick_layout(random.Random(0), "shanghai_clinic", ClaimType.INPATIENT) in (
         "shanghai",
         "ebill",
