@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from pipeline.records import DocType, LineItem
-from synth.paper_kit import shift
+from synth.paper_kit import pin_feed, shift
 from synth.render import Canvas
 
 BILLS = (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE)
@@ -28,6 +28,8 @@ TABLE_SHARE = 0.12
 """Share photographed lying on a table, the table filling the frame around the bill."""
 CROPPED_SHARE = 0.5
 """Share of flatbed scans cropped to the bill by the scanner's software (the rest are whole A4)."""
+PIN_FEED_EBILL_SHARE = 0.25
+"""Share of printed e-bills a hospital prints on its old pin-feed stationery rather than on A4."""
 MASK_SHARE = 0.15
 """Share of bills with personal details masked before they were sent."""
 PERSONAL = ("payer_name", "payer_id_number", "social_security_number", "hospital_number", "patient_name")
@@ -46,15 +48,20 @@ class Staged:
     mode: str = "photo"
 
 
-def stage(key: str, doc_type: DocType, canvas: Canvas, items: list[LineItem], retake: bool) -> Staged:
+def stage(
+    key: str, doc_type: DocType, canvas: Canvas, items: list[LineItem], retake: bool, layout: str = ""
+) -> Staged:
     """How this page is captured, drawn from its own stream (`key`: the claim's and the page's names),
-    so the photos' stream is left alone. Masks are on the paper, so a retake keeps them; a retake is
-    always a phone photo (the claimant answers a notice with the phone)."""
+    so the photos' stream is left alone. Masks and the paper are the paper's, so a retake keeps them
+    (an e-bill printed on pin-feed stationery stays so); a retake is always a phone photo (the
+    claimant answers a notice with the phone)."""
     if doc_type not in BILLS:
         return Staged(canvas, items)
     rng = random.Random(f"{key}:capture")
     hidden = mask_personal(canvas, rng) if rng.random() < MASK_SHARE else []
     u = rng.random()
+    if layout == "ebill" and rng.random() < PIN_FEED_EBILL_SHARE:
+        canvas, items = pin_feed(canvas, items, rng)
     if retake:
         return Staged(canvas, items, hidden)
     if u < FLATBED_SHARE:

@@ -109,7 +109,7 @@ def render_documents(claim: dict[str, Any]) -> list[tuple[list[Page], str, list[
             canvas, items, _ = sd.render_page(c, doc, rng)
             # as the file is captured: a bill on a scanner's glass is a page of another shape
             canvas = stage(
-                f"{c.claim_id}:{doc.group}:{doc.page_number}", doc.doc_type, canvas, items, False
+                f"{c.claim_id}:{doc.group}:{doc.page_number}", doc.doc_type, canvas, items, False, doc.layout
             ).canvas
             lines = _runs_to_lines(canvas.runs)
             page = Page(number=doc.page_number, width=canvas.width, height=canvas.height, lines=lines)

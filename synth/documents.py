@@ -201,7 +201,12 @@ def _capture(
     fmt = "WEBP" if doc.media_type == "image/webp" else "JPEG"
     scanner = scan_rng(doc.file, claim.incident.hospital_number)
     staged = stage(
-        f"{claim.claim_id}:{doc.group}:{doc.page_number}", doc.doc_type, canvas, items, severity is not None
+        f"{claim.claim_id}:{doc.group}:{doc.page_number}",
+        doc.doc_type,
+        canvas,
+        items,
+        severity is not None,
+        doc.layout,
     )
     canvas, items = staged.canvas, staged.items
     if staged.mode == "scan":

@@ -81,3 +81,15 @@ def test_corpus_records_captures_and_hidden_fields(corpus: tuple[Path, CorpusSum
             if "table" in doc.degradations or "masked" in doc.degradations:
                 with Image.open(out / doc.file) as im:
                     assert im.size == (doc.width, doc.height)
+
+
+def test_a_printed_ebill_may_come_on_pin_feed_stationery_and_stays_so() -> None:
+    fed = 0
+    for n in range(60):
+        first = stage(f"C{n}:bill_1:1", DocType.INPATIENT_INVOICE, *_bill(), retake=False, layout="ebill")
+        again = stage(f"C{n}:bill_1:1", DocType.INPATIENT_INVOICE, *_bill(), retake=True, layout="ebill")
+        if first.mode == "photo" and first.canvas.width > 800:
+            fed += 1
+            assert again.canvas.width == first.canvas.width
+            assert all(_ink(first.canvas, f.box) > 0.05 for f in first.canvas.fields)
+    assert fed
