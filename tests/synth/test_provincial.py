@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.records import ClaimType, DocType
 from synth.book import make_book
-from synth.documents import _render_page
+from synth.documents import render_page
 from synth.paper_kit import FUND_LABELS, cash_shares, settlement, with_funds
 from synth.provincial import LAYOUTS, STAY_FORMS, VISIT_FORMS, pick_layout
 from synth.truth import ClaimTruth, DocumentTruth
@@ -36,7 +36,7 @@ def _draw(layout: str, stay: bool, seed: int = 0):
     doc = DocumentTruth(
         file="x.jpg", doc_type=doc_type, media_type="image/jpeg", layout=layout, group=f"{doc_type.value}_1"
     )
-    return claim, _render_page(claim, doc, random.Random(f"{layout}:{seed}"))
+    return claim, render_page(claim, doc, random.Random(f"{layout}:{seed}"))
 
 
 @pytest.mark.parametrize("stay", [False, True])
