@@ -262,6 +262,10 @@ class Extraction(_Record):
     line_items: list[LineItem] = PField(default_factory=list)
     checks: list[Check] = PField(default_factory=list)
     needs_review: bool = False
+    parts: list[Extraction] = PField(
+        default_factory=list,
+        description="several bills on one page (`multiple_documents`): each one's own reading",
+    )
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

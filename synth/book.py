@@ -18,10 +18,11 @@ from pipeline.records import ClaimType, DocType, money
 from synth import catalog
 from synth.amounts import amount_in_words
 from synth.discharge import plan_records
-from synth.ebill import E_BILL_LAYOUTS, bill_layout, fiscal_ebill
+from synth.ebill import E_BILL_LAYOUTS
 from synth.outcome import expected_outcome, fraud_signals
 from synth.people import Person, make_bank_card, make_person
 from synth.products import Product, load_products
+from synth.provincial import issued, pick_layout
 from synth.truth import (
     BillTruth,
     ClaimRow,
@@ -50,8 +51,7 @@ PROBLEMS = [
     "soon_after_inception",
     "provider_anomaly",
 ]
-"""Problems the book plants, cycled in this order from a seed-chosen start, so a small corpus still
-gets several different ones and a large one gets them all evenly."""
+"""Problems the book plants, cycled from a seed-chosen start: a small corpus gets several, a large all."""
 FRAUD_PATTERNS = {
     "altered_invoice",
     "words_figures_mismatch",
@@ -197,7 +197,7 @@ def _bill(
         cash_paid=money(total - fund - account),
         self_pay=self_pay,
     )
-    return fiscal_ebill(rng, bill, social, claim_type) if layout == "ebill" else bill
+    return issued(rng, bill, social, claim_type)
 
 
 def _document_plan(
@@ -406,7 +406,7 @@ def make_claim(
     if claim_type is not ClaimType.CRITICAL_ILLNESS:
         factor = rng.uniform(2.5, 4.0) if problem == "provider_anomaly" else 1.0
         items = _items_for(rng, diagnosis, incident_date, stay, factor)
-        kind = bill_layout(rng, layout)
+        kind = pick_layout(rng, layout, claim_type)
         bills.append(_bill(rng, items, kind, discharge or incident_date, policy.social_insurance, claim_type))
     if problem == "altered_invoice":
         bill = bills[0]

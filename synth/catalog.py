@@ -236,6 +236,13 @@ HOSPITALS: list[tuple[str, str, str]] = [
     ("南京玄武安和医院", "二级甲等", "shanghai"),
     ("成都武侯同济医院", "三级乙等", "guangdong"),
     ("武汉洪山协和医院", "三级甲等", "beijing"),
+    ("上海长宁华康医院", "三级甲等", "shanghai_clinic"),
+    ("上海闵行春申医院", "二级甲等", "shanghai_clinic"),
+    ("长沙岳麓湘雅康复医院", "三级甲等", "hunan"),
+    ("济南历下泉城医院", "三级甲等", "shandong"),
+    ("哈尔滨南岗松江医院", "三级甲等", "heilongjiang"),
+    ("南宁青秀邕江医院", "三级乙等", "guangxi"),
+    ("重庆渝中嘉陵医院", "三级甲等", "chongqing"),
 ]
 ANOMALOUS_PROVIDERS = [("康泰综合门诊部", "未定级", "guangdong"), ("仁心医疗诊所", "未定级", "beijing")]
 """Providers the book plants as anomalies: ungraded clinics billing like tertiary hospitals."""

@@ -78,6 +78,7 @@ def render_documents(claim: dict[str, Any]) -> list[tuple[list[Page], str, list[
 
     from synth import documents as sd
     from synth import forms
+    from synth.capture import stage
     from synth.truth import ClaimTruth
 
     c = ClaimTruth.model_validate(claim)
@@ -105,7 +106,11 @@ def render_documents(claim: dict[str, Any]) -> list[tuple[list[Page], str, list[
     out: list[tuple[list[Page], str, list[Any]]] = []
     with mock.patch.object(forms, "_on_table", on_table):
         for doc in c.documents:
-            canvas, _, _ = sd._render_page(c, doc, rng)
+            canvas, items, _ = sd.render_page(c, doc, rng)
+            # as the file is captured: a bill on a scanner's glass is a page of another shape
+            canvas = stage(
+                f"{c.claim_id}:{doc.group}:{doc.page_number}", doc.doc_type, canvas, items, False, doc.layout
+            ).canvas
             lines = _runs_to_lines(canvas.runs)
             page = Page(number=doc.page_number, width=canvas.width, height=canvas.height, lines=lines)
             out.append(([page], doc.doc_type.value, canvas.fields))

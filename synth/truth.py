@@ -127,6 +127,17 @@ class FieldTruth(_Truth):
     page: int = 1
 
 
+class PartTruth(_Truth):
+    """One bill of several pasted on one sheet: where it lies on the page and what it says."""
+
+    claim_id: str
+    doc_type: DocType
+    layout: str
+    region: Box = Field(description="the bill's outline on the final page")
+    fields: list[FieldTruth] = Field(default_factory=list)
+    line_items: list[LineItem] = Field(default_factory=list)
+
+
 class DocumentTruth(_Truth):
     """One file of a claim and everything drawn on it."""
 
@@ -147,6 +158,13 @@ class DocumentTruth(_Truth):
     fields: list[FieldTruth] = Field(default_factory=list)
     line_items: list[LineItem] = Field(default_factory=list)
     tampered: list[str] = Field(default_factory=list, description="planted edits visible on this file")
+    parts: list[PartTruth] = Field(
+        default_factory=list, description="bills pasted on this one sheet, each with its own truth"
+    )
+    hidden: list[str] = Field(
+        default_factory=list,
+        description="fields printed but masked on this file: neither scored nor expected",
+    )
 
     def field(self, name: str) -> FieldTruth | None:
         return next((f for f in self.fields if f.name == name), None)

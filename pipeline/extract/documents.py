@@ -23,6 +23,7 @@ from pipeline.extract.medical import extract_certificate, extract_discharge
 from pipeline.extract.pairing import repair_geometry
 from pipeline.extract.plausible import review_fields
 from pipeline.extract.settlement import funds_in_doubt, other_amounts
+from pipeline.extract.sheets import multiple_documents_check, split_sheet
 from pipeline.records import Check, DocType, Extraction, Field, LineItem
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ CORE_FIELDS: dict[DocType, tuple[str, ...]] = {
 }
 """Fields every document of the type carries; a photo on which half of them cannot be found, and
 little text was read, is asked for again (see `checks.check_legibility`)."""
+
+BILLS = (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE)
+"""Documents a claimant may glue several of onto one sheet (`sheets.split_sheet`)."""
 
 Extractor = Callable[[Sequence[Page]], tuple[dict[str, Field], list[LineItem], list[Check]]]
 
@@ -104,6 +108,8 @@ def extract_document(
             ],
         )
     pages = [repair_geometry(p) for p in pages]
+    if doc_type in BILLS and len(bills := split_sheet(pages)) > 1:
+        return _several_bills(bills, doc_type, document_id, doc_type_confidence)
     fields, items, found = extractor(pages)
     doubt = review_fields(fields, FIELD_MIN_CONFIDENCE)  # caps implausible values' confidence
     ex = Extraction(
@@ -126,6 +132,28 @@ def extract_document(
     # what adjudication refers to a person (`extraction_checks`) is a document a person sees
     ex.needs_review = ex.needs_review or any(c.severity == "error" for c in ex.failed_checks)
     return ex
+
+
+def _several_bills(
+    bills: list[list[Page]], doc_type: DocType, document_id: str, doc_type_confidence: float
+) -> Extraction:
+    """A page of several bills: each read as a document of its own (`parts`, ids `<id>#1` …); the
+    page carries the first bill's reading and goes to a person with a `multiple_documents` check."""
+    parts = [
+        extract_document(
+            p, doc_type, document_id=f"{document_id}#{k}", doc_type_confidence=doc_type_confidence
+        )
+        for k, p in enumerate(bills, 1)
+    ]
+    first = parts[0]
+    return first.model_copy(
+        update={
+            "document_id": document_id,
+            "parts": parts,
+            "needs_review": True,
+            "checks": [multiple_documents_check(len(parts)), *first.checks],
+        }
+    )
 
 
 def _top(f: Field) -> float:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pipeline.extract import checks as ck
 from pipeline.extract.documents import FIELD_MIN_CONFIDENCE, stay_dates
 from pipeline.extract.icd10 import code_for
+from pipeline.extract.sheets import MULTIPLE_DOCUMENTS
 from pipeline.records import (
     Check,
     Claim,
@@ -75,6 +76,9 @@ def assemble_facts(
     """
     blurred = [ex for ex in extractions if ex.illegible]
     extractions = [ex for ex in extractions if not ex.illegible]
+    # several bills on one page: each is an invoice of its own, and the page's finding stays
+    pasted = [c for ex in extractions if ex.parts for c in ex.failed_checks if c.name == MULTIPLE_DOCUMENTS]
+    extractions = [part for ex in extractions for part in (ex.parts or [ex])]
     by_type: dict[DocType, list[Extraction]] = defaultdict(list)
     for ex in extractions:
         by_type[ex.doc_type].append(ex)
@@ -87,7 +91,7 @@ def assemble_facts(
     checks: list[Check] = []
 
     invoices, list_checks = _invoices(invoice_exs, lists)
-    checks.extend(list_checks)
+    checks.extend([*pasted, *list_checks])
 
     diagnoses: list[str] = []
     for ex in [*discharge, *certificate]:

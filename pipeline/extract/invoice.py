@@ -52,11 +52,16 @@ is not one (`健章` left of the seal's 章, `打印时理章`) is passed over f
 _OTHER_LABELS = ("住院科室", "就诊科室", "住院科别", "就诊科别", "床号", "结算时间", "参保地")
 """Labels printed among the fields, glued to a value before them when OCR joins the line: claimed so
 that a value stops where they begin (城镇职工医保 | 就诊科室)."""
+_DEPARTMENT_LABELS = _OTHER_LABELS[:4]
+"""The department's labels (科室 / 科别): read into `department`, as the medical records are."""
+SERIAL_MARKS = ("№", "No.", "No", "NO")
+"""The mark paper bills print before the red serial number at the top right: the bill's number
+where no 票据号码 is labelled (a labelled one wins: some bills print both, and they differ)."""
 
 KEYS: tuple[Key, ...] = (
     Key("invoice_code", ("电子票据代码", "票据代码", "发票代码"), pattern=r"(\d{6,12})"),
     Key("invoice_number", ("电子票据号码", "票据号码", "发票号码", "票据号"), pattern=r"(\d{6,12})"),
-    Key("serial_number", ("No", "NO", "№"), pattern=r"(\d{6,12})"),
+    Key("serial_number", SERIAL_MARKS, pattern=r"(\d{6,12})"),
     Key("check_code", ("校验码",), pattern=r"([0-9A-Za-z]{4,})"),
     Key("payer_id_number", ("交款人统一社会信用代码", "统一社会信用代码"), pattern=ID_NUMBER),
     Key("payer_name", ("交款人", "患者姓名", "姓名")),
@@ -85,7 +90,8 @@ KEYS: tuple[Key, ...] = (
     Key("issue_date", ("开票日期", "收费日期", "收款日期", "结算日期", "日期"), D),
     Key("institution_type", ("医疗机构类型",), anywhere=True),
     Key("serial", ("业务流水号",), anywhere=True),
-    *(Key(f"_label:{x}", (x,), anywhere=True) for x in _OTHER_LABELS),
+    Key("department", (*_DEPARTMENT_LABELS, "科别", "科室"), anywhere=True),
+    *(Key(f"_label:{x}", (x,), anywhere=True) for x in _OTHER_LABELS if x not in _DEPARTMENT_LABELS),
 )
 _DROPPED = ("reviewer", "institution_type", "serial", *DROPPED, *(f"_label:{x}" for x in _OTHER_LABELS))
 """Keys that claim their labels (so no other key reads their values) but are not fields."""

@@ -150,6 +150,12 @@ CASES = [
         "QR_MISMATCH",
         False,
     ),
+    (
+        "several bills pasted on one page",
+        lambda: _with(failed_checks=[Check(name="multiple_documents", passed=False, message="x")]),
+        "MULTIPLE_DOCUMENTS",
+        False,
+    ),
     ("payee is not the claimant", lambda: make_facts(payee="王五"), "PAYEE_NOT_CLAIMANT", False),
     (
         "claim right after the waiting period",

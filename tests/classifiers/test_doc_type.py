@@ -19,9 +19,9 @@ from synth.documents import generate_corpus
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("doc-type")
-    # 40 claims: the invoice layouts (paper, the regional e-bill, the older e-invoice) each need
-    # inpatient examples, a fifth of the claims
-    generate_corpus(root / "train", 40, 11, render=False, problem_rate=0.2)
+    # 60 claims: the invoice layouts (nine provincial papers, the regional e-bill, the older
+    # e-invoice) each need inpatient examples, a fifth of the claims
+    generate_corpus(root / "train", 60, 11, render=False, problem_rate=0.2)
     generate_corpus(root / "test", 10, 12, render=False, problem_rate=0.2)
     return root / "train", root / "test"
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from helpers.pages import page_of
 
 from pipeline.extract.documents import extract_document
 from pipeline.extract.invoice import read_invoice
 from pipeline.records import DocType
+from synth.paper_kit import FUND_LABELS
 
 TOP = (
     ("河北省医疗住院收费票据（电子）", 500, 60),
@@ -134,3 +136,48 @@ def test_garbled_words_are_settled_by_a_split_the_funds_complete() -> None:
 def test_a_misread_label_glued_to_a_value_is_cut_off() -> None:
     page = page_of(*TOP, ("医保类型：滨海市医保住院料室：", 120, 560))
     assert read_invoice([page])[0]["insurance_type"].value == "滨海市医保"
+
+
+@pytest.mark.parametrize(("name", "label"), [(n, lab) for n, labels in FUND_LABELS.items() for lab in labels])
+def test_every_fund_label_the_paper_bills_print_lands_in_its_own_field(name: str, label: str) -> None:
+    """Each fund as the provincial paper forms label it: never the account, the pool or the cash."""
+    page = page_of(
+        *TOP,
+        ("统筹金", 180, 600),
+        ("17500.00", 330, 600),
+        ("其中：个人帐户", 120, 640),
+        ("0.00", 330, 640),
+        (label, 120, 680),
+        ("2500.00", 330, 680),
+        ("个人缴费：10000.00", 900, 600),
+        ("预收款：12000.00", 900, 640),
+        ("应补交：0.00", 900, 680),
+        ("应退款：2000.00", 900, 720),
+    )
+    v = _values(read_invoice([page])[0])
+    assert v[name] == Decimal("2500.00")
+    assert v["fund_paid"] == Decimal("17500.00") and v["account_paid"] == Decimal("0.00")
+    assert v["cash_paid"] == Decimal("10000.00") and v["prepaid"] == Decimal("12000.00")
+    assert v["refund"] == Decimal("2000.00") and v["supplementary_paid"] == Decimal("0.00")
+
+
+def test_the_cash_block_of_a_shanghai_clinic_bill_is_read_share_by_share() -> None:
+    """现金支付中 分类自负 / 自负 / 自费 are parts of the cash, not the cash; 应收 / 实收 / 找零 are the
+    cashier's, read into nothing."""
+    page = page_of(
+        *TOP,
+        ("统筹支付：17500.00", 80, 600),
+        ("个人账户支付：2500.00", 600, 600),
+        ("现金支付：10000.00", 1100, 600),
+        ("现金支付中", 80, 650),
+        ("分类自负：1000.00", 330, 650),
+        ("自负：8000.00", 750, 650),
+        ("自费：1000.00", 1170, 650),
+        ("应收：10000.00", 80, 700),
+        ("实收：10000.00", 500, 700),
+        ("找零：0.00", 920, 700),
+    )
+    v = _values(read_invoice([page])[0])
+    assert v["cash_paid"] == Decimal("10000.00") and v["class_b_copay"] == Decimal("1000.00")
+    assert v["copay"] == Decimal("8000.00") and v["self_pay"] == Decimal("1000.00")
+    assert v["fund_paid"] == Decimal("17500.00") and v["account_paid"] == Decimal("2500.00")
