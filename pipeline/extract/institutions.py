@@ -2,10 +2,11 @@
 
 A hospital's name is a place and a few institution words (省 人民 医院, 医科大学 附属 第一 医院,
 中西医结合 医院, 社区卫生服务中心 …). The recogniser's confident misreadings of such a name change
-one character of one of those words (大学 as 大子, 人民 as 阵民, 郑州 as 都州) or drop one (附属医院
-as 附医院). A name holding a near miss of a naming word, where the word itself is not there, is not
-a name any institution bears: a person confirms it. Catching the miss needs only the naming words,
-never the list of hospitals (thousands, and new ones every year), so nothing here names a hospital.
+one character of one of those words (大学附属医院 as 大子附属医院, 第一人民医院 as 第一阵民医院) or
+drop one (大学附属医院 as 大学附医院). A name holding a near miss of a naming word, where the word
+itself is not there, is not a name any institution bears: a person confirms it. Catching the miss
+needs only the naming words, never the list of hospitals (thousands, and new ones every year), so
+nothing here names a hospital.
 """
 
 from __future__ import annotations
@@ -67,13 +68,14 @@ def _covered(name: str) -> list[bool]:
 
 
 def near_miss(name: str) -> str | None:
-    """The naming word `name` misses by one character (`"大学"` for `遵义医科大子附属医院`), or None.
+    """The naming word `name` misses by one character (`"大学附属医院"` for `遵义医科大子附属医院`), or None.
 
-    One character changed inside a word of five or more characters, or one dropped from inside a
-    word of four or more, where what stands there is itself no naming word nor part of one and the
+    One character changed inside a word of five or more characters, or one dropped from inside
+    one, where what stands there is itself no naming word nor part of one and the
     changed character belongs to no word found as printed. Only inside: a word's first or last
     character meets whatever the name puts beside it (济民医院 is a name, not a misread 人民医院), and
-    the middle of a shorter word meets its own modifier (康宁医院 is no misread 康复医院).
+    the middle of a shorter word meets its own modifier (康宁医院 is no misread 康复医院, nor 华康医院
+    one with 复 dropped).
     """
     covered = _covered(name)
     pieces = _inside_words()
@@ -86,7 +88,7 @@ def near_miss(name: str) -> str | None:
                 inside = len(diff) == 1 and 0 < diff[0] < n - 1
                 if inside and window not in pieces and not covered[i + diff[0]]:
                     return word
-        if n >= 4:
+        if n >= 5:
             for k in range(1, n - 1):
                 dropped = word[:k] + word[k + 1 :]
                 if dropped not in pieces and dropped in name and word not in name:
