@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from classifiers.doc_type import _ocr_noise
+from classifiers.doc_type import ocr_noise
 from ocr.elements import Page, TextLine
 from pipeline.records import DocType
 from pipeline.registry import data_hash
@@ -50,7 +50,7 @@ def training_documents(
     if source == "render":
         for claim in _truths(corpus):
             for pages, label, _ in render_documents(claim):
-                out.append(([_ocr_noise(p, rng, noise) for p in pages], label))
+                out.append(([ocr_noise(p, rng, noise) for p in pages], label))
         return out
     if source != "ocr":
         raise ValueError(f"source must be 'render' or 'ocr', not {source!r}")
@@ -106,13 +106,13 @@ def render_documents(claim: dict[str, Any]) -> list[tuple[list[Page], str, list[
     with mock.patch.object(forms, "_on_table", on_table):
         for doc in c.documents:
             canvas, _, _ = sd._render_page(c, doc, rng)
-            lines = _runs_to_lines(canvas.runs)
+            lines = runs_to_lines(canvas.runs)
             page = Page(number=doc.page_number, width=canvas.width, height=canvas.height, lines=lines)
             out.append(([page], doc.doc_type.value, canvas.fields))
     return out
 
 
-def _runs_to_lines(runs: Sequence[Any]) -> list[TextLine]:
+def runs_to_lines(runs: Sequence[Any]) -> list[TextLine]:
     """Drawn strings as OCR would see them: neighbours on one baseline closer than a glyph are one line."""
     boxes = sorted(
         ((r.bbox, r.text) for r in runs if r.text.strip() and r.bbox[2] > r.bbox[0]),

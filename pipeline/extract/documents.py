@@ -21,6 +21,7 @@ from pipeline.extract.forms import extract_bank_card, extract_claim_form, extrac
 from pipeline.extract.invoice import read_invoice
 from pipeline.extract.medical import extract_certificate, extract_discharge
 from pipeline.extract.pairing import repair_geometry
+from pipeline.extract.pharmacy import read_pharmacy_invoice
 from pipeline.extract.plausible import review_fields
 from pipeline.extract.settlement import funds_in_doubt, other_amounts
 from pipeline.records import Check, DocType, Extraction, Field, LineItem
@@ -34,6 +35,7 @@ and are listed for the adjuster (ClaimFacts.low_confidence_fields)."""
 CORE_FIELDS: dict[DocType, tuple[str, ...]] = {
     DocType.OUTPATIENT_INVOICE: ("invoice_number", "payer_name", "total_amount", "issue_date"),
     DocType.INPATIENT_INVOICE: ("invoice_number", "payer_name", "total_amount", "issue_date"),
+    DocType.PHARMACY_INVOICE: ("invoice_number", "seller", "total_amount", "issue_date"),
     DocType.EXPENSE_LIST: ("patient_name", "hospital_number"),
     DocType.DISCHARGE_SUMMARY: ("patient_name", "admission_date", "discharge_date", "diagnosis"),
     DocType.DIAGNOSIS_CERTIFICATE: ("patient_name", "hospital", "diagnosis"),
@@ -70,6 +72,7 @@ def _with_items(fn: Callable[[Sequence[Page]], tuple[dict[str, Field], list[Line
 EXTRACTORS: dict[DocType, Extractor] = {
     DocType.OUTPATIENT_INVOICE: read_invoice,
     DocType.INPATIENT_INVOICE: read_invoice,
+    DocType.PHARMACY_INVOICE: read_pharmacy_invoice,
     DocType.EXPENSE_LIST: _with_items(extract_expense_list),
     DocType.DISCHARGE_SUMMARY: _with_checks(extract_discharge),
     DocType.DIAGNOSIS_CERTIFICATE: _with_checks(extract_certificate),
@@ -88,6 +91,14 @@ def extract_document(
 ) -> Extraction:
     """Typed fields, line items and checks of one document whose type is known."""
     extractor = EXTRACTORS.get(doc_type)
+    if doc_type is DocType.OTHER:  # set aside with its reason, never read as a guessed invoice
+        return Extraction(
+            document_id=document_id,
+            doc_type=doc_type,
+            doc_type_confidence=doc_type_confidence,
+            needs_review=True,
+            checks=[ck.check_not_claim_document(pages)],
+        )
     if extractor is None:
         return Extraction(
             document_id=document_id,
@@ -159,6 +170,9 @@ def document_checks(ex: Extraction, pages: Sequence[Page] = ()) -> list[Check]:
             out.append(ck.check_id_number(f, "social_security_number", sex="sex"))
         if v.get("payer_id_number"):
             out.append(ck.check_id_number(f, "payer_id_number", sex="sex"))
+    elif t is DocType.PHARMACY_INVOICE:
+        out.append(ck.check_words_vs_figures(f))
+        out.append(ck.check_items_sum(ex.line_items, _money(v.get("total_amount"))))
     elif t is DocType.EXPENSE_LIST:
         out.append(ck.check_words_vs_figures(f))
         out.append(
