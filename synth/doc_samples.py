@@ -172,7 +172,71 @@ _OTHER_FORMS: dict[str, tuple[str, ...]] = {
 
 
 def other_documents(n: int, seed: int = 0) -> list[tuple[list[Page], str]]:
-    """`n` pages that are not claim documents: unrelated forms, receipts, prose and shuffled text."""
+    """`n` pages that are not claim documents: two in three drawn (lab reports, tickets, hotel
+    invoices, prescriptions, receipts, blank pages: `synth.other_docs`), the rest unrelated forms,
+    prose and shuffled text."""
+    drawn = n * 2 // 3
+    return [(p, label) for p, label, _ in drawn_others(drawn, seed)] + text_others(n - drawn, seed)
+
+
+def drawn_others(
+    n: int, seed: int = 0, kinds: Sequence[str] | None = None, noise: float = 0.04
+) -> list[tuple[list[Page], str, str]]:
+    """(pages, "other", kind) for `n` drawn pages of the given kinds (all of `other_docs.DRAWERS`)."""
+    from synth.other_docs import DRAWERS, IN_PACKETS
+
+    rng = random.Random(f"{seed}:drawn-other")
+    names = list(kinds or IN_PACKETS)
+    out = []
+    for i in range(n):
+        kind = names[i % len(names)]
+        page = canvas_page(DRAWERS[kind](rng))
+        out.append(([ocr_noise(page, rng, noise)], DocType.OTHER.value, kind))
+    return out
+
+
+def pharmacy_documents(
+    n: int, seed: int = 0, layouts: Sequence[str] | None = None, noise: float = 0.04
+) -> list[tuple[list[Page], str, str]]:
+    """(pages, "pharmacy_invoice", layout) for `n` drug purchases drawn in the given layout families."""
+    import datetime as dt
+
+    from synth.people import make_person
+    from synth.pharmacy import LAYOUTS, draw_invoice, drug_sale
+
+    rng = random.Random(f"{seed}:pharmacy")
+    names = list(layouts or LAYOUTS)
+    out = []
+    for i in range(n):
+        on = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 900))
+        buyer = make_person(rng, on).name if rng.random() < 0.8 else "个人"
+        canvas, _ = draw_invoice(drug_sale(rng, buyer, on), names[i % len(names)], rng)
+        out.append(
+            (
+                [ocr_noise(canvas_page(canvas), rng, noise)],
+                DocType.PHARMACY_INVOICE.value,
+                names[i % len(names)],
+            )
+        )
+    return out
+
+
+def extra_documents(
+    n_claim_documents: int, seed: int = 0, other_share: float = 0.25
+) -> list[tuple[list[Page], str]]:
+    """What a claim corpus does not hold, in proportion to it: `other` pages and pharmacy invoices."""
+    others = other_documents(max(40, int(n_claim_documents * other_share)), seed)
+    pharmacy = pharmacy_documents(max(12, n_claim_documents // 12), seed)
+    return others + [(p, label) for p, label, _ in pharmacy]
+
+
+def canvas_page(canvas: Any, number: int = 1) -> Page:
+    """A drawn page as OCR would read it: its strings as lines."""
+    return Page(number=number, width=canvas.width, height=canvas.height, lines=runs_to_lines(canvas.runs))
+
+
+def text_others(n: int, seed: int = 0) -> list[tuple[list[Page], str]]:
+    """`n` pages of text that are no claim document: unrelated forms, prose and shuffled characters."""
     rng = random.Random(f"{seed}:other")
     out = []
     kinds = list(_OTHER_FORMS)
@@ -231,7 +295,7 @@ def doc_type_training_set(
     seed: int = 7,
     source: str = "render",
     pages_for: Callable[[Path], list[Page]] | None = None,
-    other_share: float = 0.15,
+    other_share: float = 0.25,
 ) -> tuple[list[tuple[list[Page], str]], str]:
     """Labelled documents (claim documents plus `other`) and their data hash for the model card.
 
@@ -252,5 +316,5 @@ def doc_type_training_set(
             jsonl = d / ".truth" / "truth.jsonl"
             hashes.append(jsonl if jsonl.exists() else str(d))
         snapshot = data_hash(*hashes, f"source={source}", f"seed={seed}")
-    documents += other_documents(max(20, int(len(documents) * other_share)), seed)
+    documents += extra_documents(len(documents), seed, other_share)
     return documents, snapshot
