@@ -100,7 +100,7 @@ def make_pipeline(C: float = 20.0, seed: int = 0) -> Pipeline:
     return Pipeline(
         [
             ("features", FeatureUnion([("text", text), ("layout", layout)])),
-            ("clf", LogisticRegression(C=C, max_iter=3000, random_state=seed)),
+            ("clf", LogisticRegression(C=C, max_iter=3000, random_state=seed, class_weight="balanced")),
         ]
     )
 

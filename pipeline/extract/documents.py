@@ -21,7 +21,7 @@ from pipeline.extract.forms import extract_bank_card, extract_claim_form, extrac
 from pipeline.extract.invoice import read_invoice
 from pipeline.extract.medical import extract_certificate, extract_discharge
 from pipeline.extract.pairing import repair_geometry
-from pipeline.extract.pharmacy import read_pharmacy_invoice
+from pipeline.extract.pharmacy import non_medical_purchase, read_pharmacy_invoice
 from pipeline.extract.plausible import review_fields
 from pipeline.extract.settlement import funds_in_doubt, other_amounts
 from pipeline.records import Check, DocType, Extraction, Field, LineItem
@@ -277,6 +277,8 @@ def extract(
         min_confidence = get_settings().doc_type_min_confidence
     doc_type, conf = classify(pages)
     ex = extract_document(pages, doc_type, document_id=document_id, doc_type_confidence=round(conf, 4))
+    if doc_type is DocType.PHARMACY_INVOICE and (other := non_medical_purchase(ex.line_items)):
+        return _not_a_purchase_of_drugs(ex, other)
     if conf < min_confidence:
         ex.needs_review = True
         ex.checks.insert(
@@ -292,6 +294,25 @@ def extract(
     elif doc_type is DocType.OTHER:
         ex.needs_review = True
     return ex
+
+
+def _not_a_purchase_of_drugs(ex: Extraction, categories: Sequence[str]) -> Extraction:
+    """A VAT invoice whose every line is taxed as something no drug is (住宿服务, 运输服务): `other`,
+    set aside with its reason, whatever the classifier thought of its layout."""
+    what = "、".join(dict.fromkeys(categories))
+    check = Check(
+        name="not_a_claim_document",
+        passed=False,
+        message=f"a non-medical invoice ({what}) is not a claim document; set aside, not read as one",
+        severity="warning",
+    )
+    return Extraction(
+        document_id=ex.document_id,
+        doc_type=DocType.OTHER,
+        doc_type_confidence=ex.doc_type_confidence,
+        needs_review=True,
+        checks=[check],
+    )
 
 
 def extraction_json(ex: Extraction) -> dict[str, Any]:

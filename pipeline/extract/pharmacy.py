@@ -59,6 +59,30 @@ _COLUMNS = {
 }
 
 
+MEDICAL_CATEGORY_WORDS = ("药", "医疗", "医用", "卫生", "生物制品", "器械", "保健", "诊疗", "检测")
+"""Words of the national tax classification (税收分类编码简称, printed between asterisks before every
+line of a VAT invoice: *西药*, *中成药*, *医疗器械*) that a medical purchase carries."""
+
+
+def tax_categories(items: Sequence[LineItem]) -> list[str]:
+    """The tax classification names the lines print (`*住宿服务*住宿费` -> 住宿服务)."""
+    out = []
+    for item in items:
+        m = re.match(r"^[*＊]([^*＊]{2,12})[*＊]", unicodedata.normalize("NFKC", item.name))
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+def non_medical_purchase(items: Sequence[LineItem]) -> list[str]:
+    """The categories of a VAT invoice none of whose lines is a drug or medical good (a hotel, a
+    taxi): empty when any line is medical or the lines print no category."""
+    cats = tax_categories(items)
+    if not cats or any(w in c for c in cats for w in MEDICAL_CATEGORY_WORDS):
+        return []
+    return cats
+
+
 def read_pharmacy_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem], list[Check]]:
     """Fields and drug lines of a pharmacy invoice, and the checks the page alone allows."""
     fields = pair_pages(pages, KEYS)
