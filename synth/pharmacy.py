@@ -179,8 +179,7 @@ def draw_invoice(
     """One invoice page in `layout` (one of LAYOUTS) and its lines as items with their boxes.
     Without `fields` nothing is recorded as truth (an `other` document has no fields of ours)."""
     draw = {"vat_paper": _vat, "vat_e": _vat, "digital": _digital, "general": _general}[layout]
-    pad = _Pen(sale, fields)
-    return draw(sale, layout, rng, pad)
+    return draw(sale, layout, rng, _Pen(sale, fields))
 
 
 @dataclass

@@ -475,7 +475,7 @@ OTHER_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("a prescription (处方笺)", ("处方笺", "处方", "Rp", "用法用量")),
     ("a travel ticket (车票/机票)", ("铁路", "车票", "检票", "航班", "登机牌", "行程单", "二等座", "经停")),
-    ("a non-medical invoice (发票)", ("住宿", "餐饮", "运输服务", "客运", "增值税", "发票")),
+    ("an invoice of another kind (发票)", ("住宿", "餐饮", "运输服务", "客运", "增值税", "发票")),
     ("a receipt (收据/小票)", ("收据", "小票", "收银", "找零")),
 )
 """What a document that is not a claim document most often is, by words its kind prints: only the
