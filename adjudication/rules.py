@@ -44,6 +44,7 @@ Action = Literal["deny", "request_info", "refer", "info"]
 DOC_NAMES_ZH = {
     DocType.OUTPATIENT_INVOICE: "门诊收费票据",
     DocType.INPATIENT_INVOICE: "住院收费票据",
+    DocType.PHARMACY_INVOICE: "购药发票",
     DocType.EXPENSE_LIST: "费用清单",
     DocType.DISCHARGE_SUMMARY: "出院小结",
     DocType.DIAGNOSIS_CERTIFICATE: "诊断证明书",

@@ -443,7 +443,7 @@ def vat(limit: int | None) -> dict[str, Any]:
 def doc_type_model() -> Any:
     """A doc-type model trained on corpora of other seeds (rendered text, no OCR needed)."""
     from classifiers.doc_type import fit_doc_type
-    from synth.doc_samples import other_documents, training_documents
+    from synth.doc_samples import extra_documents, training_documents
 
     work = WORK / "doc-type-train"
     docs = []
@@ -454,7 +454,7 @@ def doc_type_model() -> Any:
 
             generate_corpus(out, 60, seed, render=False)
         docs.extend(training_documents(out))
-    model, _ = fit_doc_type(docs + other_documents(max(20, len(docs) * 15 // 100), 0), seed=0)
+    model, _ = fit_doc_type(docs + extra_documents(len(docs), 0), seed=0)
     return model
 
 

@@ -72,7 +72,8 @@ def normalise(name: str, value: object) -> str:
     return text
 
 
-def _labels(limit: int | None) -> list[dict[str, Any]]:
+def labels(limit: int | None = None) -> list[dict[str, Any]]:
+    """The real set's labels in file order (the first `limit`); bench.doctype scores with them too."""
     files = sorted((REAL / "labels").glob("*.json"))
     labels = [json.loads(f.read_text(encoding="utf-8")) for f in files]
     return labels[:limit] if limit else labels
@@ -124,7 +125,7 @@ def run(limit: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]
 
     model = doc_type_model()
     docs, misses = [], []
-    for label in _labels(limit):
+    for label in labels(limit):
         path = REAL / "images" / label["file"]
         t0 = time.perf_counter()
         try:

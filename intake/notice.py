@@ -47,6 +47,7 @@ STATUS_ZH = {
 DOC_NEEDS_ZH: dict[DocType, str] = {
     DocType.OUTPATIENT_INVOICE: "门诊收费票据原件照片，或医疗电子票据PDF",
     DocType.INPATIENT_INVOICE: "住院收费票据原件照片，或医疗电子票据PDF",
+    DocType.PHARMACY_INVOICE: "药店或医院的购药发票（增值税发票或通用机打发票），电子发票可直接上传PDF",
     DocType.EXPENSE_LIST: "医院盖章的费用清单，每一页都需要",
     DocType.DISCHARGE_SUMMARY: "出院小结（出院记录）",
     DocType.DIAGNOSIS_CERTIFICATE: "医院出具的诊断证明书",

@@ -94,6 +94,7 @@ class ClaimType(StrEnum):
 class DocType(StrEnum):
     OUTPATIENT_INVOICE = "outpatient_invoice"  # 医疗门诊收费票据
     INPATIENT_INVOICE = "inpatient_invoice"  # 医疗住院收费票据
+    PHARMACY_INVOICE = "pharmacy_invoice"  # 购药发票: 增值税普通发票 / 电子发票 / 通用机打发票
     EXPENSE_LIST = "expense_list"  # 费用清单
     DISCHARGE_SUMMARY = "discharge_summary"  # 出院小结
     DIAGNOSIS_CERTIFICATE = "diagnosis_certificate"  # 诊断证明书

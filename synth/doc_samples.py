@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from classifiers.doc_type import _ocr_noise
+from classifiers.doc_type import ocr_noise
 from ocr.elements import Page, TextLine
 from pipeline.records import DocType
 from pipeline.registry import data_hash
@@ -50,7 +50,7 @@ def training_documents(
     if source == "render":
         for claim in _truths(corpus):
             for pages, label, _ in render_documents(claim):
-                out.append(([_ocr_noise(p, rng, noise) for p in pages], label))
+                out.append(([ocr_noise(p, rng, noise) for p in pages], label))
         return out
     if source != "ocr":
         raise ValueError(f"source must be 'render' or 'ocr', not {source!r}")
@@ -111,13 +111,13 @@ def render_documents(claim: dict[str, Any]) -> list[tuple[list[Page], str, list[
             canvas = stage(
                 f"{c.claim_id}:{doc.group}:{doc.page_number}", doc.doc_type, canvas, items, False, doc.layout
             ).canvas
-            lines = _runs_to_lines(canvas.runs)
+            lines = runs_to_lines(canvas.runs)
             page = Page(number=doc.page_number, width=canvas.width, height=canvas.height, lines=lines)
             out.append(([page], doc.doc_type.value, canvas.fields))
     return out
 
 
-def _runs_to_lines(runs: Sequence[Any]) -> list[TextLine]:
+def runs_to_lines(runs: Sequence[Any]) -> list[TextLine]:
     """Drawn strings as OCR would see them: neighbours on one baseline closer than a glyph are one line."""
     boxes = sorted(
         ((r.bbox, r.text) for r in runs if r.text.strip() and r.bbox[2] > r.bbox[0]),
@@ -177,7 +177,71 @@ _OTHER_FORMS: dict[str, tuple[str, ...]] = {
 
 
 def other_documents(n: int, seed: int = 0) -> list[tuple[list[Page], str]]:
-    """`n` pages that are not claim documents: unrelated forms, receipts, prose and shuffled text."""
+    """`n` pages that are not claim documents: two in three drawn (lab reports, tickets, hotel
+    invoices, prescriptions, receipts, blank pages: `synth.other_docs`), the rest unrelated forms,
+    prose and shuffled text."""
+    drawn = n * 2 // 3
+    return [(p, label) for p, label, _ in drawn_others(drawn, seed)] + text_others(n - drawn, seed)
+
+
+def drawn_others(
+    n: int, seed: int = 0, kinds: Sequence[str] | None = None, noise: float = 0.04
+) -> list[tuple[list[Page], str, str]]:
+    """(pages, "other", kind) for `n` drawn pages of the given kinds (all of `other_docs.DRAWERS`)."""
+    from synth.other_docs import DRAWERS, IN_PACKETS
+
+    rng = random.Random(f"{seed}:drawn-other")
+    names = list(kinds or IN_PACKETS)
+    out = []
+    for i in range(n):
+        kind = names[i % len(names)]
+        page = canvas_page(DRAWERS[kind](rng))
+        out.append(([ocr_noise(page, rng, noise)], DocType.OTHER.value, kind))
+    return out
+
+
+def pharmacy_documents(
+    n: int, seed: int = 0, layouts: Sequence[str] | None = None, noise: float = 0.04
+) -> list[tuple[list[Page], str, str]]:
+    """(pages, "pharmacy_invoice", layout) for `n` drug purchases drawn in the given layout families."""
+    import datetime as dt
+
+    from synth.people import make_person
+    from synth.pharmacy import LAYOUTS, draw_invoice, drug_sale
+
+    rng = random.Random(f"{seed}:pharmacy")
+    names = list(layouts or LAYOUTS)
+    out = []
+    for i in range(n):
+        on = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 900))
+        buyer = make_person(rng, on).name if rng.random() < 0.8 else "个人"
+        canvas, _ = draw_invoice(drug_sale(rng, buyer, on), names[i % len(names)], rng)
+        out.append(
+            (
+                [ocr_noise(canvas_page(canvas), rng, noise)],
+                DocType.PHARMACY_INVOICE.value,
+                names[i % len(names)],
+            )
+        )
+    return out
+
+
+def extra_documents(
+    n_claim_documents: int, seed: int = 0, other_share: float = 0.25
+) -> list[tuple[list[Page], str]]:
+    """What a claim corpus does not hold, in proportion to it: `other` pages and pharmacy invoices."""
+    others = other_documents(max(40, int(n_claim_documents * other_share)), seed)
+    pharmacy = pharmacy_documents(max(12, n_claim_documents // 12), seed)
+    return others + [(p, label) for p, label, _ in pharmacy]
+
+
+def canvas_page(canvas: Any, number: int = 1) -> Page:
+    """A drawn page as OCR would read it: its strings as lines."""
+    return Page(number=number, width=canvas.width, height=canvas.height, lines=runs_to_lines(canvas.runs))
+
+
+def text_others(n: int, seed: int = 0) -> list[tuple[list[Page], str]]:
+    """`n` pages of text that are no claim document: unrelated forms, prose and shuffled characters."""
     rng = random.Random(f"{seed}:other")
     out = []
     kinds = list(_OTHER_FORMS)
@@ -236,7 +300,7 @@ def doc_type_training_set(
     seed: int = 7,
     source: str = "render",
     pages_for: Callable[[Path], list[Page]] | None = None,
-    other_share: float = 0.15,
+    other_share: float = 0.25,
 ) -> tuple[list[tuple[list[Page], str]], str]:
     """Labelled documents (claim documents plus `other`) and their data hash for the model card.
 
@@ -257,5 +321,5 @@ def doc_type_training_set(
             jsonl = d / ".truth" / "truth.jsonl"
             hashes.append(jsonl if jsonl.exists() else str(d))
         snapshot = data_hash(*hashes, f"source={source}", f"seed={seed}")
-    documents += other_documents(max(20, int(len(documents) * other_share)), seed)
+    documents += extra_documents(len(documents), seed, other_share)
     return documents, snapshot

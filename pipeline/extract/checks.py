@@ -460,3 +460,44 @@ def check_legibility(
     return Check(
         name="legible", passed=not bad, message=f"{why} ({'; '.join(bad)})" if bad else "", severity="warning"
     )
+
+
+# --- documents that are no claim document --------------------------------------------------------
+
+BLANK_PAGE_CHARS = 8
+"""A document whose pages hold fewer printed characters than this is a blank (or near-blank) page:
+the back of a sheet, a cover, a photo of the table. Generic: a claim document prints hundreds."""
+
+OTHER_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "a lab report (检验报告/化验单)",
+        ("检验报告", "化验单", "血常规", "尿常规", "参考范围", "参考值", "检验者"),
+    ),
+    ("a prescription (处方笺)", ("处方笺", "处方", "Rp", "用法用量")),
+    ("a travel ticket (车票/机票)", ("铁路", "车票", "检票", "航班", "登机牌", "行程单", "二等座", "经停")),
+    ("an invoice of another kind (发票)", ("住宿", "餐饮", "运输服务", "客运", "增值税", "发票")),
+    ("a receipt (收据/小票)", ("收据", "小票", "收银", "找零")),
+)
+"""What a document that is not a claim document most often is, by words its kind prints: only the
+message names it (the finding is the same), so a person knows what was set aside at a glance."""
+
+
+def check_not_claim_document(pages: Sequence[Page]) -> Check:
+    """A document typed `other` is set aside with a reason a person can read, never taken for an
+    invoice: `blank_page` when hardly anything is printed, else `not_a_claim_document`."""
+    text = unicodedata.normalize("NFKC", "".join(ln.text for p in pages for ln in p.lines))
+    printed = re.sub(r"[\s\W_]", "", text)
+    if len(printed) < BLANK_PAGE_CHARS:
+        return Check(
+            name="blank_page",
+            passed=False,
+            message=f"a blank or near-blank page ({len(printed)} characters printed): not a claim document",
+            severity="warning",
+        )
+    kind = next((k for k, words in OTHER_KINDS if any(w in text for w in words)), None)
+    return Check(
+        name="not_a_claim_document",
+        passed=False,
+        message=f"{kind or 'this document'} is not a claim document; set aside, not read as one",
+        severity="warning",
+    )

@@ -21,6 +21,7 @@ from pipeline.extract.forms import extract_bank_card, extract_claim_form, extrac
 from pipeline.extract.invoice import read_invoice
 from pipeline.extract.medical import extract_certificate, extract_discharge
 from pipeline.extract.pairing import repair_geometry
+from pipeline.extract.pharmacy import non_medical_purchase, read_pharmacy_invoice
 from pipeline.extract.plausible import review_fields
 from pipeline.extract.settlement import funds_in_doubt, other_amounts
 from pipeline.extract.sheets import multiple_documents_check, split_sheet
@@ -35,6 +36,7 @@ and are listed for the adjuster (ClaimFacts.low_confidence_fields)."""
 CORE_FIELDS: dict[DocType, tuple[str, ...]] = {
     DocType.OUTPATIENT_INVOICE: ("invoice_number", "payer_name", "total_amount", "issue_date"),
     DocType.INPATIENT_INVOICE: ("invoice_number", "payer_name", "total_amount", "issue_date"),
+    DocType.PHARMACY_INVOICE: ("invoice_number", "seller", "total_amount", "issue_date"),
     DocType.EXPENSE_LIST: ("patient_name", "hospital_number"),
     DocType.DISCHARGE_SUMMARY: ("patient_name", "admission_date", "discharge_date", "diagnosis"),
     DocType.DIAGNOSIS_CERTIFICATE: ("patient_name", "hospital", "diagnosis"),
@@ -74,6 +76,7 @@ def _with_items(fn: Callable[[Sequence[Page]], tuple[dict[str, Field], list[Line
 EXTRACTORS: dict[DocType, Extractor] = {
     DocType.OUTPATIENT_INVOICE: read_invoice,
     DocType.INPATIENT_INVOICE: read_invoice,
+    DocType.PHARMACY_INVOICE: read_pharmacy_invoice,
     DocType.EXPENSE_LIST: _with_items(extract_expense_list),
     DocType.DISCHARGE_SUMMARY: _with_checks(extract_discharge),
     DocType.DIAGNOSIS_CERTIFICATE: _with_checks(extract_certificate),
@@ -92,6 +95,14 @@ def extract_document(
 ) -> Extraction:
     """Typed fields, line items and checks of one document whose type is known."""
     extractor = EXTRACTORS.get(doc_type)
+    if doc_type is DocType.OTHER:  # set aside with its reason, never read as a guessed invoice
+        return Extraction(
+            document_id=document_id,
+            doc_type=doc_type,
+            doc_type_confidence=doc_type_confidence,
+            needs_review=True,
+            checks=[ck.check_not_claim_document(pages)],
+        )
     if extractor is None:
         return Extraction(
             document_id=document_id,
@@ -187,6 +198,9 @@ def document_checks(ex: Extraction, pages: Sequence[Page] = ()) -> list[Check]:
             out.append(ck.check_id_number(f, "social_security_number", sex="sex"))
         if v.get("payer_id_number"):
             out.append(ck.check_id_number(f, "payer_id_number", sex="sex"))
+    elif t is DocType.PHARMACY_INVOICE:
+        out.append(ck.check_words_vs_figures(f))
+        out.append(ck.check_items_sum(ex.line_items, _money(v.get("total_amount"))))
     elif t is DocType.EXPENSE_LIST:
         out.append(ck.check_words_vs_figures(f))
         out.append(
@@ -291,6 +305,8 @@ def extract(
         min_confidence = get_settings().doc_type_min_confidence
     doc_type, conf = classify(pages)
     ex = extract_document(pages, doc_type, document_id=document_id, doc_type_confidence=round(conf, 4))
+    if doc_type is DocType.PHARMACY_INVOICE and (other := non_medical_purchase(ex.line_items)):
+        return _not_a_purchase_of_drugs(ex, other)
     if conf < min_confidence:
         ex.needs_review = True
         ex.checks.insert(
@@ -306,6 +322,25 @@ def extract(
     elif doc_type is DocType.OTHER:
         ex.needs_review = True
     return ex
+
+
+def _not_a_purchase_of_drugs(ex: Extraction, categories: Sequence[str]) -> Extraction:
+    """A VAT invoice whose every line is taxed as something no drug is (住宿服务, 运输服务): `other`,
+    set aside with its reason, whatever the classifier thought of its layout."""
+    what = "、".join(dict.fromkeys(categories))
+    check = Check(
+        name="not_a_claim_document",
+        passed=False,
+        message=f"a non-medical invoice ({what}) is not a claim document; set aside, not read as one",
+        severity="warning",
+    )
+    return Extraction(
+        document_id=ex.document_id,
+        doc_type=DocType.OTHER,
+        doc_type_confidence=ex.doc_type_confidence,
+        needs_review=True,
+        checks=[check],
+    )
 
 
 def extraction_json(ex: Extraction) -> dict[str, Any]:

@@ -35,7 +35,10 @@ from pipeline.records import (
 
 log = logging.getLogger(__name__)
 
-INVOICE_TYPES = (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE)
+INVOICE_TYPES = (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE, DocType.PHARMACY_INVOICE)
+"""Expense documents: medical bills first, then pharmacy purchases (购药发票), which print no payer
+split (the buyer paid it all) and never take an expense list's items."""
+MEDICAL_INVOICE_TYPES = INVOICE_TYPES[:2]
 
 
 def _v(ex: Extraction | None, name: str) -> object:
@@ -178,7 +181,8 @@ def _invoices(
         total = next(
             (_money(_v(p, "total_amount")) for p in pages if _v(p, "total_amount") is not None), None
         )
-        target = _match_invoice(invoice_exs, number, total)
+        medical = [ex for ex in invoice_exs if ex.doc_type in MEDICAL_INVOICE_TYPES]  # first in order
+        target = _match_invoice(medical, number, total)
         if target is None:
             continue
         items_for.setdefault(target, []).extend(i for p in pages for i in p.line_items)
@@ -204,12 +208,13 @@ def _invoices(
         visit = _date(_v(ex, "visit_date")) or _date(_v(ex, "admission_date"))
         if visit is None and _v(ex, "stay_period"):
             visit = stay_dates(str(_v(ex, "stay_period")))[0]
+        pharmacy = ex.doc_type is DocType.PHARMACY_INVOICE
         out.append(
             Invoice(
                 document_id=ex.document_id or None,
                 invoice_code=_s(_v(ex, "invoice_code")),
                 invoice_number=_s(_v(ex, "invoice_number")),
-                hospital=_s(_v(ex, "hospital")),
+                hospital=_s(_v(ex, "hospital")) or _s(_v(ex, "seller")),
                 electronic=bool(_v(ex, "check_code")),
                 issue_date=_date(_v(ex, "issue_date")),
                 visit_date=visit,
@@ -217,7 +222,7 @@ def _invoices(
                 total_in_words=_s(_v(ex, "total_in_words")),
                 fund_paid=_money(_v(ex, "fund_paid")) or Decimal("0.00"),
                 account_paid=_money(_v(ex, "account_paid")) or Decimal("0.00"),
-                cash_paid=_money(_v(ex, "cash_paid")) or Decimal("0.00"),
+                cash_paid=_money(_v(ex, "cash_paid")) or (total if pharmacy else Decimal("0.00")),
                 self_pay=_money(_v(ex, "copay")) or Decimal("0.00"),  # 个人自付
                 self_expense=_money(_v(ex, "self_pay")) or Decimal("0.00"),  # 个人自费 (truth name self_pay)
                 line_items=items,

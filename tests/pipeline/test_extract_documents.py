@@ -73,7 +73,9 @@ def score(claim_ids: list[str]) -> tuple[dict[str, list[int]], list[str]]:
 def test_every_extractor_reads_the_truth_back() -> None:
     ids = [f"C{k:04d}" for k in range(1, 13)]
     per_type, misses = score(ids)
-    assert set(per_type) >= {t.value for t in DocType if t not in (DocType.OTHER, DocType.INPATIENT_INVOICE)}
+    # pharmacy invoices are not in sample_docs: tests/pipeline/test_extract_pharmacy.py reads them
+    absent = (DocType.OTHER, DocType.INPATIENT_INVOICE, DocType.PHARMACY_INVOICE)
+    assert set(per_type) >= {t.value for t in DocType if t not in absent}
     total = sum(n for _, n in per_type.values())
     exact = sum(k for k, _ in per_type.values())
     assert exact / total >= 0.98, misses

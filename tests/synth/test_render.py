@@ -41,7 +41,9 @@ def test_layout_of_a_corpus(corpus: tuple[Path, CorpusSummary]) -> None:
 
 def test_every_document_type_appears(corpus: tuple[Path, CorpusSummary]) -> None:
     _, summary = corpus
-    assert set(summary.doc_types) == {d.value for d in DocType if d is not DocType.OTHER}
+    # pharmacy invoices are drawn by synth.pharmacy for the doc-type model, not yet put in the book's claims
+    absent = (DocType.OTHER, DocType.PHARMACY_INVOICE)
+    assert set(summary.doc_types) == {d.value for d in DocType if d not in absent}
 
 
 @pytest.mark.parametrize("layout", ["beijing", "shanghai", "guangdong", "e_invoice"])
