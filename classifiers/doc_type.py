@@ -27,6 +27,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from classifiers.titles import settle_with_title
 from ocr.elements import Page
 from pipeline.records import DocType
 from pipeline.registry import ModelCard, ModelRegistry
@@ -107,12 +108,12 @@ def make_pipeline(C: float = 20.0, seed: int = 0) -> Pipeline:
 
 
 def predict_doc_type(model: Any, pages: Document) -> tuple[DocType, float]:
-    """The most probable type and its probability."""
+    """The most probable type and its probability; the printed title picks between the two most
+    probable (`classifiers.titles`)."""
     if isinstance(model, BaseEstimator):
         check_is_fitted(model)
     proba = model.predict_proba([list(pages)])[0]
-    k = int(np.argmax(proba))
-    return DocType(model.classes_[k]), float(proba[k])
+    return settle_with_title([str(c) for c in model.classes_], [float(p) for p in proba], pages)
 
 
 # --- augmentation ------------------------------------------------------------------------------
