@@ -29,9 +29,18 @@ HOSPITAL_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9()（）·]{2,40}?" + HOSPI
 AMOUNT_WORDS = re.compile(r"^[零壹贰叁肆伍陆柒捌玖拾佰仟万亿元圆角分整正]+$")
 """An amount in words (大写) uses these characters and no other."""
 
+PERSON_NAME = re.compile(
+    r"^(?!.*(?:代码|号码|信用|社会|日期|金额|医保|支付|合计|类型|编号|单位|医院|科室|性别|姓名|交款|收款))"
+    r"[\u4e00-\u9fff·•A-Za-z ]{1,20}$"
+)
+"""A person's name: letters (Han, or Latin for a foreigner's), never a form's label words, which a
+label read as its neighbour's value brings (交款人统一社会信用代码 paired as 交款人 | 统一社会信用)."""
+
 _VALIDATORS: dict[str, tuple[re.Pattern[str], str]] = {
     "hospital": (HOSPITAL_NAME, "no institution's name ends like this"),
     "total_in_words": (AMOUNT_WORDS, "a character no amount in words is written with"),
+    "payer_name": (PERSON_NAME, "a form's label, not a person's name"),
+    "patient_name": (PERSON_NAME, "a form's label, not a person's name"),
 }
 
 

@@ -20,7 +20,11 @@ from pipeline.records import Field, FieldKind
         ("hospital", "都州大学第一阵民医院", False),  # 人 read as 阵: one character off 第一人民医院
         ("total_in_words", "贰万肆仟壹佰捌拾玖元陆角伍分", True),
         ("total_in_words", "贰万肆仟泰佰玖拾武元泰角整", False),  # 叁 read as 泰, 贰 as 武
-        ("payer_name", "张三", True),  # nothing known of a name's shape
+        ("payer_name", "张三", True),
+        ("payer_name", "欧阳娜娜", True),
+        ("patient_name", "阿卜杜拉·买买提", True),
+        ("payer_name", "统一社会信用", False),  # the label beside 交款人 read as its value
+        ("patient_name", "2型糖尿病", False),
     ],
 )
 def test_implausible(name: str, value: str, plausible: bool) -> None:
