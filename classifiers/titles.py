@@ -32,12 +32,24 @@ TITLES: tuple[tuple[re.Pattern[str], DocType], ...] = (
 )
 """Title words and the type they name, the more specific first."""
 
+SIGNATURES: tuple[tuple[re.Pattern[str], DocType], ...] = (
+    (re.compile(r"公民身份(?:证)?号码|签发机关"), DocType.ID_CARD),
+)
+"""Words a kind of document prints wherever it puts them, with no title: every resident ID card's
+公民身份号码 (front) or 签发机关 (back)."""
+
 
 def title_type(pages: Sequence[Page]) -> DocType | None:
-    """The type the first title-like line near the top of the first page names, or None."""
+    """The type the first title-like line near the top of the first page names (or, on a one-page
+    document, a kind's signature words anywhere), or None."""
     if not pages:
         return None
     page = pages[0]
+    if len(pages) == 1:
+        text = re.sub(r"\s", "", unicodedata.normalize("NFKC", page.text))
+        for pattern, doc_type in SIGNATURES:
+            if pattern.search(text):
+                return doc_type
     for ln in sorted(page.lines, key=lambda ln: ln.bbox[1]):
         if ln.bbox[1] > TITLE_BAND * page.height:
             break

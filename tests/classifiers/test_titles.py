@@ -28,6 +28,12 @@ def test_title_type(title: str, doc_type: DocType | None) -> None:
     assert title_type([page_of((title, 300, 40))]) == doc_type
 
 
+def test_an_id_card_is_known_by_its_printed_labels_wherever_they_are() -> None:
+    card = page_of(("姓名代用名", 100, 100), ("公民身份证号码", 100, 900), ("430512198908131367", 500, 900))
+    assert title_type([card]) is DocType.ID_CARD
+    assert title_type([page_of(("签发机关 长沙市公安局", 100, 900))]) is DocType.ID_CARD
+
+
 def test_a_title_low_on_the_page_is_no_title() -> None:
     assert title_type([page_of(("门诊收费票据", 300, 900))]) is None
 
