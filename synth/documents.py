@@ -130,9 +130,6 @@ def render_page(
     raise ValueError(f"no layout for {doc.doc_type}")
 
 
-_render_page = render_page  # the name the older tests import
-
-
 def render_claim(claim: ClaimTruth, out: Path, seed: int) -> tuple[ClaimTruth, int]:
     """Draw, photograph and save every document of a claim; returns the truth with boxes filled in."""
     index = int(claim.claim_id[1:])

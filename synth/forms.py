@@ -10,12 +10,12 @@ are printed off the grid by a per-document misregistration, as by a real dot-mat
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from decimal import Decimal
 
 from pipeline.extract.qr import payload
 from pipeline.records import ClaimType, DocType, FieldKind, LineItem, money
 from synth.catalog import INVOICE_CATEGORIES
+from synth.paper_kit import categories, yuan
 from synth.people import group_digits
 from synth.render import BLUE_INK, INK, SEAL_RED, Canvas, rect_box
 from synth.truth import BillTruth, ClaimTruth, DocumentTruth
@@ -34,17 +34,6 @@ def cn_date(d) -> str:
     return f"{d:%Y年%m月%d日}"
 
 
-def _yuan(v: Decimal) -> str:
-    return f"{v:.2f}"
-
-
-def _categories(bill: BillTruth) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    for item in bill.items:
-        sums[item.category] += item.amount
-    return {c: money(sums[c]) for c in INVOICE_CATEGORIES if sums.get(c)}
-
-
 def _insurance_type(claim: ClaimTruth) -> str:
     return "城镇职工基本医疗保险" if claim.policy.social_insurance else "自费"
 
@@ -54,7 +43,7 @@ def _printed_total(
 ) -> list[str]:
     """Print the total in figures; an altered invoice gets its figures pasted over on a patch."""
     tampered: list[str] = []
-    original = f"{prefix}{_yuan(bill.items_total)}"
+    original = f"{prefix}{yuan(bill.items_total)}"
     if bill.printed_total != bill.items_total:
         bbox = c.value_text(x, y, original, size)
         c.patch(bbox, margin=5, tint=rng.choice((-14, -10, 8)))
@@ -62,17 +51,17 @@ def _printed_total(
         c.text(
             x + c.offset[0] + rng.uniform(-4, 4),
             y + c.offset[1] + rng.uniform(-3, 3),
-            f"{prefix}{_yuan(bill.printed_total)}",
+            f"{prefix}{yuan(bill.printed_total)}",
             size + rng.choice((-2, 1, 2)),
             face="serif",
             fill=(20, 20, 20),
             name="total_amount",
             kind=M,
-            value=_yuan(bill.printed_total),
+            value=yuan(bill.printed_total),
         )
         tampered.append("total_amount")
     else:
-        c.value_text(x, y, original, size, name="total_amount", kind=M, value=_yuan(bill.printed_total))
+        c.value_text(x, y, original, size, name="total_amount", kind=M, value=yuan(bill.printed_total))
     return tampered
 
 
@@ -92,7 +81,7 @@ def paper_invoice(
     )
     inc = claim.incident
     items: list[LineItem] = []
-    cats = _categories(bill)
+    cats = categories(bill)
 
     title = style["title"].format(kind=kind_word)
     c.text(800, 40, title, 46, face="serif", fill=ink, anchor="ma", name="title")
@@ -165,7 +154,7 @@ def paper_invoice(
             c.text(cx[col * 2] + 14, cy[r] + 12, cat, 22, fill=ink)
             amount = cats.get(cat)
             if amount:
-                bb = c.value_text(cx[col * 2 + 1] + 14, cy[r] + 12, _yuan(amount), 22)
+                bb = c.value_text(cx[col * 2 + 1] + 14, cy[r] + 12, yuan(amount), 22)
                 items.append(
                     LineItem(
                         name=cat,
@@ -190,7 +179,7 @@ def paper_invoice(
         px, _ = c.grid(50, y, [220, 155, 190, 155, 190, 155, 160, 275], [56], fill=ink)
         for k, (label, value, name) in enumerate(pays):
             c.text(px[k * 2] + 10, y + 15, label, 20, fill=ink)
-            c.value_text(px[k * 2 + 1] + 10, y + 15, _yuan(value), 22, name=name, kind=M, value=_yuan(value))
+            c.value_text(px[k * 2 + 1] + 10, y + 15, yuan(value), 22, name=name, kind=M, value=yuan(value))
         foot = y + 110
     elif bill.layout == "shanghai":
         xs, ys = c.grid(60, 170, [130, 260, 130, 230, 120, 240, 150, 220], [58, 58], fill=ink)
@@ -217,7 +206,7 @@ def paper_invoice(
             yy = top + 60 + r * 44
             x0 = 80 + col * 780
             c.value_text(x0, yy, cat, 22)
-            bb = c.value_text(x0 + 340, yy, _yuan(amount), 22)
+            bb = c.value_text(x0 + 340, yy, yuan(amount), 22)
             items.append(
                 LineItem(
                     name=cat,
@@ -242,7 +231,7 @@ def paper_invoice(
         ]
         for k, (label, value, name) in enumerate(pays):
             c.text(80 + k * 370, y + 20, label + "：", 21, fill=ink)
-            c.value_text(80 + k * 370 + 120, y + 20, _yuan(value), 22, name=name, kind=M, value=_yuan(value))
+            c.value_text(80 + k * 370 + 120, y + 20, yuan(value), 22, name=name, kind=M, value=yuan(value))
         foot = y + 90
     else:  # guangdong
         c.rect(50, 160, 1550, 900, outline=ink, width=3)
@@ -268,7 +257,7 @@ def paper_invoice(
             c.text(tx[0] + 20, yy, cat, 21, fill=ink)
             amount = cats.get(cat)
             if amount:
-                bb = c.value_text(tx[1] + 20, yy, _yuan(amount), 21)
+                bb = c.value_text(tx[1] + 20, yy, yuan(amount), 21)
                 items.append(
                     LineItem(
                         name=cat,
@@ -287,7 +276,7 @@ def paper_invoice(
         c.text(1040, top + 12, "结算信息", 22, fill=ink)
         for k, (label, value, name) in enumerate(pays):
             c.text(1040, py[k + 1] + 12, label, 20, fill=ink)
-            c.value_text(px[1] + 16, py[k + 1] + 12, _yuan(value), 21, name=name, kind=M, value=_yuan(value))
+            c.value_text(px[1] + 16, py[k + 1] + 12, yuan(value), 21, name=name, kind=M, value=yuan(value))
         y = ty[-1]
         c.hline(50, 1550, y + 64, ink, 2)
         c.text(70, y + 18, "合计（大写）", 22, fill=ink)
@@ -348,12 +337,12 @@ def e_invoice(
     for k, head in enumerate(("项目名称", "数量/单位", "金额（元）") * 2):
         c.text((xs[k] + xs[k + 1]) / 2, 230, head, 19, fill=brown, anchor="ma")
     items: list[LineItem] = []
-    for k, (cat, amount) in enumerate(_categories(bill).items()):
+    for k, (cat, amount) in enumerate(categories(bill).items()):
         r, col = k % 6, k // 6
         y = ys[r + 1] + 8
         bb0 = c.text(xs[col * 3] + 12, y, cat, 19)
         c.text(xs[col * 3 + 1] + 12, y, "1项", 19)
-        bb = c.text(xs[col * 3 + 3] - 12, y, _yuan(amount), 19, anchor="ra")
+        bb = c.text(xs[col * 3 + 3] - 12, y, yuan(amount), 19, anchor="ra")
         items.append(
             LineItem(
                 name=cat,
@@ -370,11 +359,11 @@ def e_invoice(
     c.text(
         990,
         y + 11,
-        _yuan(bill.printed_total),
+        yuan(bill.printed_total),
         20,
         name="total_amount",
         kind=M,
-        value=_yuan(bill.printed_total),
+        value=yuan(bill.printed_total),
     )
     y += 44
     c.grid(50, y, [1232], [150], fill=brown, width=1)
@@ -386,10 +375,10 @@ def e_invoice(
         ("就诊日期：", inc.incident_date.isoformat(), "visit_date"),
         ("医保类型：", _insurance_type(claim), "insurance_type"),
         ("性别：", claim.insured.sex, "sex"),
-        ("医保统筹基金支付：", _yuan(bill.fund_paid), "fund_paid"),
-        ("个人账户支付：", _yuan(bill.account_paid), "account_paid"),
-        ("个人现金支付：", _yuan(bill.cash_paid), "cash_paid"),
-        ("个人自费：", _yuan(bill.self_pay), "self_pay"),
+        ("医保统筹基金支付：", yuan(bill.fund_paid), "fund_paid"),
+        ("个人账户支付：", yuan(bill.account_paid), "account_paid"),
+        ("个人现金支付：", yuan(bill.cash_paid), "cash_paid"),
+        ("个人自费：", yuan(bill.self_pay), "self_pay"),
     ]
     for k, (label, value, name) in enumerate(notes):
         r, col = divmod(k, 3)
@@ -459,8 +448,8 @@ def expense_list(
             it.insurance_class,
             it.unit,
             f"{it.quantity:g}",
-            _yuan(it.unit_price),
-            _yuan(it.amount),
+            yuan(it.unit_price),
+            yuan(it.amount),
         ]
         boxes = []
         for k, cell in enumerate(cells):
@@ -480,7 +469,7 @@ def expense_list(
     y = ys[-2] + 13
     c.text(xs[0] + 8, y, "本页小计", 22)
     c.text(
-        xs[-1] - 8, y, _yuan(page_total), 22, anchor="ra", name="page_total", kind=M, value=_yuan(page_total)
+        xs[-1] - 8, y, yuan(page_total), 22, anchor="ra", name="page_total", kind=M, value=yuan(page_total)
     )
     y = ys[-1] + 30
     if doc.page_number == doc.page_count:
@@ -488,11 +477,11 @@ def expense_list(
         c.text(
             bb[2] + 4,
             y,
-            _yuan(bill.items_total),
+            yuan(bill.items_total),
             24,
             name="total_amount",
             kind=M,
-            value=_yuan(bill.items_total),
+            value=yuan(bill.items_total),
         )
         bb = c.text(560, y, "大写：", 24)
         c.text(bb[2] + 4, y, amount_words(bill.items_total), 24, name="total_in_words")

@@ -73,6 +73,19 @@ def settlement(cash: Decimal, rng: random.Random) -> tuple[Decimal, Decimal, Dec
     return prepaid, money(cash - prepaid), Decimal("0.00")
 
 
+DEPOSIT_LABELS = {"prepaid": "预缴金额", "supplementary_paid": "补缴金额", "refund": "退费金额"}
+"""The settlement lines of an inpatient bill (field -> label), in the order most bills print them."""
+
+
+def deposit_lines(
+    cash: Decimal, rng: random.Random, labels: dict[str, str] = DEPOSIT_LABELS
+) -> list[tuple[str, Decimal, str]]:
+    """(label, amount, field) of the 预缴 / 补缴 / 退费 lines (`settlement`), in the order of `labels`."""
+    prepaid, more, back = settlement(cash, rng)
+    amounts = {"prepaid": prepaid, "supplementary_paid": more, "refund": back}
+    return [(label, amounts[name], name) for name, label in labels.items()]
+
+
 def cash_shares(bill: BillTruth, rng: random.Random) -> tuple[Decimal, Decimal, Decimal]:
     """What the cash share is made of (现金支付中): 自费 (items outside the scheme), 分类自负 (the
     patient's first share of 乙类 items) and 自负 (the rest); the three add up to the cash paid."""

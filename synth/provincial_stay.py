@@ -20,12 +20,12 @@ from synth.paper_kit import (
     T,
     categories,
     category_items,
+    deposit_lines,
     insurance_type,
     money_value,
     pin_feed,
     printed_total,
     put,
-    settlement,
 )
 from synth.render import SEAL_RED, Canvas
 from synth.truth import BillTruth, ClaimTruth, DocumentTruth
@@ -151,12 +151,9 @@ def heilongjiang(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng: ra
             put(c, dot, 330, y + k * 40, f"{v:.2f}", 21)
     right = [("个人支付", bill.cash_paid, "cash_paid")]
     if inpatient:
-        prepaid, more, back = settlement(bill.cash_paid, rng)
-        right += [
-            ("预收款", prepaid, "prepaid"),
-            ("应补交", more, "supplementary_paid"),
-            ("应退款", back, "refund"),
-        ]
+        right += deposit_lines(
+            bill.cash_paid, rng, {"prepaid": "预收款", "supplementary_paid": "应补交", "refund": "应退款"}
+        )
     for k, (label, v, name) in enumerate(right):
         c.text(680, y + k * 40, label + "：", 21, fill=ink)
         money_value(c, dot, 800, y + k * 40, v, name)
@@ -247,12 +244,7 @@ def guangxi(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng: random.
     if fund:
         block.append((fund[1], fund[2], fund[0]))
     if inpatient:
-        prepaid, more, back = settlement(bill.cash_paid, rng)
-        block += [
-            ("预缴金额", prepaid, "prepaid"),
-            ("补缴金额", more, "supplementary_paid"),
-            ("退费金额", back, "refund"),
-        ]
+        block += deposit_lines(bill.cash_paid, rng)
     for k, (label, v, name) in enumerate(block):
         x, yy = 180 + (k % 3) * 460, y + 14 + (k // 3) * 56
         c.text(x, yy, label + "：", 20, fill=ink)
@@ -344,12 +336,11 @@ def chongqing(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng: rando
     if fund:
         block.append((fund[1], fund[2], fund[0]))
     if inpatient:
-        prepaid, more, back = settlement(bill.cash_paid, rng)
-        block += [
-            ("预缴金额", prepaid, "prepaid"),
-            ("退费金额", back, "refund"),
-            ("补缴金额", more, "supplementary_paid"),
-        ]
+        block += deposit_lines(
+            bill.cash_paid,
+            rng,
+            {"prepaid": "预缴金额", "refund": "退费金额", "supplementary_paid": "补缴金额"},
+        )
     for k, (label, v, name) in enumerate(block):
         x, yy = 70 + (k % 3) * 500, y + (k // 3) * 48
         c.text(x, yy, label + "：", 21, fill=ink)

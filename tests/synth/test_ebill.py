@@ -14,7 +14,7 @@ from ocr.qr import decode_qr
 from pipeline.extract.qr import parse_payload
 from pipeline.records import ClaimType
 from synth.book import make_book
-from synth.documents import _render_page
+from synth.documents import render_page
 from synth.ebill import fiscal_ebill
 from synth.truth import BillTruth, ClaimTruth, DocumentTruth
 
@@ -34,7 +34,7 @@ def _ebills(n: int, seed: int = 300) -> list[tuple[ClaimTruth, DocumentTruth]]:
 def drawn() -> list[tuple[ClaimTruth, DocumentTruth, object, list]]:
     out = []
     for claim, doc in _ebills(24):
-        canvas, items, _ = _render_page(claim, doc, random.Random(f"t:{doc.file}:{claim.claim_id}"))
+        canvas, items, _ = render_page(claim, doc, random.Random(f"t:{doc.file}:{claim.claim_id}"))
         out.append((claim, doc, canvas, items))
     return out
 
@@ -96,7 +96,7 @@ def test_an_altered_bill_keeps_its_first_amount_in_the_code() -> None:
         update={"printed_total": raised, "cash_paid": bill.cash_paid + raised - bill.printed_total}
     )
     claim = claim.model_copy(update={"bills": [altered]})
-    canvas, _, tampered = _render_page(claim, doc, random.Random(2))
+    canvas, _, tampered = render_page(claim, doc, random.Random(2))
     assert tampered == ["total_amount"]
     assert next(f for f in canvas.fields if f.name == "total_amount").value == f"{raised:.2f}"
     (code,) = decode_qr(np.asarray(canvas.image)[:, :, ::-1])
@@ -125,6 +125,6 @@ def test_the_older_e_invoice_page_carries_a_real_code_too() -> None:
     )
     claim = claim.model_copy(update={"bills": [bill]})
     doc = next(d for d in claim.documents if d.doc_type.value.endswith("invoice"))
-    canvas, _, _ = _render_page(claim, doc, random.Random(1))
+    canvas, _, _ = render_page(claim, doc, random.Random(1))
     (code,) = decode_qr(np.asarray(canvas.image)[:, :, ::-1])
     assert parse_payload(code.text)["invoice_number"] == bill.invoice_number  # type: ignore[index]

@@ -14,7 +14,7 @@ from PIL import Image
 from pipeline.records import DocType
 from synth.book import make_book
 from synth.degrade import KINDS, degrade
-from synth.documents import CorpusSummary, _render_page, generate_corpus, retake
+from synth.documents import CorpusSummary, generate_corpus, render_page, retake
 from synth.truth import ClaimTruth
 
 
@@ -54,7 +54,7 @@ def test_every_invoice_layout_draws_its_fields(layout: str) -> None:
     doc = next(
         d for d in claim.documents if d.doc_type in (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE)
     )
-    canvas, items, _ = _render_page(claim, doc, random.Random(1))
+    canvas, items, _ = render_page(claim, doc, random.Random(1))
     names = {f.name for f in canvas.fields}
     assert {
         "invoice_code",
@@ -103,7 +103,7 @@ def test_undegraded_render_field_boxes_hold_text() -> None:
     for doc in claim.documents:
         if not doc.media_type.startswith("image/"):
             continue
-        canvas, items, _ = _render_page(claim, doc, rng)
+        canvas, items, _ = render_page(claim, doc, rng)
         gray = np.asarray(canvas.image.convert("L"))
         for f in canvas.fields:
             (x0, y0), _, (x1, y1), _ = f.box
@@ -196,7 +196,7 @@ def test_ocr_reads_fields_inside_their_boxes() -> None:
     rapidocr = pytest.importorskip("rapidocr")
     claim = make_book(3, seed=8)[0]
     doc = next(d for d in claim.documents if d.doc_type is DocType.ID_CARD)
-    canvas, _, _ = _render_page(claim, doc, random.Random(2))
+    canvas, _, _ = render_page(claim, doc, random.Random(2))
     result = rapidocr.RapidOCR()(np.asarray(canvas.image)[:, :, ::-1])
     lines = list(zip(result.txts, result.boxes, strict=True))
     for name in ("id_number", "name"):
