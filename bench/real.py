@@ -110,6 +110,7 @@ def score(label: dict[str, Any], ex: Any) -> list[dict[str, Any]]:
                 "got": have,
                 "ok": have == want,
                 "found": bool(have),
+                "confidence": round(field.confidence, 3) if field is not None else None,
             }
         )
     return out
@@ -158,6 +159,32 @@ def run(limit: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]
     return summarise(docs), misses
 
 
+SWEEP = (0.8, 0.85, 0.9, 0.95, 0.97, 0.99)
+"""Key-field confidence thresholds the sweep tries (the product's is `FIELD_MIN_CONFIDENCE`)."""
+
+
+def confidence_sweep(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a stricter key-field threshold would buy: per threshold, the share of claim documents
+    sent to a person (also those a key field read below it would send) and the silent errors left.
+    Misreadings the reader is sure of are caught only by a threshold that sends most documents."""
+    out = []
+    for t in SWEEP:
+        unsure = [
+            d["person"] or any(f["key"] and f["found"] and (f["confidence"] or 0) < t for f in d["fields"])
+            for d in docs
+        ]
+        unseen = [f for d, u in zip(docs, unsure, strict=True) if not u for f in d["fields"] if f["found"]]
+        out.append(
+            {
+                "threshold": t,
+                "sent_to_person": _rate(sum(unsure), len(docs)),
+                "fields_read_without_person": len(unseen),
+                "silent_errors": _rate(sum(not f["ok"] for f in unseen), len(unseen)),
+            }
+        )
+    return out
+
+
 def summarise(docs: list[dict[str, Any]]) -> dict[str, Any]:
     read = [d for d in docs if "error" not in d]
     claim_docs = [d for d in read if d["doc_type"] != "other"]
@@ -192,6 +219,7 @@ def summarise(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "fields_read_without_person": len(unseen),
         "silent_errors": _rate(sum(not f["ok"] for f in unseen), len(unseen)),
         "seconds_per_page": round(sum(d["seconds"] for d in read) / pages, 2) if pages else None,
+        "confidence_sweep": confidence_sweep(claim_docs),
         "by_family": {
             k: {
                 "documents": c["documents"],
@@ -251,6 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         for k, v in r["by_family"].items():
             print(f"  {k:32s} {v}")
+        for row in r["confidence_sweep"]:
+            print(
+                f"  key fields below {row['threshold']:.2f} to a person too: to a person"
+                f" {row['sent_to_person']}, silent errors {row['silent_errors']}"
+                f" of {row['fields_read_without_person']}"
+            )
         if r["others_taken_for_claim_documents"]:
             print(f"  not claim documents, read as one: {r['others_taken_for_claim_documents']}")
     print(json.dumps({k: v for k, v in report.items() if k != "documents_detail"}, ensure_ascii=False))

@@ -47,6 +47,16 @@ CORE_FIELDS: dict[DocType, tuple[str, ...]] = {
 """Fields every document of the type carries; a photo on which half of them cannot be found, and
 little text was read, is asked for again (see `checks.check_legibility`)."""
 
+DECISIVE_FIELDS: dict[DocType, tuple[str, ...]] = {
+    DocType.OUTPATIENT_INVOICE: ("hospital", "total_amount", "issue_date"),
+    DocType.INPATIENT_INVOICE: ("hospital", "total_amount", "issue_date"),
+    DocType.PHARMACY_INVOICE: ("seller", "total_amount", "issue_date"),
+}
+"""What a bill's payment rests on: who issued it (the watch list, duplicate keys and 医疗直付's payee
+name it), how much and when (the policy's cover on that day). A bill read without one of them goes
+to a person, who reads it off the page, never paid on what is left. The dates of a stay are no
+bill's to give alone: many print none, and the discharge record gives them."""
+
 BILLS = (DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE)
 """Documents a claimant may glue several of onto one sheet (`sheets.split_sheet`)."""
 
@@ -140,9 +150,26 @@ def extract_document(
         ex.needs_review = ex.needs_review or not legible.passed
     if doubt is not None:  # a value the reader is unsure of, or one that cannot be right
         ex.checks.append(doubt)
+    if (unread := decisive_missing(doc_type, fields)) is not None:
+        ex.checks.append(unread)
     # what adjudication refers to a person (`extraction_checks`) is a document a person sees
     ex.needs_review = ex.needs_review or any(c.severity == "error" for c in ex.failed_checks)
     return ex
+
+
+def decisive_missing(doc_type: DocType, fields: dict[str, Field]) -> Check | None:
+    """A failed check naming the `DECISIVE_FIELDS` not read, or None when the bill carries all
+    it is paid on."""
+    missing = [n for n in DECISIVE_FIELDS.get(doc_type, ()) if n not in fields]
+    if not missing:
+        return None
+    return Check(
+        name="decisive_fields",
+        passed=False,
+        message="a person reads what the payment rests on and was not found: " + ", ".join(missing),
+        fields=missing,
+        severity="error",
+    )
 
 
 def _several_bills(

@@ -42,11 +42,13 @@ log = logging.getLogger(__name__)
 M, D = FieldKind.MONEY, FieldKind.DATE
 
 HOSPITAL_VALUE = (
-    r"([\u4e00-\u9fff]{2,}(?:医院|卫生院|中心|门诊部|诊所|保健院|研究院|研究所|卫生室|医务室)"
+    r"(?<![\u4e00-\u9fff])(?<![\u4e00-\u9fff][(（])([\u4e00-\u9fff]{2,}(?:医院|卫生院|中心|门诊部|诊所|保健院|研究院|研究所|卫生室|医务室)"
     r"(?:[(（][\u4e00-\u9fff]{2,}(?:[)）]|$))?)"
 )
 """A payee that is a medical institution: a name of two or more characters before the kind of
-institution, and a second name in brackets (山东省肿瘤防治研究院（山东省肿瘤医院）). A reading that
+institution, and a second name in brackets (山东省肿瘤防治研究院（山东省肿瘤医院）), never that
+second name alone: when the name before it is misread as no name (研究院 as 研究), the line is no
+reading of the payee to pay on. A reading that
 is not one (`健章` left of the seal's 章, `打印时理章`) is passed over for the next line of the row."""
 
 _OTHER_LABELS = ("住院科室", "就诊科室", "住院科别", "就诊科别", "床号", "结算时间", "参保地")

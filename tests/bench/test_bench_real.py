@@ -29,3 +29,16 @@ def test_a_coded_diagnosis_is_right_when_name_and_code_are_read() -> None:
     assert not no_code[0]["ok"] and no_code[0]["key"]
     wrong_code = score(label, _read(diagnosis="乳腺恶性肿瘤，上部", diagnosis_code="C50.900"))
     assert not wrong_code[0]["ok"]
+
+
+def test_the_sweep_sends_documents_with_a_key_field_below_each_threshold() -> None:
+    from bench.real import confidence_sweep
+
+    def doc(person: bool, *fields: tuple[bool, float]) -> dict[str, object]:
+        rows = [{"key": True, "found": True, "ok": ok, "confidence": c} for ok, c in fields]
+        return {"person": person, "fields": rows}
+
+    docs = [doc(False, (True, 0.99), (False, 0.96)), doc(False, (True, 0.999)), doc(True, (False, 0.5))]
+    rows = {r["threshold"]: r for r in confidence_sweep(docs)}
+    assert rows[0.8]["sent_to_person"] == round(1 / 3, 4) and rows[0.8]["silent_errors"] == round(1 / 3, 4)
+    assert rows[0.97]["sent_to_person"] == round(2 / 3, 4) and rows[0.97]["silent_errors"] == 0.0

@@ -18,7 +18,7 @@ from classifiers.doc_type import DocTypeModel
 from ocr.elements import Page
 from pipeline.extract.documents import extract, extract_document
 from pipeline.extract.facts import assemble_facts
-from pipeline.records import Claim, DocType, Extraction, Policy
+from pipeline.records import Claim, DocType, Extraction, Field, Policy
 from synth.doc_samples import render_documents
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_docs"
@@ -296,3 +296,26 @@ def test_the_retake_replaces_the_blur_it_was_asked_for() -> None:
     assert DocType.INPATIENT_INVOICE in after.documents_present
     assert after.invoices == alone.invoices and len(after.invoices) == 1
     assert [c.name for c in after.failed_checks] == [c.name for c in alone.failed_checks]
+
+
+def test_a_bill_without_what_it_is_paid_on_goes_to_a_person() -> None:
+    from helpers.pages import page_of
+
+    from pipeline.extract.documents import DECISIVE_FIELDS, decisive_missing
+
+    page = page_of(
+        ("上海市医疗门诊收费票据", 465, 85),
+        ("合计（小写）", 100, 500),
+        ("120.00", 400, 500),
+        ("2024年03月05日", 100, 700),
+    )
+    ex = extract_document([page], DocType.OUTPATIENT_INVOICE)
+    failed = {c.name: c for c in ex.failed_checks}
+    assert ex.needs_review and failed["decisive_fields"].fields == ["hospital"]
+    assert failed["decisive_fields"].severity == "error"
+    # a stay's dates are the discharge record's to give: an inpatient bill may print none
+    inpatient = DECISIVE_FIELDS[DocType.INPATIENT_INVOICE]
+    read = {n: Field(name=n) for n in ("hospital", "total_amount", "issue_date")}
+    assert decisive_missing(DocType.INPATIENT_INVOICE, read) is None
+    unread = decisive_missing(DocType.INPATIENT_INVOICE, {})
+    assert unread is not None and unread.fields == list(inpatient)

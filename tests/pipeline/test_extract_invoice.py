@@ -231,3 +231,11 @@ def test_an_unlabelled_date_in_the_bills_year_month_day_boxes_is_its_issue_date(
         ("开票日期：2020-06-18", 100, 100), ("2020", 700, 900), ("06", 820, 900), ("19日", 900, 900)
     )
     assert str(read_invoice([labelled])[0]["issue_date"].value) == "2020-06-18"
+
+
+def test_a_bracketed_other_name_is_never_the_payee_alone() -> None:
+    # the name before the bracket misread as no name (研究院 as 研究): the line names no payee
+    misread = _page(("收款单位（章）：山东省肿瘤防治研究（山东省肿瘤医院）", 100, 601))
+    assert "hospital" not in extract_invoice([misread])[0]
+    whole = _page(("收款单位（章）：山东省肿瘤防治研究院（山东省肿瘤医院）", 100, 601))
+    assert extract_invoice([whole])[0]["hospital"].value == "山东省肿瘤防治研究院(山东省肿瘤医院)"
