@@ -35,7 +35,7 @@ from pipeline.errors import BadInputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CATEGORICAL", "FEATURES", "REQUIRED_COLUMNS", "FraudFeatures", "describe"]
+__all__ = ["CATEGORICAL", "FEATURES", "OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "FraudFeatures", "describe"]
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "claim_time",
@@ -54,6 +54,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "failed_checks",
     "words_figures_mismatch",
 )
+OPTIONAL_COLUMNS: dict[str, object] = {"qr_mismatch": False}
+"""Columns a claims frame may lack, with the value they stand for: a history written before the
+column existed (`qr_mismatch`, an e-bill's QR code against its print) had no such finding."""
 CATEGORICAL: tuple[str, ...] = ("claim_type", "diagnosis")
 FEATURES: tuple[str, ...] = (
     "amount",
@@ -62,6 +65,7 @@ FEATURES: tuple[str, ...] = (
     "n_documents",
     "failed_checks",
     "words_figures_mismatch",
+    "qr_mismatch",
     "near_flash_limit",
     "amount_vs_diagnosis",
     "days_since_policy_start",
@@ -272,7 +276,7 @@ class FraudFeatures(TransformerMixin, BaseEstimator):
         diag_codes, diag_names = pd.factorize(X["diagnosis"].astype("string"), use_na_sentinel=False)
         combo_codes, combos = pd.factorize(type_codes.astype(np.int64) * (len(diag_names) + 1) + diag_codes)
         combo_codes = combo_codes.astype(np.int64)
-        out = _Float32Columns()  # 31 float64 columns of 10M claims would be 2.5 GB; float32 is half
+        out = _Float32Columns()  # 32 float64 columns of 10M claims would be 2.5 GB; float32 is half
 
         out["amount"] = amount
         out["claim_type"] = _categorical(type_codes, type_names, self.categories_["claim_type"])
@@ -280,6 +284,8 @@ class FraudFeatures(TransformerMixin, BaseEstimator):
         out["n_documents"] = pd.to_numeric(X["n_documents"], errors="coerce").to_numpy(dtype=np.float64)
         out["failed_checks"] = pd.to_numeric(X["failed_checks"], errors="coerce").to_numpy(dtype=np.float64)
         out["words_figures_mismatch"] = _flag(X["words_figures_mismatch"])
+        for name, default in OPTIONAL_COLUMNS.items():
+            out[name] = _flag(X[name] if name in X else pd.Series(default, index=X.index, dtype=bool))
         near = (amount >= self.flash_limit_ * (1 - self.near_limit_band)) & (amount < self.flash_limit_)
         out["near_flash_limit"] = near.astype(np.float64)
 
@@ -365,7 +371,8 @@ class FraudFeatures(TransformerMixin, BaseEstimator):
         before, seen = _distinct_before(invoice_codes, claimant_codes, ts, span)
         out["invoice_other_claimants"] = before - seen
 
-        return pd.DataFrame({c: out[c] for c in FEATURES}, index=X.index)
+        # a model fitted before a feature was added keeps the columns it was fitted on
+        return pd.DataFrame({c: out[c] for c in getattr(self, "feature_names_", FEATURES)}, index=X.index)
 
 
 class _Float32Columns(dict[str, Any]):
@@ -564,6 +571,10 @@ _FLAGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "words_figures_mismatch": (
         ("发票大小写金额不一致", "invoice amount in words and in figures disagree"),
         ("发票大小写金额一致", "invoice amount in words and in figures agree"),
+    ),
+    "qr_mismatch": (
+        ("电子票据二维码与票面信息不一致", "the e-bill's QR code disagrees with its print"),
+        ("电子票据二维码与票面一致或无二维码", "no e-bill QR code disagrees with its print"),
     ),
     "near_flash_limit": (
         ("金额略低于闪赔限额{limit:.0f}元", "amount just under the {limit:.0f}-yuan flash-pay limit"),

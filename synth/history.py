@@ -120,6 +120,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "n_documents": pa.int16(),
     "failed_checks": pa.int8(),
     "words_figures_mismatch": pa.bool_(),
+    "qr_mismatch": pa.bool_(),
     "is_fraud": pa.bool_(),
     "fraud_pattern": pa.string(),
 }
@@ -423,6 +424,13 @@ def _chunk(
     failed[m] = 2 + rng.poisson(1.0, m.sum())
     wfm[m] |= rng.random(m.sum()) < 0.4
 
+    # 财政电子票据 whose print disagrees with their QR code: an altered or forged e-bill (its own
+    # stream, so every other column draws as before)
+    qr_rng = np.random.default_rng([w.seed, 2, chunk_no])
+    qrm = qr_rng.random(n) < 0.002  # a misprint or a misread code on an honest bill
+    qrm[P["altered_invoice"]] |= qr_rng.random(P["altered_invoice"].sum()) < 0.45
+    qrm[P["forged_documents"]] |= qr_rng.random(P["forged_documents"].sum()) < 0.3
+
     # invoice numbers: the provider's prefix and a serial; a duplicate copies an earlier claim's
     invoice = provider * 100_000_000 + (_unit(w.seed, 8, gidx) * 100_000_000).astype(np.int64)
     m = P["duplicate_invoice"]
@@ -499,6 +507,7 @@ def _chunk(
             "n_documents": pa.array(n_docs, pa.int16()),
             "failed_checks": pa.array(np.minimum(failed, 9), pa.int8()),
             "words_figures_mismatch": pa.array(wfm, pa.bool_()),
+            "qr_mismatch": pa.array(qrm, pa.bool_()),
             "is_fraud": pa.array(pattern >= 0, pa.bool_()),
             "fraud_pattern": pa.array(np.where(pattern >= 0, np.array(PATTERNS)[np.maximum(pattern, 0)], "")),
         },
