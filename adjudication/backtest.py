@@ -18,11 +18,9 @@ from pydantic import BaseModel, Field
 from adjudication.decide import adjudicate, payable_now
 from adjudication.rules import InvoiceHistory, MemoryInvoiceHistory, RuleBook, load_rule_book
 from pipeline.records import ClaimFacts, Decision, Money, money
+from pipeline.stages import Stage
 
 log = logging.getLogger(__name__)
-
-FACTS_STAGE = "facts"
-"""The case-store stage under which the consolidated ClaimFacts of a claim are kept."""
 
 
 class BacktestChange(BaseModel):
@@ -128,7 +126,7 @@ def backtest_store(
 
     claims = []
     for claim in store.list_claims(batch_id=batch_id):
-        facts = store.get_result(claim.claim_id, FACTS_STAGE, ClaimFacts)
+        facts = store.get_result(claim.claim_id, Stage.FACTS, ClaimFacts)
         if facts is not None:
             claims.append(facts)
     kw.setdefault("history", StoreInvoiceHistory(store))

@@ -328,8 +328,8 @@ def seed_review(
         )
         bundle = bundle.model_copy(update={"outcome": outcome})
         if facts.policy is not None:
-            store.put_result(cid, "policy", facts.policy)
-        store.put_result(cid, "facts", facts)
+            store.put_result(cid, Stage.POLICY, facts.policy)
+        store.put_result(cid, Stage.FACTS, facts)
         decisions.record_machine_decision(
             store,
             outcome,
@@ -1071,6 +1071,7 @@ def check_batch(store: Any, claims: dict[str, str]) -> tuple[dict[str, int], dic
     """Anomalies, and the routes the claims took."""
     from intake.db import DONE, IntakeClaimRow
     from pipeline.records import ClaimFacts
+    from pipeline.stages import Stage
     from pipeline.store import ClaimRow, PaymentRow
 
     accepted = set(claims.values())
@@ -1082,7 +1083,7 @@ def check_batch(store: Any, claims: dict[str, str]) -> tuple[dict[str, int], dic
     by_invoice: dict[tuple[str, str], set[str]] = defaultdict(set)
     overpaid = 0
     for cid in paid:
-        facts = store.get_result(cid, "facts", ClaimFacts)
+        facts = store.get_result(cid, Stage.FACTS, ClaimFacts)
         if facts is None:
             continue
         for inv in facts.invoices:

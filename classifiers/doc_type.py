@@ -28,8 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from classifiers.titles import settle_with_title
-from ocr.elements import Page
-from pipeline.records import DocType
+from pipeline.records import DocType, Page
 from pipeline.registry import ModelCard, ModelRegistry
 
 log = logging.getLogger(__name__)

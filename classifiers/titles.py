@@ -14,8 +14,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from ocr.elements import Page
-from pipeline.records import DocType
+from pipeline.records import DocType, Page
 
 TITLE_BAND = 0.3
 """A title sits in the top part of the first page (this share of its height)."""

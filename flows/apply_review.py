@@ -35,7 +35,6 @@ from pipeline.store import CaseStore
 
 log = logging.getLogger(__name__)
 
-APPLIED_STAGE = Stage.REVIEW_APPLIED
 ACTOR = "apply_review"
 
 _ROUTES = {
@@ -78,7 +77,7 @@ def pending_decisions(store: CaseStore) -> list[Pending]:
         if not t.get("decision"):
             continue
         decision = ReviewDecision.model_validate(t["decision"])
-        if store.get_result(decision.claim_id, APPLIED_STAGE, Applied, key=_key(decision)) is None:
+        if store.get_result(decision.claim_id, Stage.REVIEW_APPLIED, Applied, key=_key(decision)) is None:
             out.append(Pending(decision=decision, routed_version=t.get("decision_version")))
     return out
 
@@ -142,13 +141,13 @@ def apply_decision(store: CaseStore, decision: ReviewDecision, routed_version: i
     since, the adjuster's is refused (`DecisionRefused`), never recorded on top of it.
     """
     key = _key(decision)
-    done = store.get_result(decision.claim_id, APPLIED_STAGE, Applied, key=key)
+    done = store.get_result(decision.claim_id, Stage.REVIEW_APPLIED, Applied, key=key)
     if done is not None:
         return done
     claim = store.get_claim(decision.claim_id)
     if claim is None:
         raise ClaimsError(f"review decision for claim {decision.claim_id}, which the store does not hold")
-    facts = store.get_result(claim.claim_id, steps.FACTS_STAGE, ClaimFacts)
+    facts = store.get_result(claim.claim_id, Stage.FACTS, ClaimFacts)
     route = _ROUTES[decision.action]
     previous = store.latest_outcome(claim.claim_id)
     outcome = Outcome(
@@ -199,7 +198,7 @@ def apply_decision(store: CaseStore, decision: ReviewDecision, routed_version: i
             "account": mask_account(account) if account else None,
         },
     )
-    store.put_result(claim.claim_id, APPLIED_STAGE, applied, key=key)
+    store.put_result(claim.claim_id, Stage.REVIEW_APPLIED, applied, key=key)
     return applied
 
 

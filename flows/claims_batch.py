@@ -30,6 +30,7 @@ from pipeline.errors import ClaimsError
 from pipeline.kpi import Kpis, batch_kpis
 from pipeline.records import DocStatus, Extraction
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, open_store
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ def _finish(
 ) -> BatchResult:
     claim_ids = [r.claim_id for r in results]
     outcomes = [o for o in (store.latest_outcome(c) for c in claim_ids) if o is not None]
-    extractions = [ex for c in claim_ids for ex in store.results(c, steps.EXTRACT_STAGE, Extraction).values()]
+    extractions = [ex for c in claim_ids for ex in store.results(c, Stage.EXTRACT, Extraction).values()]
     received = store.claim_received_at(claim_ids)
     seconds = [
         (o.decided_at - received[o.claim_id]).total_seconds() for o in outcomes if o.claim_id in received

@@ -35,9 +35,10 @@ from flows.claims_batch import (
     decide_task,
     ocr_task,
 )
-from intake.db import DONE, QUEUED, finish_claims, take_queued
+from pipeline.intake_tables import DONE, QUEUED, finish_claims, take_queued
 from pipeline.records import DocStatus, Extraction
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _process(
             for c in claims
             for d in c.documents
             if d.status is DocStatus.STORED
-            and store.get_result(c.claim_id, steps.EXTRACT_STAGE, Extraction, key=d.id) is None
+            and store.get_result(c.claim_id, Stage.EXTRACT, Extraction, key=d.id) is None
         }
     )
     failed: dict[str, str] = {}

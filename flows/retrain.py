@@ -27,10 +27,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from flows.claims_batch import _store
-from flows.steps import EXTRACT_STAGE, FACTS_STAGE, reader_key
+from flows.steps import reader_key
 from pipeline.records import ClaimFacts, Decision, Extraction, Page, ReviewAction, ReviewDecision
 from pipeline.registry import ModelCard, ModelRegistry, data_hash
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, FieldRow
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def gate_labels(store: CaseStore) -> list[tuple[ClaimFacts, Decision, Decimal]]:
         if not t.get("decision"):
             continue
         d = ReviewDecision.model_validate(t["decision"])
-        facts = store.get_result(d.claim_id, FACTS_STAGE, ClaimFacts)
+        facts = store.get_result(d.claim_id, Stage.FACTS, ClaimFacts)
         if facts is not None:
             out.append((facts, _DECISIONS[d.action], d.amount or Decimal("0.00")))
     return out
@@ -122,7 +123,7 @@ def field_labels(store: CaseStore) -> list[FieldLabel]:
     latest = {(r.claim_id, r.document_id, r.name): r for r in rows}
     out = []
     for (claim_id, document_id, name), r in latest.items():
-        ex = store.get_result(claim_id, EXTRACT_STAGE, Extraction, key=document_id)
+        ex = store.get_result(claim_id, Stage.EXTRACT, Extraction, key=document_id)
         read = ex.field(name) if ex else None
         out.append(
             FieldLabel(

@@ -27,13 +27,13 @@ from adjudication.model import load_gate
 from adjudication.rules import RuleBook, StoreInvoiceHistory, load_rule_book
 from classifiers.doc_type import DocTypeModel, load_doc_type
 from classifiers.triage import error_clock
-from intake.policies import read_policy_file
 from pipeline import decisions
 from pipeline.errors import ClaimsError
 from pipeline.extract.documents import extract
 from pipeline.extract.facts import assemble_facts
 from pipeline.ingest import IngestReport, ingest_batch
 from pipeline.payout import PayoutResult, export_pending, pay, payee_of
+from pipeline.policies import read_policy_file
 from pipeline.records import (
     ClaimFacts,
     DirectSettlement,

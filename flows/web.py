@@ -3,7 +3,7 @@
 Both apps share one case store (one engine, one pool). The review app links and redirects to
 absolute paths (/login, /queue, /claims/{id}), so it owns the root; the intake API lives under
 /api (`POST /api/claims`, its OpenAPI page at /api/docs). Composition lives here, in flows/, the
-one room allowed to import both.
+one room allowed to import both; it also hands the intake API its dispatcher (`flows.dispatch`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from flows.dispatch import make_dispatcher
 from intake.app import create_app as create_intake_app
 from pipeline.settings import Settings
 from pipeline.store import open_store
@@ -28,7 +29,7 @@ API_PREFIX = "/api"
 def build_app(settings: Settings) -> Starlette:
     """The intake API under /api and, if it can be imported, the review app at /."""
     store = open_store(settings)
-    intake = create_intake_app(settings, store=store)
+    intake = create_intake_app(settings, store=store, dispatcher=make_dispatcher(settings))
     routes: list[BaseRoute] = [Mount(API_PREFIX, app=intake)]
 
     # --- mount point: the adjusters' review app (review/app.py, create_app(settings, store)) ----

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from intake.db import ApiKeyRow
 from pipeline.errors import ClaimsError
+from pipeline.intake_tables import ApiKeyRow
 from pipeline.store import CaseStore, utcnow
 
 CHANNELS: dict[str, str] = {

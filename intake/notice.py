@@ -3,7 +3,7 @@
 Everything is read from the case store as the flows left it: the latest decision (the `decisions`
 table), the batch's decision bundle (`decision` stage: the notice in plain Chinese and the benefit
 lines yuan by yuan) or an adjuster's applied decision (`review_applied` stage: its notice), and the
-payments. The stage names are read as data, as the review app does: the API imports no flow.
+payments. The stage keys are the spine's (`pipeline.stages.Stage`): the API imports no flow.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 
 from adjudication.rules import DOC_NAMES_ZH
-from intake.db import DONE, DocumentRequestRow, IntakeClaimRow
 from intake.schemas import (
     ClaimStatus,
     DocumentOut,
@@ -25,13 +24,11 @@ from intake.schemas import (
     NoticeLine,
     Payment,
 )
+from pipeline.intake_tables import DONE, DocumentRequestRow, IntakeClaimRow
 from pipeline.payout import mask_account
 from pipeline.records import Adjudication, BenefitLine, Claim, DocType, Outcome, Route
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, StageResultRow, utcnow
-
-# stage names the flows write (flows/steps.py, flows/apply_review.py), read here as data
-POLICY, EXTRACT, FACTS, FRAUD, DECISION = "policy", "extract", "facts", "fraud", "decision"
-SETTLEMENT, APPLIED = "direct_settlement", "review_applied"
 
 STATUS_ZH = {
     "queued": "已受理，等待处理",
@@ -98,7 +95,7 @@ def _applied(store: CaseStore, claim_id: str, decided_at: dt.datetime) -> dict[s
     with store.session() as s:
         records = s.scalars(
             select(StageResultRow.record).where(
-                StageResultRow.claim_id == claim_id, StageResultRow.stage == APPLIED
+                StageResultRow.claim_id == claim_id, StageResultRow.stage == Stage.REVIEW_APPLIED
             )
         ).all()
     for rec in records:
@@ -150,7 +147,7 @@ def notice_and_requests(
         Route.DENY: "denial",
         Route.REQUEST_INFO: "documents_requested",
     }.get(outcome.route)
-    bundle = stage_record(store, claim_id, DECISION)
+    bundle = stage_record(store, claim_id, Stage.DECISION)
     text: str | None = None
     lines: list[BenefitLine] = []
     missing: list[DocType] = []
@@ -278,7 +275,7 @@ def claim_status(store: CaseStore, claim: Claim, intake: IntakeClaimRow, base_ur
         status = _STATUS_BY_ROUTE[outcome.route]
         if status == "approved" and any(p.decision_version == str(version) for p in payments):
             status = "paid"
-    settlement = stage_record(store, cid, SETTLEMENT)
+    settlement = stage_record(store, cid, Stage.DIRECT_SETTLEMENT)
     return ClaimStatus(
         claim_id=cid,
         status=status,  # type: ignore[arg-type]

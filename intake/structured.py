@@ -18,12 +18,15 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from intake.schemas import EInvoice, ExpenseList, HospitalSubmission, Visit
 from pipeline.extract import icd10
 from pipeline.extract.documents import document_checks
-from pipeline.records import Check, DocType, Extraction, Field, FieldKind, LineItem
+from pipeline.files import FileCheck
+from pipeline.ingest import Received
+from pipeline.records import Check, Claim, DocType, Extraction, Field, FieldKind, LineItem
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -195,3 +198,32 @@ def visit_part(sub: HospitalSubmission) -> StructuredPart:
 def submission_parts(sub: HospitalSubmission) -> list[StructuredPart]:
     """The submission's parts, each a document with its extraction: invoice, expense list, visit."""
     return [invoice_part(sub.invoice), expense_list_part(sub.expense_list), visit_part(sub)]
+
+
+def submission_claim(
+    sub: HospitalSubmission, claim_id: str, channel: str, submitted_at: dt.datetime
+) -> Claim:
+    """The claim a submission makes, its documents still to be registered."""
+    return Claim(
+        claim_id=claim_id,
+        policy_number=sub.policy_number,
+        claimant=sub.claimant,
+        claimant_id_number=sub.claimant_id_number.upper() if sub.claimant_id_number else None,
+        insured=sub.insured,
+        claim_type=sub.resolved_claim_type(),
+        incident_date=sub.resolved_incident_date(),
+        submitted_at=submitted_at,
+        channel=channel,
+        amount_claimed=sub.amount_claimed,
+    )
+
+
+def received_parts(parts: list[StructuredPart], folder: Path) -> list[Received]:
+    """The parts written to `folder` as files the spine registers like any other: JSON, no pages."""
+    out = []
+    for part in parts:
+        path = folder / part.sha256
+        path.write_bytes(part.data)
+        check = FileCheck(media_type=JSON_MEDIA_TYPE, size=len(part.data), sha256=part.sha256, page_count=0)
+        out.append(Received(part.filename, path, check, doc_type=part.extraction.doc_type))
+    return out

@@ -34,7 +34,9 @@ from starlette.concurrency import run_in_threadpool
 from pipeline import decisions, logs
 from pipeline.errors import ClaimsError
 from pipeline.records import DocType, ReviewAction
+from pipeline.review_tables import require_schema
 from pipeline.settings import Settings, get_settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, ClaimDocumentRow, open_store
 from review import casefile, ops, work
 from review.auth import (
@@ -46,7 +48,6 @@ from review.auth import (
     load_session,
     start_session,
 )
-from review.db import require_schema
 from review.masking import is_sensitive_field, mask_text
 from review.queue import QueueFilters, build_queue
 from review.reopen import reopen_claim
@@ -528,15 +529,9 @@ def page_jpeg(
         source = store.files.path(document_id)
         if source is None:
             return None
-        from PIL import Image
+        from pipeline.page_images import write_pdf_page_image
 
-        from ocr.images import render_pdf_page
-
-        rgb = render_pdf_page(source, number)[..., ::-1]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        Image.fromarray(rgb).save(tmp, format="JPEG", quality=90)
-        tmp.replace(path)
+        write_pdf_page_image(source, number, path)
     if not masked:
         return path.read_bytes()
     return _redacted(store, claim_id, document_id, page, path)
@@ -550,7 +545,7 @@ def _redacted(store: CaseStore, claim_id: str, document_id: str, page: Any, path
     from pipeline.records import Extraction
 
     boxes = [ln.box for ln in page.lines if mask_text(ln.text) != ln.text]
-    ex = store.get_result(claim_id, casefile.EXTRACT, Extraction, key=document_id)
+    ex = store.get_result(claim_id, Stage.EXTRACT, Extraction, key=document_id)
     if ex is not None:
         boxes += [f.box for f in ex.fields if f.box and f.page == page.number and is_sensitive_field(f.name)]
     with Image.open(path) as im:

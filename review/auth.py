@@ -19,9 +19,9 @@ from enum import StrEnum
 
 from sqlalchemy import delete, select
 
+from pipeline.review_tables import UserRow, WebSessionRow, require_schema
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, utcnow
-from review.db import UserRow, WebSessionRow, require_schema
 
 
 class Role(StrEnum):

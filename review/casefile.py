@@ -31,12 +31,10 @@ from pipeline.records import (
     TriageResult,
 )
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, ClaimRow, DecisionRow, FieldRow, PageRow, ReviewTaskRow, StageResultRow
 from review.masking import is_sensitive_field, mask_number, mask_text
 
-# stage names the batch and apply_review flows write (flows/steps.py, flows/apply_review.py); the
-# app reads them as data and imports no flow
-FACTS, EXTRACT, FRAUD, DECISION, APPLIED = "facts", "extract", "fraud", "decision", "review_applied"
 DOC_TYPE_FIELD = "doc_type"
 """A corrected document type is a `fields` row of this name: the doc-type retraining's label."""
 
@@ -375,11 +373,11 @@ def payable_cap(store: CaseStore, claim_id: str) -> tuple[Decimal | None, str]:
     """The most a person may approve on a claim, and what says so: the amount the benefit
     calculation allows ("benefit"), else what was claimed ("claimed"), else nothing in figures
     ("none": no cap to check against, so only a senior adjuster or above pays it, within their limit)."""
-    recs = stage_records(store, [claim_id], (FACTS, DECISION))
-    bundle = recs.get((claim_id, DECISION)) or {}
+    recs = stage_records(store, [claim_id], (Stage.FACTS, Stage.DECISION))
+    bundle = recs.get((claim_id, Stage.DECISION)) or {}
     adjudication = Adjudication.model_validate(bundle["adjudication"]) if bundle.get("adjudication") else None
-    if (claim_id, FACTS) in recs:
-        amount = _claimed(ClaimFacts.model_validate(recs[(claim_id, FACTS)]))
+    if (claim_id, Stage.FACTS) in recs:
+        amount = _claimed(ClaimFacts.model_validate(recs[(claim_id, Stage.FACTS)]))
     else:
         claim = store.get_claim(claim_id)
         amount = claim.amount_claimed if claim else None
@@ -388,8 +386,8 @@ def payable_cap(store: CaseStore, claim_id: str) -> tuple[Decimal | None, str]:
 
 def claim_product(store: CaseStore, claim_id: str) -> str | None:
     """The product of the claim's policy (the authority table's row for it), if a policy was found."""
-    recs = stage_records(store, [claim_id], (FACTS,))
-    facts = recs.get((claim_id, FACTS)) or {}
+    recs = stage_records(store, [claim_id], (Stage.FACTS,))
+    facts = recs.get((claim_id, Stage.FACTS)) or {}
     return (facts.get("policy") or {}).get("product_id")
 
 
@@ -398,13 +396,17 @@ def load_case(store: CaseStore, settings: Settings, claim_id: str, *, masked: bo
     claim = store.get_claim(claim_id)
     if claim is None:
         return None
-    recs = stage_records(store, [claim_id], (FACTS, FRAUD, DECISION))
-    facts = ClaimFacts.model_validate(recs[(claim_id, FACTS)]) if (claim_id, FACTS) in recs else None
-    fraud = FraudScore.model_validate(recs[(claim_id, FRAUD)]) if (claim_id, FRAUD) in recs else None
-    bundle = recs.get((claim_id, DECISION)) or {}
+    recs = stage_records(store, [claim_id], (Stage.FACTS, Stage.FRAUD, Stage.DECISION))
+    facts = (
+        ClaimFacts.model_validate(recs[(claim_id, Stage.FACTS)]) if (claim_id, Stage.FACTS) in recs else None
+    )
+    fraud = (
+        FraudScore.model_validate(recs[(claim_id, Stage.FRAUD)]) if (claim_id, Stage.FRAUD) in recs else None
+    )
+    bundle = recs.get((claim_id, Stage.DECISION)) or {}
     adjudication = Adjudication.model_validate(bundle["adjudication"]) if bundle.get("adjudication") else None
     triage = TriageResult.model_validate(bundle["triage"]) if bundle.get("triage") else None
-    extractions = store.results(claim_id, EXTRACT, Extraction)
+    extractions = store.results(claim_id, Stage.EXTRACT, Extraction)
     fixes = corrections(store, claim_id)
     shown: list[str] = []
     docs = [
@@ -416,7 +418,7 @@ def load_case(store: CaseStore, settings: Settings, claim_id: str, *, masked: bo
     applied = None
     if proposal is not None and task and task["status"] == "done":
         key = proposal.decided_at.astimezone(dt.UTC).isoformat()
-        applied = store.get_result(claim_id, APPLIED, _Applied, key=key)
+        applied = store.get_result(claim_id, Stage.REVIEW_APPLIED, _Applied, key=key)
     failed = list(facts.failed_checks) if facts else []
     account = facts.payee_account if facts else None
     claimant_id = claim.claimant_id_number

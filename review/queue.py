@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import select
 
 from pipeline.records import ClaimFacts, FraudBand, FraudScore, ReviewDecision, TriageResult
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, ClaimRow, ReviewTaskRow, utcnow
-from review.casefile import DECISION, FACTS, FRAUD, stage_records
+from review.casefile import stage_records
 
 ACTIVE = ("open", "awaiting_approval")
 _CODE = re.compile(r"^\s*([A-Z][A-Z0-9_]+)\b")
@@ -125,14 +126,14 @@ def build_queue(
         tasks = [
             ({c.name: getattr(t, c.name) for c in ReviewTaskRow.__table__.columns}, who) for t, who in rows
         ]
-    recs = stage_records(store, [t["claim_id"] for t, _ in tasks], (DECISION, FRAUD, FACTS))
+    recs = stage_records(store, [t["claim_id"] for t, _ in tasks], (Stage.DECISION, Stage.FRAUD, Stage.FACTS))
     items = []
     for t, claimant in tasks:
         cid = t["claim_id"]
-        bundle = recs.get((cid, DECISION)) or {}
+        bundle = recs.get((cid, Stage.DECISION)) or {}
         triage = TriageResult.model_validate(bundle["triage"]) if bundle.get("triage") else None
-        fraud = FraudScore.model_validate(recs[(cid, FRAUD)]) if (cid, FRAUD) in recs else None
-        facts = ClaimFacts.model_validate(recs[(cid, FACTS)]) if (cid, FACTS) in recs else None
+        fraud = FraudScore.model_validate(recs[(cid, Stage.FRAUD)]) if (cid, Stage.FRAUD) in recs else None
+        facts = ClaimFacts.model_validate(recs[(cid, Stage.FACTS)]) if (cid, Stage.FACTS) in recs else None
         amount = None
         if facts is not None:
             amount = facts.total_claimed if facts.invoices else facts.claim.amount_claimed

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from pipeline import decisions
 from pipeline.errors import ClaimsError
+from pipeline.review_tables import UserRow, require_schema
 from pipeline.store import CaseStore
 from review.auth import CAPABILITIES, Cap, Role
-from review.db import UserRow, require_schema
 
 REOPEN_PRIORITY = 100
 """A reopened claim goes to the top of the queue: somebody senior asked for it."""

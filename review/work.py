@@ -20,11 +20,12 @@ from pydantic import ValidationError
 from sqlalchemy import and_, or_, select, update
 
 from pipeline.records import DocType, Extraction, Field, ReviewAction, ReviewDecision, money
+from pipeline.review_tables import UserRow
 from pipeline.settings import AUTHORITY_ROLES, Settings
+from pipeline.stages import Stage
 from pipeline.store import AuditEventRow, CaseStore, ClaimDocumentRow, FieldRow, ReviewTaskRow, utcnow
 from review.auth import CAPABILITIES, Cap, Role, Viewer
-from review.casefile import DOC_TYPE_FIELD, EXTRACT, claim_product, payable_cap
-from review.db import UserRow
+from review.casefile import DOC_TYPE_FIELD, claim_product, payable_cap
 from review.masking import is_sensitive_field
 
 OPEN, AWAITING, DONE = "open", "awaiting_approval", "done"
@@ -140,7 +141,7 @@ def _require_hold(s: Any, user: str, claim_id: str) -> None:
 
 
 def _extraction(store: CaseStore, claim_id: str, document_id: str) -> Extraction:
-    ex = store.get_result(claim_id, EXTRACT, Extraction, key=document_id)
+    ex = store.get_result(claim_id, Stage.EXTRACT, Extraction, key=document_id)
     if ex is None:
         raise ReviewError(f"claim {claim_id} has no extraction for document {document_id[:12]}")
     return ex

@@ -5,11 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-# the review app's and the intake API's tables live in review/ and intake/ on the same Base: imported
-# here, in migration tooling only (the pipeline itself never imports them), so autogenerate sees the
-# whole schema
-import intake.db  # noqa: F401
-import review.db  # noqa: F401
+# the review app's and the intake API's tables sit on the same Base in their own modules: imported
+# here so autogenerate sees the whole schema
+import pipeline.intake_tables
+import pipeline.review_tables  # noqa: F401
 from pipeline.store import Base
 
 config = context.config

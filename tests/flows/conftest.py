@@ -117,7 +117,7 @@ def batch(tmp_path: Path, corpus: Path) -> Path:
 def _review_queue(tmp_path: Path, settings: Settings) -> tuple[CaseStore, list[str]]:
     """Three claims the batch sent to adjusters (facts from a generated corpus, no pixels), each
     decided in the review app: approve 812.40, deny, request the expense list."""
-    from flows.steps import FACTS_STAGE
+    from pipeline.stages import Stage
     from synth.documents import generate_corpus
     from synth.facts import load_facts
 
@@ -127,7 +127,7 @@ def _review_queue(tmp_path: Path, settings: Settings) -> tuple[CaseStore, list[s
     ids = []
     for f in facts:
         store.save_claim(f.claim)
-        store.put_result(f.claim.claim_id, FACTS_STAGE, f)
+        store.put_result(f.claim.claim_id, Stage.FACTS, f)
         money.record(
             store,
             Outcome(

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from flows.apply_review import APPLIED_STAGE, Applied, apply_decision, apply_review, pending_decisions
+from flows.apply_review import Applied, apply_decision, apply_review, pending_decisions
 from pipeline.payout import reconcile
 from pipeline.records import Route
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, DecisionRow
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -64,7 +65,9 @@ def test_apply_review_records_pays_and_notifies_once(tmp_path: Path, review_queu
     assert len(store.payments()) == 1
     assert len(list(settings.payments_dir.glob("payments-*.csv"))) == 1
     assert reconcile(store, settings.payments_dir).ok
-    assert store.get_result(ids[0], APPLIED_STAGE, Applied, key=(T0 + dt.timedelta(hours=1)).isoformat())
+    assert store.get_result(
+        ids[0], Stage.REVIEW_APPLIED, Applied, key=(T0 + dt.timedelta(hours=1)).isoformat()
+    )
 
 
 def test_crash_between_outcome_and_mark_reuses_the_outcome(

@@ -33,6 +33,7 @@ from ocr.reader import read_document
 from pipeline import decisions
 from pipeline.records import DocStatus, Route
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, DecisionRow, PaymentRow, open_store
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -175,7 +176,7 @@ def test_database_blips_in_every_stage_are_retried_and_change_nothing(
     counts = [
         flaky(monkeypatch, CaseStore, "save_claim", once(db_gone, lambda a: True)),  # ingest
         flaky(monkeypatch, CaseStore, "save_pages", once(db_gone, lambda a: True)),  # OCR
-        flaky(monkeypatch, CaseStore, "put_result", once(db_gone, lambda a: a[2] == steps.FACTS_STAGE)),
+        flaky(monkeypatch, CaseStore, "put_result", once(db_gone, lambda a: a[2] == Stage.FACTS)),
         flaky(monkeypatch, decisions, "record_machine_decision", once(db_gone, lambda a: True)),  # decision
     ]
 

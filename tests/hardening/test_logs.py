@@ -165,6 +165,7 @@ def test_a_claim_through_ingest_extraction_and_decision_logs_no_number_in_clear(
     from flows import steps
     from flows.cli import app as cli
     from pipeline.settings import Settings, get_settings
+    from pipeline.stages import Stage
     from pipeline.store import open_store
 
     batch = tmp_path / "batch"
@@ -212,7 +213,7 @@ def test_a_claim_through_ingest_extraction_and_decision_logs_no_number_in_clear(
     }
     for name, (doc_type, fields) in made.items():
         ex = _extraction(by_name[name], doc_type, fields)
-        store.put_result("C1", steps.EXTRACT_STAGE, ex, key=by_name[name])  # type: ignore[arg-type]
+        store.put_result("C1", Stage.EXTRACT, ex, key=by_name[name])  # type: ignore[arg-type]
     models = steps.Models(doc_type=None, rules=load_rule_book(), gate=None, fraud=None)  # type: ignore[arg-type]
     facts = steps.extract_step(store, "C1", "none", models)
     steps.decide_step(store, facts, None, models, settings, now=dt.datetime(2025, 6, 3, tzinfo=dt.UTC))

@@ -153,8 +153,8 @@ def test_no_password_key_or_credential_is_written_in_the_code() -> None:
 
 def test_review_sessions_need_no_signing_secret(tmp_path: Path) -> None:
     """Each sign-in gets fresh random tokens; the database keeps only the session token's hash."""
+    from pipeline.review_tables import WebSessionRow
     from review.auth import _sid, start_session
-    from review.db import WebSessionRow
 
     settings = Settings(data_dir=tmp_path / "data")
     store = open_store(settings)

@@ -24,8 +24,8 @@ from intake_files import (
 )
 from sqlalchemy import func, select
 
-from intake.db import IdempotencyRow, IntakeClaimRow
 from intake.keys import revoke_key
+from pipeline.intake_tables import IdempotencyRow, IntakeClaimRow
 from pipeline.records import Outcome, Route
 from pipeline.settings import Settings
 from pipeline.store import ClaimRow, DocumentRow

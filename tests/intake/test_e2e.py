@@ -15,7 +15,7 @@ from intake_api import Api, linked_settings, make_api
 from intake_files import HOSPITAL, OUTPATIENT_POLICY, hospital_submission
 from sqlalchemy import func, select
 
-from intake.dispatch import FlowDispatcher
+from flows.dispatch import FlowDispatcher
 from pipeline.records import ClaimFacts, DocType, FraudScore
 from pipeline.store import PageRow
 

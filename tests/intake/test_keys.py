@@ -15,10 +15,10 @@ from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from flows.cli import app as cli
-from intake.db import ApiKeyRow
 from intake.keys import KeyRing, create_key, digest, list_keys, revoke_key
 from intake.ratelimit import MemoryBuckets, RedisBuckets
 from pipeline.errors import ClaimsError
+from pipeline.intake_tables import ApiKeyRow
 from pipeline.settings import Settings, get_settings
 from pipeline.store import MIGRATIONS, Base, migrate, open_store
 
@@ -130,7 +130,7 @@ def test_the_migration_creates_exactly_the_intake_models(tmp_path: Path) -> None
     from alembic.config import Config
     from alembic.migration import MigrationContext
 
-    import intake.db  # noqa: F401  (registers the tables on Base)
+    import pipeline.intake_tables  # noqa: F401  (registers the tables on Base)
 
     engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
     migrate(engine)
@@ -160,7 +160,7 @@ def test_dispatchers_queue_run_here_or_start_the_deployment(
 
     import prefect.deployments
 
-    from intake.dispatch import DeploymentDispatcher, FlowDispatcher, QueueDispatcher, make_dispatcher
+    from flows.dispatch import DeploymentDispatcher, FlowDispatcher, QueueDispatcher, make_dispatcher
 
     kinds = {
         m: type(make_dispatcher(settings.model_copy(update={"intake_dispatch": m})))

@@ -21,7 +21,6 @@ from intake_files import (
 from adjudication.decide import decide
 from adjudication.rules import load_rule_book
 from flows import steps
-from intake import notice
 from intake.schemas import HospitalSubmission
 from intake.structured import submission_parts
 from pipeline.extract import expense_list, invoice, medical
@@ -39,6 +38,7 @@ from pipeline.records import (
     Route,
 )
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 
 NOW = dt.datetime(2025, 6, 3, 10, 0, tzinfo=dt.UTC)
 
@@ -219,24 +219,11 @@ def test_intake_records_the_parts_and_direct_settlement_only_where_allowed(
     assert claim is not None and claim.channel == "hospital"
     assert {d.media_type for d in claim.documents} == {"application/json"}
     for d in claim.documents:  # extracted already: the flow reads nothing
-        ex = api.store.get_result(cid, steps.EXTRACT_STAGE, Extraction, key=d.id)
+        ex = api.store.get_result(cid, Stage.EXTRACT, Extraction, key=d.id)
         assert ex is not None and ex.doc_type is d.doc_type
         assert api.store.files.path(d.id) is not None
-    settlement = api.store.get_result(cid, notice.SETTLEMENT, DirectSettlement)
+    settlement = api.store.get_result(cid, Stage.DIRECT_SETTLEMENT, DirectSettlement)
     assert (settlement is not None) is direct
     if settlement is not None:
         assert (settlement.account, settlement.account_name) == (HOSPITAL_ACCOUNT, HOSPITAL)
-    assert api.store.get_result(cid, steps.POLICY_STAGE, Policy) is not None
-
-
-def test_stage_names_read_as_data_match_the_flows() -> None:
-    assert (notice.POLICY, notice.EXTRACT, notice.DECISION, notice.SETTLEMENT) == (
-        steps.POLICY_STAGE,
-        steps.EXTRACT_STAGE,
-        steps.DECISION_STAGE,
-        steps.SETTLEMENT_STAGE,
-    )
-    from adjudication.backtest import FACTS_STAGE
-    from flows.apply_review import APPLIED_STAGE
-
-    assert (notice.FACTS, notice.FRAUD, notice.APPLIED) == (FACTS_STAGE, steps.FRAUD_STAGE, APPLIED_STAGE)
+    assert api.store.get_result(cid, Stage.POLICY, Policy) is not None

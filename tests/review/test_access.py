@@ -116,7 +116,7 @@ def test_a_changed_role_applies_from_the_next_request(sign_in: SignIn, built: Bu
     """Roles are read with the session on every request: no signed cookie keeps an old role alive."""
     from sqlalchemy import update
 
-    from review.db import UserRow
+    from pipeline.review_tables import UserRow
 
     s = sign_in(ADJ)
     assert s.get("/queue").status_code == 200
@@ -131,7 +131,7 @@ def test_signing_in_again_never_keeps_the_old_session(sign_in: SignIn, built: Bu
     """Session fixation: a sign-in on a browser that has a session replaces it, even as someone else."""
     from sqlalchemy import select
 
-    from review.db import WebSessionRow
+    from pipeline.review_tables import WebSessionRow
 
     s = sign_in(ADJ)
     old = s.client.cookies.get("claims_session")

@@ -9,6 +9,7 @@ import pytest
 from review_fixtures import PASSWORD, Built
 from sqlalchemy import select, update
 
+from pipeline.review_tables import UserRow, WebSessionRow
 from review.auth import (
     MAX_FAILED_LOGINS,
     AccountError,
@@ -17,7 +18,6 @@ from review.auth import (
     hash_password,
     verify_password,
 )
-from review.db import UserRow, WebSessionRow
 
 
 def test_password_hash_is_salted_scrypt() -> None:

@@ -9,10 +9,10 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from pipeline.errors import ClaimsError
+from pipeline.review_tables import UserRow, WebSessionRow
 from pipeline.settings import Settings
 from pipeline.store import Base, make_engine, migrate, open_store
 from review.auth import Role, add_user, authenticate
-from review.db import UserRow, WebSessionRow
 
 REVIEW_TABLES = {UserRow.__tablename__, WebSessionRow.__tablename__}
 

@@ -4,9 +4,10 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-25
 
-The intake API's tables (models in `intake/db.py`): API keys per channel kept as SHA-256 digests,
-the claims that came through the API with their owner, queue state and rating (理赔服务打分), the
-clients' idempotency keys with the answer given, and requests for documents (电子照会).
+The intake API's tables (models in `pipeline/intake_tables.py`): API keys per channel kept as
+SHA-256 digests, the claims that came through the API with their owner, queue state and rating
+(理赔服务打分), the clients' idempotency keys with the answer given, and requests for documents
+(电子照会).
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Which policy an uploaded claim is made under: the policy system's extract, else the store.
+"""Which policy a claim is made under: the policy system's extract, read by the spine for both doors.
 
-A batch brings its `policies.csv`; a claim over HTTP brings only a policy number. It is looked up in
-the extract named by `CLAIMS_INTAKE_POLICIES` (re-read when the file changes), then among the
-policies the store already holds for earlier claims on the same number. A policy found neither way
-is not an error at the door: the claim goes on, and the rules send it to a person
-(POLICY_NOT_FOUND), as they would in a batch.
+A batch brings its `policies.csv` (`read_policies`); a claim over HTTP brings only a policy number. It
+is looked up in the extract named by `CLAIMS_INTAKE_POLICIES` (re-read when the file changes), then
+among the policies the store already holds for earlier claims on the same number (`PolicyBook`). A
+policy found neither way is not an error at the door: the claim goes on, and the rules send it to a
+person (POLICY_NOT_FOUND), as they would in a batch.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from sqlalchemy import select
 from pipeline.errors import BadInputError
 from pipeline.records import Policy
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, ClaimRow, StageResultRow
 
 log = logging.getLogger(__name__)
 
-POLICY_STAGE = "policy"
+POLICIES_FILE = "policies.csv"
+"""The policy extract that may travel with a batch (not a document, never unclaimed)."""
 
 
 def read_policy_file(path: Path) -> dict[str, Policy]:
@@ -39,6 +41,12 @@ def read_policy_file(path: Path) -> dict[str, Policy]:
                 raise BadInputError(path, f"row {n}: {exc}") from exc
             out[policy.policy_number] = policy
     return out
+
+
+def read_policies(folder: Path) -> dict[str, Policy]:
+    """A batch folder's `policies.csv`, by policy number; empty when the batch brings none."""
+    path = folder / POLICIES_FILE
+    return read_policy_file(path) if path.exists() else {}
 
 
 class PolicyBook:
@@ -68,7 +76,7 @@ class PolicyBook:
             record = s.scalar(
                 select(StageResultRow.record)
                 .join(ClaimRow, ClaimRow.claim_id == StageResultRow.claim_id)
-                .where(ClaimRow.policy_number == policy_number, StageResultRow.stage == POLICY_STAGE)
+                .where(ClaimRow.policy_number == policy_number, StageResultRow.stage == Stage.POLICY)
                 .order_by(StageResultRow.created_at.desc())
                 .limit(1)
             )
