@@ -5,7 +5,7 @@
 1. Generates a claims history with planted fraud (synth.history); timed, not part of the pipeline.
 2. The pipeline, as `claims fraud train` runs it: read the parquet file, build the past-only
    features, fit LightGBM with early stopping on the validation months and calibrate, score the
-   held-out months (`fraud.model.train_fraud_model`).
+   held-out months (`fraud.training.train_fraud_model`).
 3. Raw training: `lightgbm.train` with the same parameters for the same number of rounds on the
    same float32 matrix the pipeline trained on (rebuilt after the pipeline, untimed), without a
    validation set or anything else. The ratio pipeline / raw is the cost of everything that is not
@@ -45,13 +45,9 @@ import numpy as np
 import pandas as pd
 
 from fraud import compiled
-from fraud.model import (
-    FraudClassifier,
-    FraudScorer,
-    categorical_columns,
-    feature_matrix,
-    train_fraud_model,
-)
+from fraud.estimator import FraudClassifier, categorical_columns, feature_matrix
+from fraud.scoring import FraudScorer
+from fraud.training import train_fraud_model
 from pipeline.records import FraudBand
 from pipeline.settings import get_settings
 from synth.history import generate_history

@@ -83,7 +83,7 @@ def load_models(settings: Settings) -> Models:
     gate = load_gate(settings, registry)
     fraud = None
     if registry.champion("fraud") is not None:
-        from fraud.model import FraudScorer
+        from fraud.scoring import FraudScorer
 
         fraud = FraudScorer.from_registry(registry, settings=settings)
     versions = {"doc-type": doc_type.version or ""}

@@ -35,7 +35,7 @@ from pipeline.errors import BadInputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CATEGORICAL", "FEATURES", "REQUIRED_COLUMNS", "FraudFeatures", "describe"]
+__all__ = ["CATEGORICAL", "FEATURES", "REQUIRED_COLUMNS", "FraudFeatures", "describe", "epoch_seconds"]
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "claim_time",
@@ -93,7 +93,7 @@ _DAY = 86_400
 _MAX_WINDOW = 400 * _DAY
 
 
-def _seconds(values: pd.Series, name: str) -> np.ndarray:
+def epoch_seconds(values: pd.Series, name: str) -> np.ndarray:
     """Seconds since the epoch as int64; missing times become INT64_MIN."""
     try:
         ts = pd.to_datetime(values, errors="raise")
@@ -210,7 +210,7 @@ class FraudFeatures(TransformerMixin, BaseEstimator):
     """Past-only features of each claim in a frame of claims (the frame is its own history).
 
     To score new claims, transform the history and the new claims together and keep the new rows
-    (`fraud.model.FraudScorer` does this). What `fit` learns is small and never about one claim:
+    (`fraud.scoring.FraudScorer` does this). What `fit` learns is small and never about one claim:
     the categories of claim type and diagnosis, and the median amount per diagnosis as a prior for
     diagnoses with little past.
     """
@@ -258,7 +258,7 @@ class FraudFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_")
         _check_columns(X)
         n = len(X)
-        t = _seconds(X["claim_time"], "claim_time")
+        t = epoch_seconds(X["claim_time"], "claim_time")
         if n and (t == np.iinfo(np.int64).min).any():
             raise BadInputError(
                 "claims frame", "column 'claim_time' has missing values; every claim needs one"
@@ -301,8 +301,8 @@ class FraudFeatures(TransformerMixin, BaseEstimator):
         out["amount_vs_diagnosis"] = ratio
         del diag, reference, prior
 
-        start = _seconds(X["policy_start"], "policy_start")
-        reinst = _seconds(X["reinstated_at"], "reinstated_at")
+        start = epoch_seconds(X["policy_start"], "policy_start")
+        reinst = epoch_seconds(X["reinstated_at"], "reinstated_at")
         missing = np.iinfo(np.int64).min
         days_start = np.where(start == missing, np.nan, (t - start) / _DAY)
         out["days_since_policy_start"] = days_start

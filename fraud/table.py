@@ -24,15 +24,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from fraud.model import (
-    FraudClassifier,
-    TrainReport,
-    _plots,
-    _register,
-    evaluate,
-    holdout_frame,
-    holdout_rows,
-)
+from fraud.estimator import FraudClassifier
+from fraud.metrics import evaluate
+from fraud.promotion import holdout_frame, holdout_rows, plots, register
+from fraud.training import TrainReport
 from pipeline.errors import BadInputError
 from pipeline.registry import ModelRegistry, data_hash
 
@@ -307,8 +302,8 @@ def train_from_table(
         },
     )
     if registry is not None:
-        plots = _plots(y[test], score, clf, f"{name} (test: latest {test_fraction:.0%})")
-        _register(
+        pngs = plots(y[test], score, clf, f"{name} (test: latest {test_fraction:.0%})")
+        register(
             registry,
             name,
             model,
@@ -317,7 +312,7 @@ def train_from_table(
             notes=f"trained from table {path.name}",
             holdout=lambda: holdout_frame(df, test, y, time, past=False),
             holdout_note=f"test rows of {path.name} (hash {report.data_hash[:12]}): {split}",
-            plots=plots,
+            plots=pngs,
         )
     logger.info("%s", report.render())
     return report
