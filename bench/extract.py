@@ -158,7 +158,7 @@ def synthetic(
             t0 = time.perf_counter()
             pages = cached_pages(corpus / doc.file)
             t1 = time.perf_counter()
-            ex = _extract(pages, classifier, doc.doc_type)
+            ex = extract_pages(pages, classifier, doc.doc_type)
             t_ocr += t1 - t0
             t_ext += time.perf_counter() - t1
             if classifier is not None:
@@ -195,7 +195,7 @@ def synthetic(
                 for attempt in range(1, MAX_RETAKES + 1):  # asked again each time the photo is illegible
                     again = retake(claim, doc.file, corpus, seed, attempt)
                     pages_again = cached_pages(corpus / again.file)
-                    ex_again = _extract(pages_again, classifier, doc.doc_type)
+                    ex_again = extract_pages(pages_again, classifier, doc.doc_type)
                     results = score_document(again, pages_again, ex_again)
                     retaken["photos"] += 1
                     retaken[f"photos_{again.severity}"] += 1
@@ -257,7 +257,7 @@ def synthetic(
     return report, misses
 
 
-def _extract(pages: list[Page], classifier: Any | None, true_type: Any) -> Any:
+def extract_pages(pages: list[Page], classifier: Any | None, true_type: Any) -> Any:
     """The stage itself, classifying the document; without a model, told its true type."""
     from classifiers.doc_type import predict_doc_type
     from pipeline.extract.documents import extract, extract_document
