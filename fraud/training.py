@@ -97,6 +97,24 @@ class TrainReport(BaseModel):
         return "\n".join(lines)
 
 
+def _read(data: pd.DataFrame | Path) -> tuple[str, str, pd.DataFrame]:
+    """Where the history came from, the hash its model card cites, and the history itself."""
+    if isinstance(data, Path | str):
+        frame = pd.read_parquet(data) if str(data).endswith(".parquet") else pd.read_csv(data)
+        return str(data), data_hash(Path(data)), frame
+    return "DataFrame", frame_hash(data), data
+
+
+def _test_months(month: np.ndarray, test_months: int) -> tuple[np.ndarray, str | None]:
+    """The last `test_months` calendar months as the held-out test, and their period; no test (and
+    None) when the history is too short to spare them."""
+    months = np.unique(month)
+    if test_months and len(months) > test_months + 1:
+        period = f"{month_name(months[-test_months])}..{month_name(months[-1])}"
+        return month >= months[-test_months], period
+    return np.zeros(len(month), dtype=bool), None
+
+
 def train_fraud_model(
     data: pd.DataFrame | Path,
     *,
@@ -122,26 +140,15 @@ def train_fraud_model(
     `margin` (default: the `promotion_margin` setting).
     """
     t_start = _time.perf_counter()
-    if isinstance(data, Path | str):
-        source = str(data)
-        digest = data_hash(Path(data))
-        df = pd.read_parquet(data) if str(data).endswith(".parquet") else pd.read_csv(data)
-    else:
-        source, df = "DataFrame", data
-        digest = frame_hash(df)
+    source, digest, df = _read(data)
     if label not in df.columns:
         raise BadInputError(source, f"no label column {label!r}")
     y = binary_labels(df[label])
     when = pd.to_datetime(df["claim_time"])
     month = calendar_months(when)
-    months = np.unique(month)
     report_warnings: list[str] = []
-    if test_months and len(months) > test_months + 1:
-        test = month >= months[-test_months]
-        test_period = f"{month_name(months[-test_months])}..{month_name(months[-1])}"
-    else:
-        test = np.zeros(len(df), dtype=bool)
-        test_period = None
+    test, test_period = _test_months(month, test_months)
+    if test_period is None:
         report_warnings.append("too few months for a held-out test; metrics are on the validation slice")
     fit_rows = ~test
     frozen = registry.holdout(MODEL_NAME) if registry is not None else None
