@@ -15,7 +15,6 @@ from pipeline.errors import ConfigError
 
 __all__ = ["fit_dask", "import_dask"]
 
-
 _DASK_HINT = 'Distributed training needs Dask: pip install "claims-di[dask]"'
 
 

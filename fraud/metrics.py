@@ -62,6 +62,7 @@ def calendar_months(when: Any) -> np.ndarray:
 
 
 def month_name(month: int) -> str:
+    """A `calendar_months` integer as the report writes it: 2024-05."""
     return str(np.datetime64(int(month), "M"))
 
 
