@@ -46,6 +46,7 @@ def history_row(
         "n_documents": len(facts.documents_present),
         "failed_checks": len(facts.failed_checks),
         "words_figures_mismatch": any(c.name == "words_vs_figures" for c in facts.failed_checks),
+        "qr_mismatch": any(c.name == "qr_mismatch" for c in facts.failed_checks),
     }
 
 

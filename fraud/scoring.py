@@ -1,7 +1,7 @@
 """Scoring claims with the fraud pipeline: calibrated probability, band (高/中/低) and top reasons.
 
 Reasons come from LightGBM's `pred_contrib`, worded in Chinese and English for the adjuster
-(`fraud.features.describe`). Scores are banded by the `fraud_high` / `fraud_medium` settings.
+(`fraud.reasons.describe`). Scores are banded by the `fraud_high` / `fraud_medium` settings.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from fraud.estimator import FraudClassifier
-from fraud.features import CATEGORICAL, FraudFeatures, describe, epoch_seconds
+from fraud.features import CATEGORICAL, FraudFeatures, epoch_seconds
 from fraud.promotion import MODEL_NAME, past_needed
+from fraud.reasons import describe
 from pipeline.records import FraudBand, FraudReason, FraudScore
 from pipeline.registry import ModelRegistry
 from pipeline.settings import Settings, get_settings

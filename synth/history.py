@@ -82,6 +82,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "n_documents": pa.int16(),
     "failed_checks": pa.int8(),
     "words_figures_mismatch": pa.bool_(),
+    "qr_mismatch": pa.bool_(),
     "is_fraud": pa.bool_(),
     "fraud_pattern": pa.string(),
 }
@@ -210,8 +211,9 @@ def _chunk(
     pattern, P, n_before = _patterns(rng, n, frac, tail)
     c = _clean_claims(w, rng, n, t, frac, gidx)
     _plant(w, rng, c, P)
+    qr_mismatch = _qr_mismatch(w, chunk_no, n, P)
     invoice, new_tail = _invoices(w, rng, c, P, n_before, tail)
-    return _table(w, c, pattern, P, invoice), pattern, new_tail
+    return _table(w, c, pattern, P, invoice, qr_mismatch), pattern, new_tail
 
 
 def _patterns(
@@ -386,6 +388,16 @@ def _plant(w: World, rng: np.random.Generator, c: _Claims, P: dict[str, np.ndarr
     wfm[m] |= rng.random(m.sum()) < 0.4
 
 
+def _qr_mismatch(w: World, chunk_no: int, n: int, P: dict[str, np.ndarray]) -> np.ndarray:
+    """财政电子票据 whose print disagrees with their QR code: an altered or forged e-bill (its own
+    stream, so every other column draws as before)."""
+    qr_rng = np.random.default_rng([w.seed, 2, chunk_no])
+    qrm = qr_rng.random(n) < 0.002  # a misprint or a misread code on an honest bill
+    qrm[P["altered_invoice"]] |= qr_rng.random(P["altered_invoice"].sum()) < 0.45
+    qrm[P["forged_documents"]] |= qr_rng.random(P["forged_documents"].sum()) < 0.3
+    return qrm
+
+
 def _invoices(
     w: World,
     rng: np.random.Generator,
@@ -438,7 +450,7 @@ def _invoices(
 
 
 def _table(
-    w: World, c: _Claims, pattern: np.ndarray, P: dict[str, np.ndarray], invoice: np.ndarray
+    w: World, c: _Claims, pattern: np.ndarray, P: dict[str, np.ndarray], invoice: np.ndarray, qrm: np.ndarray
 ) -> pa.Table:
     """The chunk as the history's Arrow table, with what follows from each claimant."""
     (
@@ -507,6 +519,7 @@ def _table(
             "n_documents": pa.array(n_docs, pa.int16()),
             "failed_checks": pa.array(np.minimum(failed, 9), pa.int8()),
             "words_figures_mismatch": pa.array(wfm, pa.bool_()),
+            "qr_mismatch": pa.array(qrm, pa.bool_()),
             "is_fraud": pa.array(pattern >= 0, pa.bool_()),
             "fraud_pattern": pa.array(np.where(pattern >= 0, np.array(PATTERNS)[np.maximum(pattern, 0)], "")),
         },

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from fraud.features import FEATURES, FraudFeatures, describe
+from fraud.features import FEATURES, FraudFeatures
+from fraud.reasons import describe
 from pipeline.errors import BadInputError
 
 K = 30_000  # the claim whose features must not move
@@ -132,3 +133,15 @@ def test_reason_wording() -> None:
         )
         assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), name
         assert en.isascii() and not en.startswith(f"{name} ="), name  # worded, not the raw name
+
+
+def test_a_frame_from_before_the_qr_column_reads_as_no_qr_finding() -> None:
+    old = pd.DataFrame([_claim("2024-01-01 09:00", "a"), _claim("2024-01-02 09:00", "b")])
+    f = FraudFeatures().fit(old).transform(old)
+    assert f["qr_mismatch"].tolist() == [0.0, 0.0]
+    new = pd.DataFrame([_claim("2024-01-01 09:00", "a", qr_mismatch=True), _claim("2024-01-02 09:00", "b")])
+    assert FraudFeatures().fit(new).transform(new)["qr_mismatch"].tolist() == [1.0, 0.0]
+    # a transformer fitted before the feature existed keeps the columns it was fitted on
+    fitted = FraudFeatures().fit(old)
+    fitted.feature_names_ = [c for c in FEATURES if c != "qr_mismatch"]
+    assert "qr_mismatch" not in fitted.transform(old).columns

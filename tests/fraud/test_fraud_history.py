@@ -75,8 +75,10 @@ def test_patterns_look_like_what_they_claim(history: pd.DataFrame) -> None:
     assert (first_seen[dup["invoice_no"]].to_numpy() < dup["claim_time"].to_numpy()).all()
     assert by.get_group("forged_documents")["failed_checks"].min() >= 2
     assert by.get_group("altered_invoice")["words_figures_mismatch"].mean() > 0.7
+    assert by.get_group("altered_invoice")["qr_mismatch"].mean() > 0.3
     clean = history[~history["is_fraud"]]
     assert clean["words_figures_mismatch"].mean() < 0.02
+    assert clean["qr_mismatch"].mean() < 0.01  # an e-bill's QR code disagreeing with its print is rare
     assert (clean["failed_checks"] > 0).mean() > 0.01  # honest OCR noise, so a check failure is no proof
 
 
