@@ -26,8 +26,8 @@ The last stdout line is one JSON object (also written to bench/results/load.json
 throughput and counts; every count under `anomalies` must be 0. The tests run the same functions on
 a few claims for a few seconds (tests/hardening/test_load.py).
 
-The parts live in `bench/load_review.py`, `bench/load_intake.py` and `bench/load_hospital.py`; what
-they share (figures, the databases, the server) in `bench/load_harness.py`. This module runs them.
+The parts live in `bench/loadtest/` (`review.py`, `intake.py`, `hospital.py`), with what they share
+(figures, the databases, the server) in `harness.py`; this module runs them.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.load_harness import DEFAULT_PG, RESULTS, pg_database
-from bench.load_hospital import run_batch
-from bench.load_intake import run_intake
-from bench.load_review import run_review
+from bench.loadtest.harness import DEFAULT_PG, RESULTS, pg_database
+from bench.loadtest.hospital import run_batch
+from bench.loadtest.intake import run_intake
+from bench.loadtest.review import run_review
 from pipeline.settings import Settings
 
 __all__ = ["main", "run_batch", "run_intake", "run_review"]

@@ -46,8 +46,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-RESULTS = Path(__file__).resolve().parent / "results" / "load.json"
-ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "load.json"
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PG = os.environ.get("CLAIMS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 EXPECTED = frozenset({200, 201, 202, 303, 409})
@@ -216,7 +216,7 @@ def running_server(settings: Settings, *, in_process: bool = False) -> Iterator[
         sys.executable,
         "-m",
         "uvicorn",
-        "bench.load_harness:serve_app",
+        "bench.loadtest.harness:serve_app",
         "--factory",
         "--host",
         "127.0.0.1",

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bench.load_harness import Calls, latency, running_server, timed
+from bench.loadtest.harness import Calls, latency, running_server, timed
 from pipeline.settings import Settings
 from pipeline.stages import Stage
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bench.load_harness import CUT_SHORT, Calls, latency, running_server
+from bench.loadtest.harness import CUT_SHORT, Calls, latency, running_server
 from pipeline.settings import Settings
 
 __all__ = [
