@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from adjudication.decide import adjudicate, payable_now
-from adjudication.rules import InvoiceHistory, MemoryInvoiceHistory, RuleBook, load_rule_book
+from adjudication.history import InvoiceHistory, MemoryInvoiceHistory
+from adjudication.rules import RuleBook, load_rule_book
 from pipeline.records import ClaimFacts, Decision, Money, money
 from pipeline.stages import Stage
 
@@ -122,7 +123,7 @@ def backtest_store(
     store: Any, from_version: str, to_version: str, *, batch_id: str | None = None, **kw: Any
 ) -> BacktestReport:
     """Backtest over the claims in the case store whose facts were persisted (stage `facts`)."""
-    from adjudication.rules import StoreInvoiceHistory
+    from adjudication.history import StoreInvoiceHistory
 
     claims = []
     for claim in store.list_claims(batch_id=batch_id):

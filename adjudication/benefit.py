@@ -21,7 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from adjudication.rules import ZERO, BenefitTerms, ProductTerms, limit_left
+from adjudication.rules import limit_left
+from adjudication.terms import ZERO, BenefitTerms, ProductTerms
 from pipeline.records import BenefitLine, ClaimFacts, LineItem, Policy, money
 
 log = logging.getLogger(__name__)

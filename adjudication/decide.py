@@ -26,16 +26,9 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from adjudication.benefit import Assessment, assess, refuse_all
-from adjudication.rules import (
-    DOC_NAMES_ZH,
-    ZERO,
-    InvoiceHistory,
-    RuleBook,
-    RuleEvaluation,
-    RuleSet,
-    evaluate,
-    prior_claims,
-)
+from adjudication.history import InvoiceHistory, prior_claims
+from adjudication.rules import RuleBook, RuleEvaluation, RuleSet, evaluate
+from adjudication.terms import DOC_NAMES_ZH, ZERO
 from classifiers.triage import DENIAL_NOTICE_DAYS, triage
 from classifiers.triage import MODEL_VERSION as TRIAGE_VERSION
 from pipeline.records import (

@@ -34,7 +34,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from adjudication.decide import adjudicate, payable_now
-from adjudication.rules import RuleBook, load_rule_book, prior_claims
+from adjudication.history import prior_claims
+from adjudication.rules import RuleBook, load_rule_book
 from classifiers.triage import triage
 from pipeline.records import (
     Adjudication,
@@ -172,7 +173,7 @@ def training_rows(
     `pairs` are (facts as read, true decision, true payable); claims the rules do not approve are not
     the gate's business and are left out.
     """
-    from adjudication.rules import MemoryInvoiceHistory
+    from adjudication.history import MemoryInvoiceHistory
 
     rules = rules or load_rule_book()
     pairs = list(pairs)

@@ -6,17 +6,14 @@ and a message in Chinese and English. The code of each rule lives here, the poli
 changing a code, a message, a parameter or a term is a new rule-set version, not a code change. The
 version in force on the claim's incident date applies, and every decision records it.
 
-Product terms are read from `adjudication/products/*.yaml` (written with the corpus) and may be amended
-by a rule set (`product_amendments`), which is how a term change reaches claims from a given date.
-
-Duplicate invoices and shared payee accounts need memory across claims: an `InvoiceHistory` answers
-"which other claims carried this invoice / visit / account?" (in memory, or over the case store).
+Product terms live in `adjudication/terms.py` and may be amended by a rule set (`product_amendments`),
+which is how a term change reaches claims from a given date. Duplicate invoices and shared payee
+accounts need memory across claims: an `InvoiceHistory` (`adjudication/history.py`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -24,161 +21,30 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from adjudication.history import ClaimKey, InvoiceHistory, came_earlier, claim_keys, claimant_key, norm_key
+from adjudication.terms import (
+    CLAIM_TYPE_ZH,
+    DOC_NAMES_ZH,
+    PRODUCTS_DIR,
+    ZERO,
+    BenefitTerms,
+    ProductTerms,
+    amend,
+    load_products,
+)
 from pipeline.errors import BadInputError, ClaimsError
-from pipeline.records import ClaimFacts, ClaimType, DocType, Money, Policy, RuleHit, money
+from pipeline.records import ClaimFacts, ClaimType, DocType, Policy, RuleHit, money
 
 log = logging.getLogger(__name__)
 
-ADJUDICATION_DIR = Path(__file__).resolve().parent
-PRODUCTS_DIR = ADJUDICATION_DIR / "products"
-RULESETS_DIR = ADJUDICATION_DIR / "rulesets"
-ZERO = Decimal("0.00")
+RULESETS_DIR = Path(__file__).resolve().parent / "rulesets"
 
 Action = Literal["deny", "request_info", "refer", "info"]
-
-DOC_NAMES_ZH = {
-    DocType.OUTPATIENT_INVOICE: "门诊收费票据",
-    DocType.INPATIENT_INVOICE: "住院收费票据",
-    DocType.PHARMACY_INVOICE: "购药发票",
-    DocType.EXPENSE_LIST: "费用清单",
-    DocType.DISCHARGE_SUMMARY: "出院小结",
-    DocType.DIAGNOSIS_CERTIFICATE: "诊断证明书",
-    DocType.CLAIM_FORM: "理赔申请书",
-    DocType.ID_CARD: "身份证",
-    DocType.BANK_CARD: "银行卡",
-    DocType.OTHER: "其他材料",
-}
-CLAIM_TYPE_ZH = {
-    ClaimType.OUTPATIENT: "门急诊医疗",
-    ClaimType.INPATIENT: "住院",
-    ClaimType.ACCIDENT: "意外医疗",
-    ClaimType.CRITICAL_ILLNESS: "重大疾病",
-}
-
-
-# --- product terms -------------------------------------------------------------------------------
-
-
-class IcdRange(BaseModel):
-    """An inclusive ICD-10 range on the 3-character category: C00-C43 holds C34.9."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
-
-    start: str = Field(alias="from")
-    end: str = Field(alias="to")
-    code: str | None = None
-    label: str = ""
-
-    def contains(self, icd10: str) -> bool:
-        category = icd10.replace(".", "").strip().upper()[:3]
-        return self.start.upper() <= category <= self.end.upper()
-
-
-class BenefitTerms(BaseModel):
-    """One benefit (保险责任) of a product: how a claim of its types turns into yuan."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    kind: Literal["reimbursement", "daily_allowance", "lump_sum"]
-    claim_types: list[ClaimType]
-    deductible: Money = ZERO
-    deductible_basis: Literal["per_year", "per_claim"] = "per_year"
-    ratio_with_social_insurance: Decimal = Decimal("1")
-    ratio_without_social_insurance: Decimal = Decimal("1")
-    limit_basis: Literal["sum_insured"] = "sum_insured"
-    covered_classes: list[Literal["甲", "乙", "丙"]] = Field(default_factory=list)
-    excluded_categories: list[str] = Field(default_factory=list, description="fee categories never paid")
-    per_day_limits: dict[str, Money] = Field(
-        default_factory=dict, description="category -> yuan per hospital day (e.g. 床位费 50)"
-    )
-    per_day: Money = ZERO
-    deductible_days: int = 0
-    max_days_per_claim: int = 0
-    max_days_per_year: int = 0
-
-
-class ProductTerms(BaseModel):
-    """A product's terms as filed: waiting period, exclusions, benefits, required documents."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    product_id: str
-    name: str
-    version: str
-    effective_from: dt.date
-    waiting_period_days: int = 0
-    waiting_period_applies_to_accident: bool = False
-    exclusions: list[IcdRange] = Field(default_factory=list)
-    covered_conditions: list[IcdRange] = Field(default_factory=list)
-    benefits: list[BenefitTerms]
-    required_documents: dict[ClaimType, list[DocType]] = Field(default_factory=dict)
-    direct_settlement: bool = Field(
-        default=False, description="医疗直付: a hospital's structured submission may be paid to the hospital"
-    )
-    direct_settlement_documents: dict[ClaimType, list[DocType]] = Field(
-        default_factory=dict,
-        description="what a direct-settlement claim needs instead (no claim form, ID or bank card)",
-    )
-
-    def documents_required(self, claim_type: ClaimType, direct_settlement: bool = False) -> list[DocType]:
-        """The documents a claim must carry: fewer when the hospital settles directly with us."""
-        if direct_settlement and self.direct_settlement and claim_type in self.direct_settlement_documents:
-            return list(self.direct_settlement_documents[claim_type])
-        return list(self.required_documents.get(claim_type, []))
-
-    def settles_directly(self, claim_type: ClaimType) -> bool:
-        """May a hospital be paid this claim type directly (医疗直付)?"""
-        return self.direct_settlement and self.benefit_for(claim_type) is not None
-
-    def benefit_for(self, claim_type: ClaimType) -> BenefitTerms | None:
-        return next((b for b in self.benefits if claim_type in b.claim_types), None)
-
-    def exclusion_for(self, icd10: str) -> IcdRange | None:
-        return next((r for r in self.exclusions if r.contains(icd10)), None)
-
-    def covered_condition(self, icd10: str) -> IcdRange | None:
-        return next((r for r in self.covered_conditions if r.contains(icd10)), None)
-
-
-def load_products(folder: Path = PRODUCTS_DIR) -> list[ProductTerms]:
-    """Every product file in `folder` (several versions of one product may sit side by side)."""
-    products = []
-    for path in sorted(folder.glob("*.yaml")):
-        try:
-            products.append(ProductTerms.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
-        except Exception as exc:  # YAML or pydantic: either way the file needs fixing
-            raise BadInputError(path, f"not a valid product definition: {exc}") from exc
-    if not products:
-        raise BadInputError(folder, "no product definitions (*.yaml) found")
-    return products
-
-
-def _amend(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge a rule set's amendment over product terms; benefits are addressed by their id."""
-    out = dict(base)
-    for key, value in change.items():
-        if key == "benefits" and isinstance(value, dict):
-            by_id = {b["id"]: b for b in out.get("benefits", [])}
-            unknown = set(value) - set(by_id)
-            if unknown:
-                raise ClaimsError(
-                    f"amendment names unknown benefits {sorted(unknown)} of {base['product_id']}"
-                )
-            out["benefits"] = [_amend(b, value.get(b["id"], {})) for b in out.get("benefits", [])]
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _amend(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-# --- rule sets -----------------------------------------------------------------------------------
 
 
 class Rule(BaseModel):
@@ -237,7 +103,7 @@ class RuleSet(BaseModel):
         for p in products:
             change = self.product_amendments.get(p.product_id)
             if change:
-                p = ProductTerms.model_validate(_amend(p.model_dump(by_alias=True), change))
+                p = ProductTerms.model_validate(amend(p.model_dump(by_alias=True), change))
             terms[p.product_id].append(p)
         unknown = set(self.product_amendments) - set(terms)
         if unknown:
@@ -313,142 +179,6 @@ def load_rule_book(rules_dir: Path = RULESETS_DIR, products_dir: Path = PRODUCTS
     return RuleBook(sets)
 
 
-# --- memory across claims: duplicate invoices, shared accounts ---------------------------------
-
-
-class ClaimKey(NamedTuple):
-    """Something a claim can be recognised by: kind is invoice, visit, account or policy."""
-
-    kind: str
-    key: str
-    amount: Decimal | None = None
-
-
-class SeenKey(NamedTuple):
-    """Another claim that carried the same key."""
-
-    claim_id: str
-    claimant: str
-    submitted_at: dt.datetime
-    seq: int = 0
-    """Order in which claims were indexed, i.e. decided: a claim decided before this one may have been
-    paid, whenever it was submitted."""
-
-
-def _digest(text: str) -> str:
-    # account numbers and invoice numbers are kept as digests: the index needs equality, not the value
-    return hashlib.sha256(text.encode()).hexdigest()[:40]
-
-
-def _norm(text: str | None) -> str:
-    return "".join((text or "").split()).upper()
-
-
-def claim_keys(facts: ClaimFacts) -> list[ClaimKey]:
-    """The keys a claim is recognised by: invoice code+number, hospital+date+amount, payee, policy."""
-    keys: list[ClaimKey] = []
-    for inv in facts.invoices:
-        if inv.invoice_number:
-            keys.append(
-                ClaimKey(
-                    "invoice", _digest(f"{_norm(inv.invoice_code)}|{_norm(inv.invoice_number)}"), inv.total
-                )
-            )
-        hospital = inv.hospital or facts.hospital
-        day = inv.visit_date or inv.issue_date
-        if hospital and day:
-            keys.append(
-                ClaimKey("visit", _digest(f"{_norm(hospital)}|{day.isoformat()}|{inv.total}"), inv.total)
-            )
-    if facts.payee_account:
-        keys.append(ClaimKey("account", _digest(_norm(facts.payee_account))))
-    keys.append(ClaimKey("policy", _digest(_norm(facts.claim.policy_number))))
-    return keys
-
-
-def claimant_key(facts: ClaimFacts) -> str:
-    """Who claims: the ID number when known, else the name."""
-    return _norm(facts.claim.claimant_id_number) or _norm(facts.claim.claimant)
-
-
-@runtime_checkable
-class InvoiceHistory(Protocol):
-    """Which other claims carried a key (an invoice, a visit, a payee account, a policy)."""
-
-    def record(self, facts: ClaimFacts) -> None: ...
-
-    def seen(self, kind: str, key: str) -> list[SeenKey]: ...
-
-
-class MemoryInvoiceHistory:
-    """An `InvoiceHistory` in a dict: for tests, benchmarks and one batch at a time."""
-
-    def __init__(self, claims: Iterable[ClaimFacts] = ()) -> None:
-        self._seen: dict[tuple[str, str], list[SeenKey]] = defaultdict(list)
-        self._recorded: set[str] = set()
-        for f in claims:
-            self.record(f)
-
-    def record(self, facts: ClaimFacts) -> None:
-        cid = facts.claim.claim_id
-        if cid in self._recorded:
-            return
-        self._recorded.add(cid)
-        who = claimant_key(facts)
-        for k in claim_keys(facts):
-            seq = len(self._recorded)
-            self._seen[(k.kind, k.key)].append(SeenKey(cid, who, facts.claim.submitted_at, seq))
-
-    def seen(self, kind: str, key: str) -> list[SeenKey]:
-        return self._seen.get((kind, key), [])
-
-
-class StoreInvoiceHistory:
-    """An `InvoiceHistory` over the case store's `claim_keys` table (migration 0002)."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-
-    def record(self, facts: ClaimFacts) -> None:
-        submitted = facts.claim.submitted_at
-        self.store.index_claim_keys(
-            facts.claim.claim_id,
-            claimant=claimant_key(facts),
-            # in UTC: SQLite keeps no offset, and `_earlier` reads an offset-less time as UTC
-            submitted_at=submitted.astimezone(dt.UTC) if submitted.tzinfo else submitted,
-            keys=[(k.kind, k.key, k.amount) for k in claim_keys(facts)],
-        )
-
-    def seen(self, kind: str, key: str) -> list[SeenKey]:
-        return [
-            SeenKey(r["claim_id"], r["claimant"], r["submitted_at"], r["id"])
-            for r in self.store.find_claim_keys(kind, key)
-        ]
-
-
-def _naive(t: dt.datetime) -> dt.datetime:
-    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
-
-
-def _earlier(other: SeenKey, facts: ClaimFacts) -> bool:
-    """The other claim came first (submitted earlier; on a tie, the smaller claim id)."""
-    a, b = _naive(other.submitted_at), _naive(facts.claim.submitted_at)
-    return a < b or (a == b and other.claim_id < facts.claim.claim_id)
-
-
-def prior_claims(facts: ClaimFacts, history: InvoiceHistory | None) -> int:
-    """Other claims on the same policy that came before this one (for triage)."""
-    if history is None:
-        return 0
-    key = next(k.key for k in claim_keys(facts) if k.kind == "policy")
-    return sum(
-        1 for s in history.seen("policy", key) if s.claim_id != facts.claim.claim_id and _earlier(s, facts)
-    )
-
-
-# --- evaluation ----------------------------------------------------------------------------------
-
-
 @dataclass
 class Context:
     """What the rules look at: the facts, the rule set in force, the terms, the history."""
@@ -518,7 +248,7 @@ def _insured_matches(c: Context) -> Verdict | None:
     claimed, p = c.facts.claim.insured, c.policy
     if p is None or not claimed:
         return None
-    return Verdict(_norm(claimed) == _norm(p.insured), {"claimed": claimed, "insured": p.insured})
+    return Verdict(norm_key(claimed) == norm_key(p.insured), {"claimed": claimed, "insured": p.insured})
 
 
 @rule("claim_type_covered")
@@ -572,7 +302,7 @@ def _duplicate_invoice(c: Context) -> Verdict | None:
         # my place in the order claims were decided in: unrecorded, I come after everyone recorded
         mine = min((s.seq for s in seen if s.claim_id == me), default=None)
         for other in seen:
-            first = _earlier(other, c.facts) or (mine is None or other.seq < mine)
+            first = came_earlier(other, c.facts) or (mine is None or other.seq < mine)
             if other.claim_id != me and first:
                 inv = next(
                     (
@@ -660,9 +390,9 @@ def _payee_is_claimant(c: Context) -> Verdict | None:
     payee, claimant = c.facts.payee_name, c.facts.claim.claimant
     if c.facts.direct_settlement and c.terms is not None and c.terms.direct_settlement:
         # 医疗直付: the money goes to the hospital that issued the invoices, and to no one else
-        hospitals = {_norm(h) for h in (c.facts.hospital, *(i.hospital for i in c.facts.invoices)) if h}
-        return Verdict(_norm(payee) in hospitals, {"payee": payee, "claimant": c.facts.hospital or "?"})
-    return Verdict(_norm(payee) == _norm(claimant), {"payee": payee, "claimant": claimant})
+        hospitals = {norm_key(h) for h in (c.facts.hospital, *(i.hospital for i in c.facts.invoices)) if h}
+        return Verdict(norm_key(payee) in hospitals, {"payee": payee, "claimant": c.facts.hospital or "?"})
+    return Verdict(norm_key(payee) == norm_key(claimant), {"payee": payee, "claimant": claimant})
 
 
 @rule("early_claim")
@@ -679,9 +409,9 @@ def _early_claim(c: Context) -> Verdict | None:
 
 @rule("watched_provider")
 def _watched_provider(c: Context) -> Verdict:
-    watched = {_norm(h) for h in c.rule_set.parameters.watched_providers}
+    watched = {norm_key(h) for h in c.rule_set.parameters.watched_providers}
     names = {c.facts.hospital, *(i.hospital for i in c.facts.invoices)}
-    hit = next((h for h in names if h and _norm(h) in watched), None)
+    hit = next((h for h in names if h and norm_key(h) in watched), None)
     return Verdict(hit is None, {"hospital": hit or ""})
 
 

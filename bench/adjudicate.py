@@ -25,8 +25,9 @@ from collections import Counter
 from pathlib import Path
 
 from adjudication.decide import adjudicate, decide, payable_now
+from adjudication.history import MemoryInvoiceHistory
 from adjudication.model import load_gate, train_gate
-from adjudication.rules import MemoryInvoiceHistory, load_rule_book
+from adjudication.rules import load_rule_book
 from pipeline.records import Decision, Route
 from pipeline.settings import Settings
 from synth.documents import generate_corpus

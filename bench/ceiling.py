@@ -35,9 +35,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bench.extract import SKIP_FIELDS, WORK, _extract, cached_pages, norm_text, score_document
+from bench.extract import SKIP_FIELDS, WORK, cached_pages, extract_pages, norm_text, score_document
 from ocr.clean import crop_box, enhance_crop, resize_to
-from ocr.engine import Reading, _ctc_decode, _rec_tensor, get_engine
+from ocr.engine import Reading, ctc_decode, get_engine, rec_tensor
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ceiling.json"
 VARIANTS = ("blur", "close", "stretch_1.3", "stretch_1.6", "contrast", "x2")
@@ -62,12 +62,13 @@ class OnnxRecogniser:
         out = []
         for crop in crops:
             width = max(320, int(np.ceil(48 * crop.shape[1] / max(crop.shape[0], 1) / 64) * 64))
-            pred = self._session.run(None, {self._input: _rec_tensor(crop, 48, width)[None]})[0][0]
-            out.append(_ctc_decode(pred, self._chars))
+            pred = self._session.run(None, {self._input: rec_tensor(crop, 48, width)[None]})[0][0]
+            out.append(ctc_decode(pred, self._chars))
         return out
 
 
-def _variants(crop: np.ndarray) -> list[np.ndarray]:
+def crop_variants(crop: np.ndarray) -> list[np.ndarray]:
+    """The crop as read, then each enhancement the ceiling tries (`VARIANTS`)."""
     return [crop] + [resize_to(crop, 2.0) if v == "x2" else enhance_crop(crop, v) for v in VARIANTS]
 
 
@@ -87,7 +88,7 @@ def ceiling(claims: int, seed: int, severities: set[str], models: dict[str, Any]
         for doc in claim.documents:
             sev = "pdf" if doc.media_type == "application/pdf" else doc.severity
             pages = cached_pages(corpus / doc.file)
-            results = score_document(doc, pages, _extract(pages, None, doc.doc_type))
+            results = score_document(doc, pages, extract_pages(pages, None, doc.doc_type))
             scored[sev] += len(results)
             pipeline[sev] += sum(r["ok"] for r in results)
             if sev not in severities:
@@ -101,7 +102,7 @@ def ceiling(claims: int, seed: int, severities: set[str], models: dict[str, Any]
                     continue
                 boxed[sev] += 1
                 crop = crop_box(image, np.asarray(f.box, dtype=np.float32), pad=PAD)
-                crops = _variants(crop)
+                crops = crop_variants(crop)
                 hit_any = False
                 for name, model in models.items():
                     texts = [norm_text(r.text) for r in model.recognize(crops)]

@@ -133,7 +133,7 @@ def synthetic(
     fresh draw of its severity mix (`synth.documents.retake`), and the retake is read instead (and
     asked for again while it is illegible, up to MAX_RETAKES times).
     """
-    from synth.documents import generate_corpus, retake
+    from synth.documents import generate_corpus
     from synth.facts import read_truth
 
     corpus = WORK / f"corpus-s{seed}-n{claims}"
@@ -158,7 +158,7 @@ def synthetic(
             t0 = time.perf_counter()
             pages = cached_pages(corpus / doc.file)
             t1 = time.perf_counter()
-            ex = _extract(pages, classifier, doc.doc_type)
+            ex = extract_pages(pages, classifier, doc.doc_type)
             t_ocr += t1 - t0
             t_ext += time.perf_counter() - t1
             if classifier is not None:
@@ -192,27 +192,11 @@ def synthetic(
                 asked_by_severity[doc.severity] += ex.illegible
             if ex.illegible and not pdf:
                 retaken["documents"] += 1
-                for attempt in range(1, MAX_RETAKES + 1):  # asked again each time the photo is illegible
-                    again = retake(claim, doc.file, corpus, seed, attempt)
-                    pages_again = cached_pages(corpus / again.file)
-                    ex_again = _extract(pages_again, classifier, doc.doc_type)
-                    results = score_document(again, pages_again, ex_again)
-                    retaken["photos"] += 1
-                    retaken[f"photos_{again.severity}"] += 1
-                    if not ex_again.illegible:
-                        retaken[f"legible_at_{attempt}"] += 1
-                        break
-                else:
-                    retaken["still_illegible"] += 1
+                results = _retaken(claim, doc, corpus, seed, classifier, retaken)
             after["n"] += len(results)
             after["exact"] += sum(r["ok"] for r in results)
             if doc.line_items:
-                want_items = Counter((norm_text(i.name), str(i.amount)) for i in doc.line_items)
-                have_items = Counter((norm_text(i.name), str(i.amount)) for i in ex.line_items)
-                hit = sum((want_items & have_items).values())
-                items["truth"] += sum(want_items.values())
-                items["found"] += sum(have_items.values())
-                items["matched"] += hit
+                _count_items(doc.line_items, ex.line_items, items)
     total = sum(c["n"] for k, c in per_type.items() if k.startswith("all/"))
     exact = sum(c["exact"] for k, c in per_type.items() if k.startswith("all/"))
     report = {
@@ -257,7 +241,37 @@ def synthetic(
     return report, misses
 
 
-def _extract(pages: list[Page], classifier: Any | None, true_type: Any) -> Any:
+def _retaken(
+    claim: Any, doc: Any, corpus: Path, seed: int, classifier: Any | None, retaken: Counter[str]
+) -> list[dict[str, Any]]:
+    """Ask for an illegible photo again each time it is illegible (up to MAX_RETAKES); the scores of
+    the last retake read."""
+    from synth.documents import retake
+
+    for attempt in range(1, MAX_RETAKES + 1):
+        again = retake(claim, doc.file, corpus, seed, attempt)
+        pages_again = cached_pages(corpus / again.file)
+        ex_again = extract_pages(pages_again, classifier, doc.doc_type)
+        results = score_document(again, pages_again, ex_again)
+        retaken["photos"] += 1
+        retaken[f"photos_{again.severity}"] += 1
+        if not ex_again.illegible:
+            retaken[f"legible_at_{attempt}"] += 1
+            return results
+    retaken["still_illegible"] += 1
+    return results
+
+
+def _count_items(truth: list[Any], read: list[Any], items: Counter[str]) -> None:
+    """Line items (name, amount) in the truth, read, and read right."""
+    want_items = Counter((norm_text(i.name), str(i.amount)) for i in truth)
+    have_items = Counter((norm_text(i.name), str(i.amount)) for i in read)
+    items["truth"] += sum(want_items.values())
+    items["found"] += sum(have_items.values())
+    items["matched"] += sum((want_items & have_items).values())
+
+
+def extract_pages(pages: list[Page], classifier: Any | None, true_type: Any) -> Any:
     """The stage itself, classifying the document; without a model, told its true type."""
     from classifiers.doc_type import predict_doc_type
     from pipeline.extract.documents import extract, extract_document

@@ -5,7 +5,7 @@
 1. Generates a claims history with planted fraud (synth.history); timed, not part of the pipeline.
 2. The pipeline, as `claims fraud train` runs it: read the parquet file, build the past-only
    features, fit LightGBM with early stopping on the validation months and calibrate, score the
-   held-out months (`fraud.model.train_fraud_model`).
+   held-out months (`fraud.training.train_fraud_model`).
 3. Raw training: `lightgbm.train` with the same parameters for the same number of rounds on the
    same float32 matrix the pipeline trained on (rebuilt after the pipeline, untimed), without a
    validation set or anything else. The ratio pipeline / raw is the cost of everything that is not
@@ -45,13 +45,9 @@ import numpy as np
 import pandas as pd
 
 from fraud import compiled
-from fraud.model import (
-    FraudClassifier,
-    FraudScorer,
-    categorical_columns,
-    feature_matrix,
-    train_fraud_model,
-)
+from fraud.estimator import FraudClassifier, categorical_columns, feature_matrix
+from fraud.scoring import FraudScorer
+from fraud.training import train_fraud_model
 from pipeline.records import FraudBand
 from pipeline.settings import get_settings
 from synth.history import generate_history
@@ -128,79 +124,65 @@ def _r(x: float, digits: int = 2) -> float:
     return round(float(x), digits)
 
 
-def run(rows: int, seed: int = 0, threads: int = 1, dask: bool = False) -> dict[str, Any]:
-    memory = _Memory()
-    load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="bench-fraud-") as tmp:
-        path = Path(tmp) / "history.parquet"
-        with memory.phase("generate"), _Clock() as gen:
-            summary = generate_history(rows, path, seed=seed)
+def _raw_train(
+    F: pd.DataFrame, history: pd.DataFrame, test: np.ndarray, clf: FraudClassifier, train_rows: int
+) -> _Clock:
+    """`lightgbm.train` alone on the pipeline's training rows, parameters and rounds: what the
+    pipeline's own fit is measured against."""
+    fit_rows = ~test
+    y = history["is_fraud"].to_numpy().astype(np.int64)
+    valid, _ = clf._valid_mask(y[fit_rows], history.loc[fit_rows, "claim_time"].to_numpy())
+    train_frame = F.iloc[np.flatnonzero(fit_rows)[~valid]]
+    matrix = feature_matrix(train_frame)
+    categorical = categorical_columns(train_frame)
+    names = [str(c) for c in train_frame.columns]
+    del train_frame
+    y_train = y[fit_rows][~valid]
+    assert len(y_train) == train_rows, "raw training must see the pipeline's training rows"
+    with _Clock() as raw:
+        dataset = lgb.Dataset(
+            matrix, y_train, feature_name=names, categorical_feature=categorical, free_raw_data=True
+        )
+        lgb.train(clf.params_, dataset, num_boost_round=clf.rounds_trained_)
+    del dataset, matrix
+    return raw
 
-        # the pipeline as `claims fraud train --history FILE` runs it: hash and read the file,
-        # features, fit (early stopping, calibration), score the test months
-        classifier = FraudClassifier(n_jobs=threads)
-        with memory.phase("pipeline"), _Clock() as pipeline:
-            model, report = train_fraud_model(path, classifier=classifier)
-        with _Clock() as read:
-            history = pd.read_parquet(path)
-    features = model.named_steps["features"]
-    clf: FraudClassifier = model.named_steps["classifier"]
-    secs = report.seconds
-    boosting = {"wall": secs["features"] + secs["fit"], "cpu": secs["features_cpu"] + secs["fit_cpu"]}
 
-    # raw lightgbm.train on the same matrix, same parameters, same number of rounds
-    with memory.phase("raw_train"):
-        F = features.transform(history)
-        test = (history["claim_time"] >= pd.Timestamp(report.test_period.split("..")[0] + "-01")).to_numpy()
-        fit_rows = ~test
-        y = history["is_fraud"].to_numpy().astype(np.int64)
-        valid, _ = clf._valid_mask(y[fit_rows], history.loc[fit_rows, "claim_time"].to_numpy())
-        train_frame = F.iloc[np.flatnonzero(fit_rows)[~valid]]
-        matrix = feature_matrix(train_frame)
-        categorical = categorical_columns(train_frame)
-        names = [str(c) for c in train_frame.columns]
-        del train_frame
-        y_train = y[fit_rows][~valid]
-        assert len(y_train) == report.train_rows, "raw training must see the pipeline's training rows"
-        with _Clock() as raw:
-            dataset = lgb.Dataset(
-                matrix, y_train, feature_name=names, categorical_feature=categorical, free_raw_data=True
-            )
-            lgb.train(clf.params_, dataset, num_boost_round=clf.rounds_trained_)
-        del dataset, matrix
-
-    # scoring the held-out months in batch
+def _scoring(
+    model: Any, clf: FraudClassifier, F: pd.DataFrame, history: pd.DataFrame, test: np.ndarray
+) -> dict[str, Any]:
+    """The held-out months scored in batch: probabilities, the alert queue with reasons, from raw
+    claims end to end, and LightGBM's own predictor for comparison."""
     first = int(np.flatnonzero(test)[0])
     assert test[first:].all(), "the generator writes claims in time order: the test months are the tail"
     F_test, claims, past = F.iloc[first:], history.iloc[first:], history.iloc[:first]
     scoring: dict[str, Any] = {"claims": int(test.sum()), "threads": clf._threads()}
-    with memory.phase("score"):
-        alerts = FraudScorer(model, explain_from=FraudBand.MEDIUM)
-        # the forest compiled to native code once per model version (kept on disk; here a fresh
-        # cache, so the compile is paid and reported): a one-off, not a batch cost
-        with tempfile.TemporaryDirectory(prefix="bench-fraud-compiled-") as cache:
-            os.environ["CLAIMS_DATA_DIR"] = cache
-            get_settings.cache_clear()
-            clf._forest = None  # evaluating the test months in training compiled it: compile afresh
-            compiled._loaded.clear()
-            with _Clock() as compile_clock:
-                forest = clf._compiled(len(F_test))
-            clf.predict_proba(F_test.iloc[:1000])  # first call pays one-off set-up; not a batch cost
-            with _Clock() as proba:
-                clf.predict_proba(F_test)
-            os.environ.pop("CLAIMS_DATA_DIR")
-            get_settings.cache_clear()
-        sample = feature_matrix(clf._check(F_test.iloc[:500_000]))
-        with _Clock() as lgb_clock:  # LightGBM's own predictor on part of the batch, for comparison
-            clf.booster_.predict(
-                sample, num_iteration=clf.best_iteration_, raw_score=True, num_threads=clf._threads()
-            )
-        with _Clock() as batch:
-            frame = alerts.score_features(F_test)
-        explained = int(frame["reason_1_feature"].notna().sum())
-        flagged = int((frame["band"] != FraudBand.LOW.value).sum())
-        with _Clock() as end_to_end:
-            alerts.score_frame(claims, past)
+    alerts = FraudScorer(model, explain_from=FraudBand.MEDIUM)
+    # the forest compiled to native code once per model version (kept on disk; here a fresh
+    # cache, so the compile is paid and reported): a one-off, not a batch cost
+    with tempfile.TemporaryDirectory(prefix="bench-fraud-compiled-") as cache:
+        os.environ["CLAIMS_DATA_DIR"] = cache
+        get_settings.cache_clear()
+        clf._forest = None  # evaluating the test months in training compiled it: compile afresh
+        compiled._loaded.clear()
+        with _Clock() as compile_clock:
+            forest = clf._compiled(len(F_test))
+        clf.predict_proba(F_test.iloc[:1000])  # first call pays one-off set-up; not a batch cost
+        with _Clock() as proba:
+            clf.predict_proba(F_test)
+        os.environ.pop("CLAIMS_DATA_DIR")
+        get_settings.cache_clear()
+    sample = feature_matrix(clf._check(F_test.iloc[:500_000]))
+    with _Clock() as lgb_clock:  # LightGBM's own predictor on part of the batch, for comparison
+        clf.booster_.predict(
+            sample, num_iteration=clf.best_iteration_, raw_score=True, num_threads=clf._threads()
+        )
+    with _Clock() as batch:
+        frame = alerts.score_features(F_test)
+    explained = int(frame["reason_1_feature"].notna().sum())
+    flagged = int((frame["band"] != FraudBand.LOW.value).sum())
+    with _Clock() as end_to_end:
+        alerts.score_frame(claims, past)
     n = len(F_test)
     scoring.update(
         {
@@ -227,6 +209,36 @@ def run(rows: int, seed: int = 0, threads: int = 1, dask: bool = False) -> dict[
             "lightgbm_predict_claims_per_s": round(len(sample) / lgb_clock.wall),
         }
     )
+    return scoring
+
+
+def run(rows: int, seed: int = 0, threads: int = 1, dask: bool = False) -> dict[str, Any]:
+    memory = _Memory()
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-fraud-") as tmp:
+        path = Path(tmp) / "history.parquet"
+        with memory.phase("generate"), _Clock() as gen:
+            summary = generate_history(rows, path, seed=seed)
+
+        # the pipeline as `claims fraud train --history FILE` runs it: hash and read the file,
+        # features, fit (early stopping, calibration), score the test months
+        classifier = FraudClassifier(n_jobs=threads)
+        with memory.phase("pipeline"), _Clock() as pipeline:
+            model, report = train_fraud_model(path, classifier=classifier)
+        with _Clock() as read:
+            history = pd.read_parquet(path)
+    features = model.named_steps["features"]
+    clf: FraudClassifier = model.named_steps["classifier"]
+    secs = report.seconds
+    boosting = {"wall": secs["features"] + secs["fit"], "cpu": secs["features_cpu"] + secs["fit_cpu"]}
+
+    # raw lightgbm.train on the same matrix, same parameters, same number of rounds
+    with memory.phase("raw_train"):
+        F = features.transform(history)
+        test = (history["claim_time"] >= pd.Timestamp(report.test_period.split("..")[0] + "-01")).to_numpy()
+        raw = _raw_train(F, history, test, clf, report.train_rows)
+    with memory.phase("score"):
+        scoring = _scoring(model, clf, F, history, test)
     load_after = os.getloadavg()
     mem = memory.close()
     ratio = {k: _r(boosting[k] / v, 3) for k, v in (("wall", raw.wall), ("cpu", raw.cpu)) if v}

@@ -22,7 +22,7 @@ from prefect.cache_policies import NONE
 from pydantic import BaseModel
 
 from adjudication.decide import REVIEW_RIGHT_ZH
-from adjudication.rules import DOC_NAMES_ZH
+from adjudication.terms import DOC_NAMES_ZH
 from flows import steps
 from flows.claims_batch import _store, transient
 from pipeline import decisions

@@ -310,7 +310,7 @@ def fraud_train(
 
             report = train_from_table(table, label, time, registry)
         elif history is not None:
-            from fraud.model import train_fraud_model
+            from fraud.training import train_fraud_model
 
             client = None
             if scheduler:
@@ -370,7 +370,7 @@ def models_train(
     elif name == "fraud":
         import tempfile
 
-        from fraud.model import train_fraud_model
+        from fraud.training import train_fraud_model
         from pipeline.registry import ModelRegistry
         from synth.history import generate_history
 

@@ -51,7 +51,7 @@ def train_gate_model(settings: Settings, *, claims: int = 3000, seed: int = BOOT
 def train_fraud_on_synthetic(
     settings: Settings, *, rows: int = 200_000, seed: int = BOOTSTRAP_SEED
 ) -> ModelCard:
-    from fraud.model import train_fraud_model
+    from fraud.training import train_fraud_model
     from synth.history import generate_history
 
     registry = ModelRegistry(settings.models_dir)
@@ -74,7 +74,7 @@ PROMOTION_METRICS: dict[str, tuple[str, bool]] = {
 def holdout_scorer(name: str) -> Evaluate | None:
     """The function that scores a model of this name on its frozen holdout, if it has one."""
     if name in ("fraud", "fraud-table"):
-        from fraud.model import holdout_metrics
+        from fraud.promotion import holdout_metrics
 
         return holdout_metrics
     return None

@@ -266,7 +266,7 @@ def retrain_gate(store: CaseStore, settings: Settings, *, claims: int, seed: int
 
 
 def retrain_fraud(settings: Settings, *, rows: int, seed: int) -> Retrained:
-    from fraud.model import train_fraud_model
+    from fraud.training import train_fraud_model
     from synth.history import generate_history
 
     registry = ModelRegistry(settings.models_dir)

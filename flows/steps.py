@@ -23,8 +23,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from adjudication.decide import DecisionBundle, decide
+from adjudication.history import StoreInvoiceHistory
 from adjudication.model import load_gate
-from adjudication.rules import RuleBook, StoreInvoiceHistory, load_rule_book
+from adjudication.rules import RuleBook, load_rule_book
 from classifiers.doc_type import DocTypeModel, load_doc_type
 from classifiers.triage import error_clock
 from pipeline import decisions
@@ -83,7 +84,7 @@ def load_models(settings: Settings) -> Models:
     gate = load_gate(settings, registry)
     fraud = None
     if registry.champion("fraud") is not None:
-        from fraud.model import FraudScorer
+        from fraud.scoring import FraudScorer
 
         fraud = FraudScorer.from_registry(registry, settings=settings)
     versions = {"doc-type": doc_type.version or ""}
@@ -248,7 +249,7 @@ def decide_step(
     if settled is None:
         history = StoreInvoiceHistory(store)
         # indexed first, so every later claim (in this batch or the next) sees this one's invoices and
-        # account; the rules only hold a key against a claim that came earlier (rules._earlier)
+        # account; the rules only hold a key against a claim that came earlier (history.came_earlier)
         history.record(facts)
         bundle = decide(
             facts,

@@ -24,15 +24,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from fraud.model import (
-    FraudClassifier,
-    TrainReport,
-    _plots,
-    _register,
-    evaluate,
-    holdout_frame,
-    holdout_rows,
-)
+from fraud.estimator import FraudClassifier
+from fraud.metrics import evaluate
+from fraud.promotion import holdout_frame, holdout_rows, plots, register
+from fraud.training import TrainReport
 from pipeline.errors import BadInputError
 from pipeline.registry import ModelRegistry, data_hash
 
@@ -180,6 +175,45 @@ def _label(df: pd.DataFrame, label: str, path: Path) -> np.ndarray:
     )
 
 
+def _read_times(column: pd.Series, path: Path) -> pd.Series:
+    """The time column as datetimes; a column that is not one, or has gaps, is the table's to fix."""
+    time = column.name
+    try:
+        when = pd.to_datetime(column)
+    except (ValueError, TypeError) as exc:
+        raise BadInputError(path, f"time column {time!r} is not a date/time: {exc}") from exc
+    if when.isna().any():
+        raise BadInputError(path, f"time column {time!r} has {int(when.isna().sum())} empty values")
+    return when
+
+
+def _split(
+    y: np.ndarray, when: pd.Series | None, time: str | None, test_fraction: float, report_warnings: list[str]
+) -> tuple[np.ndarray, str, np.ndarray | None]:
+    """The test rows (the latest share by time, else a stratified random share), the split as the
+    report words it, and the times of the rows left to fit on."""
+    if when is not None:
+        order = np.argsort(when.to_numpy(), kind="stable")
+        test = np.zeros(len(y), dtype=bool)
+        test[order[int(len(y) * (1 - test_fraction)) :]] = True
+        split = (
+            f"time by {time!r}: latest {test_fraction:.0%} test, the {test_fraction:.0%} before it validates"
+        )
+        fit_time = when[~test].to_numpy()
+    else:
+        message = (
+            "no time column: using a stratified random split, which overstates quality when fraud drifts"
+        )
+        warnings.warn(message, UserWarning, stacklevel=3)
+        report_warnings.append(message)
+        _, test_idx = train_test_split(np.arange(len(y)), test_size=test_fraction, stratify=y, random_state=0)
+        test = np.zeros(len(y), dtype=bool)
+        test[test_idx] = True
+        split = f"stratified random: {test_fraction:.0%} test, {test_fraction:.0%} of the rest validates"
+        fit_time = None
+    return test, split, fit_time
+
+
 def train_from_table(
     path: Path,
     label: str,
@@ -217,12 +251,7 @@ def train_from_table(
     X = df.drop(columns=[label])
     when = None
     if time is not None:
-        try:
-            when = pd.to_datetime(X[time])
-        except (ValueError, TypeError) as exc:
-            raise BadInputError(path, f"time column {time!r} is not a date/time: {exc}") from exc
-        if when.isna().any():
-            raise BadInputError(path, f"time column {time!r} has {int(when.isna().sum())} empty values")
+        when = _read_times(X[time], path)
         X = X.drop(columns=[time])
     dropped = find_id_columns(X)
     if dropped:
@@ -233,25 +262,7 @@ def train_from_table(
     if len(dropped) == len(X.columns):
         raise BadInputError(path, "no usable feature columns left after dropping ID-like columns")
 
-    if when is not None:
-        order = np.argsort(when.to_numpy(), kind="stable")
-        test = np.zeros(len(y), dtype=bool)
-        test[order[int(len(y) * (1 - test_fraction)) :]] = True
-        split = (
-            f"time by {time!r}: latest {test_fraction:.0%} test, the {test_fraction:.0%} before it validates"
-        )
-        fit_time = when[~test].to_numpy()
-    else:
-        message = (
-            "no time column: using a stratified random split, which overstates quality when fraud drifts"
-        )
-        warnings.warn(message, UserWarning, stacklevel=2)
-        report_warnings.append(message)
-        _, test_idx = train_test_split(np.arange(len(y)), test_size=test_fraction, stratify=y, random_state=0)
-        test = np.zeros(len(y), dtype=bool)
-        test[test_idx] = True
-        split = f"stratified random: {test_fraction:.0%} test, {test_fraction:.0%} of the rest validates"
-        fit_time = None
+    test, split, fit_time = _split(y, when, time, test_fraction, report_warnings)
     fit = ~test
     frozen = registry.holdout(name) if registry is not None else None
     if frozen is not None:  # rows the frozen holdout judges models on are never learnt from
@@ -307,8 +318,8 @@ def train_from_table(
         },
     )
     if registry is not None:
-        plots = _plots(y[test], score, clf, f"{name} (test: latest {test_fraction:.0%})")
-        _register(
+        pngs = plots(y[test], score, clf, f"{name} (test: latest {test_fraction:.0%})")
+        register(
             registry,
             name,
             model,
@@ -317,7 +328,7 @@ def train_from_table(
             notes=f"trained from table {path.name}",
             holdout=lambda: holdout_frame(df, test, y, time, past=False),
             holdout_note=f"test rows of {path.name} (hash {report.data_hash[:12]}): {split}",
-            plots=plots,
+            plots=pngs,
         )
     logger.info("%s", report.render())
     return report

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adjudication.rules import DOC_NAMES_ZH
+from adjudication.terms import DOC_NAMES_ZH
 from intake.schemas import (
     ClaimStatus,
     DocumentOut,

@@ -71,7 +71,8 @@ class OcrEngine(Protocol):
 # RapidOCR (default)
 
 
-def _rapidocr_models_dir() -> Path:
+def rapidocr_models_dir() -> Path:
+    """The ONNX models the rapidocr wheel ships (the bench's ceiling loads them into its own session)."""
     try:
         import rapidocr
     except ImportError as e:  # pragma: no cover - rapidocr is a core dependency
@@ -113,7 +114,7 @@ class RapidOcrEngine:
         from rapidocr import RapidOCR
         from rapidocr._version import __version__ as rapid_version
 
-        models_dir = Path(models_dir) if models_dir else _rapidocr_models_dir()
+        models_dir = Path(models_dir) if models_dir else rapidocr_models_dir()
         paths = {k: models_dir / v for k, v in RAPID_MODELS.items()}
         missing = [str(p) for k, p in paths.items() if k != "cls" and not p.is_file()]
         if missing:
@@ -169,15 +170,16 @@ class RapidOcrEngine:
             width = int(math.ceil(height * max_ratio / 64) * 64)
             batch = np.zeros((len(idx), 3, height, width), dtype=np.float32)
             for j, i in enumerate(idx):
-                batch[j] = _rec_tensor(crops[i], height, width)
+                batch[j] = rec_tensor(crops[i], height, width)
             with self._lock:
                 preds = self._rec.session(batch)
             for j, i in enumerate(idx):
-                result[i] = _ctc_decode(preds[j], self._chars)
+                result[i] = ctc_decode(preds[j], self._chars)
         return [r for r in result if r is not None]
 
 
-def _rec_tensor(crop: np.ndarray, height: int, width: int) -> np.ndarray:
+def rec_tensor(crop: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A line crop as the recogniser's input: `height` high, right-padded to `width`, in [-1, 1]."""
     h, w = crop.shape[:2]
     new_w = min(width, max(1, math.ceil(height * w / max(h, 1))))
     resized = cv2.resize(crop, (new_w, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
@@ -186,7 +188,7 @@ def _rec_tensor(crop: np.ndarray, height: int, width: int) -> np.ndarray:
     return out
 
 
-def _ctc_decode(pred: np.ndarray, chars: list[str]) -> Reading:
+def ctc_decode(pred: np.ndarray, chars: list[str]) -> Reading:
     """Greedy CTC decoding that also keeps the top-k alternatives at each emitted character."""
     idx = pred.argmax(axis=1)
     keep = np.ones(len(idx), dtype=bool)

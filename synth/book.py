@@ -20,7 +20,8 @@ from synth.amounts import amount_in_words
 from synth.discharge import plan_records
 from synth.ebill import E_BILL_LAYOUTS
 from synth.outcome import expected_outcome, fraud_signals
-from synth.people import Person, make_bank_card, make_person
+from synth.people import Person, make_bank_card, make_person, random_digits
+from synth.policies import draw_policy
 from synth.products import Product, load_products
 from synth.provincial import issued, pick_layout
 from synth.truth import (
@@ -30,7 +31,6 @@ from synth.truth import (
     DocumentTruth,
     IncidentTruth,
     ItemTruth,
-    PolicyTruth,
 )
 
 CLAIM_MIX: list[tuple[ClaimType, float]] = [
@@ -66,31 +66,14 @@ before upload (half the bytes of a JPEG of the same quality); the counter sends 
 ROWS_PER_PAGE = 24
 """Expense-list rows per printed page: longer lists run onto more pages (and more files)."""
 
-STAR_TIERS = [(Decimal("300000"), 5), (Decimal("100000"), 4), (Decimal("30000"), 3), (Decimal("10000"), 2)]
-SUM_INSURED = {
-    "OPM01": [Decimal(v) for v in ("5000", "10000", "20000")],
-    "IPM01": [Decimal(v) for v in ("100000", "200000", "500000", "1000000")],
-    "AM01": [Decimal(v) for v in ("10000", "20000", "50000")],
-    "CI01": [Decimal(v) for v in ("100000", "200000", "300000", "500000")],
-}
-
 
 def reference_date(seed: int) -> dt.date:
     """The book's 'today': a fixed date derived from the seed, never the wall clock."""
     return dt.date(2026, 1, 1) + dt.timedelta(days=seed % 61)
 
 
-def star_tier(cumulative_annualised_premium: Decimal) -> int:
-    """VIP star tier: >= 300k five, 100k-300k four, 30k-100k three, 10k-30k two, < 10k one."""
-    return next((tier for floor, tier in STAR_TIERS if cumulative_annualised_premium >= floor), 1)
-
-
 def _weighted(rng: random.Random, pairs: list[tuple]) -> object:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
-
-
-def _digits(rng: random.Random, n: int) -> str:
-    return f"{rng.randrange(10**n):0{n}d}"
 
 
 def _item_code(name: str) -> str:
@@ -182,9 +165,9 @@ def _bill(
     )
     electronic = layout in E_BILL_LAYOUTS
     bill = BillTruth(
-        invoice_code=("3" if electronic else "1") + _digits(rng, 7),
-        invoice_number=_digits(rng, 10),
-        check_code=_digits(rng, 6) if electronic else "",
+        invoice_code=("3" if electronic else "1") + random_digits(rng, 7),
+        invoice_number=random_digits(rng, 10),
+        check_code=random_digits(rng, 6) if electronic else "",
         electronic=electronic,
         layout=layout,
         issue_date=issue,
@@ -260,57 +243,6 @@ def _document_plan(
     return docs
 
 
-def _policy(
-    rng: random.Random,
-    product: Product,
-    insured: Person,
-    holder: Person,
-    incident: dt.date,
-    problem: str | None,
-    claim_type: ClaimType,
-) -> PolicyTruth:
-    waiting = product.waiting_period_days
-    if problem == "waiting_period" and waiting:
-        effective = incident - dt.timedelta(days=rng.randint(3, waiting - 1))
-    elif problem == "soon_after_inception":
-        effective = incident - dt.timedelta(days=waiting + rng.randint(0, 10))
-    else:
-        effective = incident - dt.timedelta(days=rng.randint(200, 2500))
-    benefit = product.benefit_for(claim_type)
-    if benefit.kind == "daily_allowance":
-        sum_insured = money(benefit.per_day * benefit.max_days_per_year)
-    else:
-        sum_insured = rng.choice(SUM_INSURED[product.product_id])
-    premium = money(
-        math.exp(
-            rng.uniform(math.log(1500), math.log(650000))
-            if rng.random() < 0.5
-            else rng.uniform(math.log(1500), math.log(30000))
-        )
-    )
-    prior = Decimal(0)
-    if benefit.kind != "lump_sum" and rng.random() < 0.3:
-        prior = money(sum_insured * Decimal(str(round(rng.uniform(0.02, 0.4), 2))))
-    used = Decimal(0)
-    if benefit.deductible_basis == "per_year" and benefit.deductible:
-        used = rng.choice([benefit.deductible, benefit.deductible, Decimal(0), money(benefit.deductible / 2)])
-    return PolicyTruth(
-        policy_number=f"P{product.product_id[:2]}{effective:%Y}{_digits(rng, 8)}",
-        product_id=product.product_id,
-        product_version=product.version,
-        policyholder=holder.name,
-        insured=insured.name,
-        insured_id_number=insured.id_number,
-        effective_date=effective,
-        sum_insured=sum_insured,
-        social_insurance=rng.random() < 0.8,
-        cumulative_annualised_premium=premium,
-        star_tier=star_tier(premium),
-        prior_paid_this_year=prior,
-        deductible_used_this_year=money(used),
-    )
-
-
 def _claim_type_for(rng: random.Random, problem: str | None) -> ClaimType:
     for _ in range(50):
         ct = _weighted(rng, CLAIM_MIX)
@@ -334,34 +266,36 @@ def _claim_type_for(rng: random.Random, problem: str | None) -> ClaimType:
     return ClaimType.OUTPATIENT
 
 
-def make_claim(
-    seed: int, index: int, ref: dt.date, problem: str | None, products: dict[str, Product] | None = None
-) -> ClaimTruth:
-    """One claim of the book, from its own random stream; `problem` is planted if given."""
-    products = products or load_products()
-    rng = random.Random(f"{seed}:{index}")
-    claim_id = f"C{index + 1:04d}"
-    claim_type = _claim_type_for(rng, problem)
+def _product_for(
+    rng: random.Random, products: dict[str, Product], claim_type: ClaimType, problem: str | None
+) -> Product:
+    """The product a claim of this type is made under (an inpatient claim: medical or cash cover)."""
     if claim_type is ClaimType.OUTPATIENT:
-        product = products["OPM01"]
-    elif claim_type is ClaimType.INPATIENT:
-        product = products["IPM01"] if rng.random() < 0.75 or problem == "over_limit" else products["HCA01"]
-    elif claim_type is ClaimType.ACCIDENT:
-        product = products["AM01"]
-    else:
-        product = products["CI01"]
+        return products["OPM01"]
+    if claim_type is ClaimType.INPATIENT:
+        return products["IPM01"] if rng.random() < 0.75 or problem == "over_limit" else products["HCA01"]
+    if claim_type is ClaimType.ACCIDENT:
+        return products["AM01"]
+    return products["CI01"]
 
+
+def _people(rng: random.Random, ref: dt.date, claim_type: ClaimType) -> tuple[Person, Person, str]:
+    """The insured, who claims for them, and how they are related (本人, 父母 of a child, 配偶)."""
     adult = claim_type is ClaimType.CRITICAL_ILLNESS or rng.random() < 0.85
     insured = make_person(
         rng, ref, *((30, 68) if claim_type is ClaimType.CRITICAL_ILLNESS else (18, 75) if adult else (1, 17))
     )
     if not adult:
-        claimant, relationship = make_person(rng, ref, insured.age + 22, insured.age + 40), "父母"
-    elif rng.random() < 0.06:
-        claimant, relationship = make_person(rng, ref, max(20, insured.age - 5), insured.age + 5), "配偶"
-    else:
-        claimant, relationship = insured, "本人"
+        return insured, make_person(rng, ref, insured.age + 22, insured.age + 40), "父母"
+    if rng.random() < 0.06:
+        return insured, make_person(rng, ref, max(20, insured.age - 5), insured.age + 5), "配偶"
+    return insured, insured, "本人"
 
+
+def _incident(
+    rng: random.Random, ref: dt.date, claim_type: ClaimType, problem: str | None
+) -> tuple[IncidentTruth, catalog.Diagnosis, int]:
+    """What happened: when, where, the diagnoses and the stay (days; 0 for a visit)."""
     stay = rng.randint(3, 12) if claim_type in (ClaimType.INPATIENT, ClaimType.CRITICAL_ILLNESS) else 0
     incident_date = ref - dt.timedelta(days=rng.randint(stay + 30, 240))
     pool = catalog.EXCLUDED_DIAGNOSES[claim_type] if problem == "exclusion" else catalog.DIAGNOSES[claim_type]
@@ -396,11 +330,47 @@ def make_claim(
         accident_cause=cause,
         admission_date=admission,
         discharge_date=discharge,
-        hospital_number=("ZY" if stay else "MZ") + _digits(rng, 8),
+        hospital_number=("ZY" if stay else "MZ") + random_digits(rng, 8),
         description=description,
     )
+    return incident, diagnosis, stay
+
+
+def _planted_on_bill(rng: random.Random, bill: BillTruth, problem: str | None) -> BillTruth:
+    """The first bill as printed: its total raised (涂改) or its amount in words wrong, if planted."""
+    if problem == "altered_invoice":
+        raised = money(
+            bill.items_total * Decimal(str(round(rng.uniform(1.6, 3.0), 1))) + rng.randint(1, 9) * 10
+        )
+        return bill.model_copy(
+            update={
+                "printed_total": raised,
+                "printed_words": amount_in_words(raised),
+                "cash_paid": money(bill.cash_paid + raised - bill.printed_total),
+            }
+        )
+    if problem == "words_figures_mismatch":
+        wrong = bill.printed_total + rng.choice([Decimal(100), Decimal(1000), Decimal(10), Decimal(-10)])
+        return bill.model_copy(update={"printed_words": amount_in_words(max(wrong, Decimal("1")))})
+    return bill
+
+
+def make_claim(
+    seed: int, index: int, ref: dt.date, problem: str | None, products: dict[str, Product] | None = None
+) -> ClaimTruth:
+    """One claim of the book, from its own random stream; `problem` is planted if given."""
+    products = products or load_products()
+    rng = random.Random(f"{seed}:{index}")
+    claim_id = f"C{index + 1:04d}"
+    claim_type = _claim_type_for(rng, problem)
+    product = _product_for(rng, products, claim_type, problem)
+    insured, claimant, relationship = _people(rng, ref, claim_type)
+
+    incident, diagnosis, stay = _incident(rng, ref, claim_type, problem)
+    incident_date, layout = incident.incident_date, incident.province_layout
+    discharge = incident.discharge_date
     holder = claimant if relationship != "本人" else insured
-    policy = _policy(rng, product, insured, holder, incident_date, problem, claim_type)
+    policy = draw_policy(rng, product, insured, holder, incident_date, problem, claim_type)
 
     bills: list[BillTruth] = []
     if claim_type is not ClaimType.CRITICAL_ILLNESS:
@@ -408,22 +378,8 @@ def make_claim(
         items = _items_for(rng, diagnosis, incident_date, stay, factor)
         kind = pick_layout(rng, layout, claim_type)
         bills.append(_bill(rng, items, kind, discharge or incident_date, policy.social_insurance, claim_type))
-    if problem == "altered_invoice":
-        bill = bills[0]
-        raised = money(
-            bill.items_total * Decimal(str(round(rng.uniform(1.6, 3.0), 1))) + rng.randint(1, 9) * 10
-        )
-        bills[0] = bill.model_copy(
-            update={
-                "printed_total": raised,
-                "printed_words": amount_in_words(raised),
-                "cash_paid": money(bill.cash_paid + raised - bill.printed_total),
-            }
-        )
-    elif problem == "words_figures_mismatch":
-        bill = bills[0]
-        wrong = bill.printed_total + rng.choice([Decimal(100), Decimal(1000), Decimal(10), Decimal(-10)])
-        bills[0] = bill.model_copy(update={"printed_words": amount_in_words(max(wrong, Decimal("1")))})
+    if bills:
+        bills[0] = _planted_on_bill(rng, bills[0], problem)
 
     card = make_bank_card(rng, claimant.name, ref)
     channel = str(_weighted(rng, CHANNELS))

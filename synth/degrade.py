@@ -74,32 +74,8 @@ def degrade(
 ) -> tuple[Photo, object]:
     """Photograph `image` at `severity`; returns the photo and a function mapping render boxes to it."""
     src = np.asarray(image.convert("RGB"))[:, :, ::-1]  # BGR for OpenCV
-    h, w = src.shape[:2]
     kinds: list[str] = []
-    mat = np.eye(3)
-    out_w, out_h = w, h
-    if severity != "clean":
-        margin = {"mild": 0.04, "moderate": 0.07, "hard": 0.10}[severity]
-        mx, my = int(w * margin) + 10, int(h * margin) + 10
-        out_w, out_h = w + 2 * mx, h + 2 * my
-        corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-        moved = corners + np.float32([mx, my])
-        jitter = {"mild": 0.0, "moderate": 0.03, "hard": 0.06}[severity]
-        if jitter and rng.random() < 0.85:
-            moved += rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32) * np.float32([w, h])
-            kinds.append("perspective")
-        mat = cv2.getPerspectiveTransform(corners, moved).astype(np.float64)
-        max_angle = {"mild": 1.5, "moderate": 3.0, "hard": 6.0}[severity]
-        angle = float(rng.uniform(0.3, max_angle) * rng.choice([-1, 1]))
-        rot = np.vstack([cv2.getRotationMatrix2D((out_w / 2, out_h / 2), angle, 1.0), [0, 0, 1]])
-        mat = rot @ mat
-        kinds.append("rotation")
-        bg = _background(rng, out_w, out_h)
-        warped = cv2.warpPerspective(
-            src, mat, (out_w, out_h), dst=bg, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT
-        )
-    else:
-        warped = src.copy()
+    warped, mat, out_w, out_h = _framed(src, rng, severity, kinds)
 
     # resolution: what the phone (or the upload) kept
     target = long_side
@@ -142,23 +118,7 @@ def degrade(
         kinds.append("jpeg_noise")
     final = np.clip(img, 0, 255).astype(np.uint8)
 
-    rotation = 0
-    if severity != "clean":
-        u = rng.random()
-        turn_p = {"mild": 0.04, "moderate": 0.15, "hard": 0.3}[severity]
-        if u < turn_p:
-            rotation = int(rng.choice([90, 180, 270], p=[0.45, 0.3, 0.25]))
-            kinds.append("turn_180" if rotation == 180 else "turn_90")
-    turn = np.eye(3)
-    if rotation == 90:  # clockwise: (x, y) -> (h - 1 - y, x)
-        final = cv2.rotate(final, cv2.ROTATE_90_CLOCKWISE)
-        turn = np.array([[0, -1, fh - 1], [1, 0, 0], [0, 0, 1]], float)
-    elif rotation == 180:
-        final = cv2.rotate(final, cv2.ROTATE_180)
-        turn = np.array([[-1, 0, fw - 1], [0, -1, fh - 1], [0, 0, 1]], float)
-    elif rotation == 270:
-        final = cv2.rotate(final, cv2.ROTATE_90_COUNTERCLOCKWISE)
-        turn = np.array([[0, 1, 0], [-1, 0, fw - 1], [0, 0, 1]], float)
+    final, turn, rotation = _turned(final, rng, severity, kinds)
     full = turn @ mat
 
     buf = io.BytesIO()
@@ -187,3 +147,62 @@ def degrade(
         matrix=full.round(6).tolist(),
     )
     return photo, move
+
+
+def _framed(
+    src: np.ndarray, rng: np.random.Generator, severity: str, kinds: list[str]
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The page as the phone framed it: on a background, in perspective, a little rotated. Returns
+    the picture, the render-to-picture matrix and the picture's size."""
+    h, w = src.shape[:2]
+    mat = np.eye(3)
+    out_w, out_h = w, h
+    if severity != "clean":
+        margin = {"mild": 0.04, "moderate": 0.07, "hard": 0.10}[severity]
+        mx, my = int(w * margin) + 10, int(h * margin) + 10
+        out_w, out_h = w + 2 * mx, h + 2 * my
+        corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        moved = corners + np.float32([mx, my])
+        jitter = {"mild": 0.0, "moderate": 0.03, "hard": 0.06}[severity]
+        if jitter and rng.random() < 0.85:
+            moved += rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32) * np.float32([w, h])
+            kinds.append("perspective")
+        mat = cv2.getPerspectiveTransform(corners, moved).astype(np.float64)
+        max_angle = {"mild": 1.5, "moderate": 3.0, "hard": 6.0}[severity]
+        angle = float(rng.uniform(0.3, max_angle) * rng.choice([-1, 1]))
+        rot = np.vstack([cv2.getRotationMatrix2D((out_w / 2, out_h / 2), angle, 1.0), [0, 0, 1]])
+        mat = rot @ mat
+        kinds.append("rotation")
+        bg = _background(rng, out_w, out_h)
+        warped = cv2.warpPerspective(
+            src, mat, (out_w, out_h), dst=bg, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT
+        )
+    else:
+        warped = src.copy()
+
+    return warped, mat, out_w, out_h
+
+
+def _turned(
+    final: np.ndarray, rng: np.random.Generator, severity: str, kinds: list[str]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The photo turned a quarter or half way, as some are sent; returns it, its matrix and the turn."""
+    fh, fw = final.shape[:2]
+    rotation = 0
+    if severity != "clean":
+        u = rng.random()
+        turn_p = {"mild": 0.04, "moderate": 0.15, "hard": 0.3}[severity]
+        if u < turn_p:
+            rotation = int(rng.choice([90, 180, 270], p=[0.45, 0.3, 0.25]))
+            kinds.append("turn_180" if rotation == 180 else "turn_90")
+    turn = np.eye(3)
+    if rotation == 90:  # clockwise: (x, y) -> (h - 1 - y, x)
+        final = cv2.rotate(final, cv2.ROTATE_90_CLOCKWISE)
+        turn = np.array([[0, -1, fh - 1], [1, 0, 0], [0, 0, 1]], float)
+    elif rotation == 180:
+        final = cv2.rotate(final, cv2.ROTATE_180)
+        turn = np.array([[-1, 0, fw - 1], [0, -1, fh - 1], [0, 0, 1]], float)
+    elif rotation == 270:
+        final = cv2.rotate(final, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        turn = np.array([[0, 1, 0], [-1, 0, fw - 1], [0, 0, 1]], float)
+    return final, turn, rotation

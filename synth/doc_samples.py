@@ -74,46 +74,22 @@ def render_documents(claim: dict[str, Any]) -> list[tuple[list[Page], str, list[
 
     Training- and test-time only: the generator (synth) is imported here, never at inference.
     """
-    from unittest import mock
-
     from synth import documents as sd
-    from synth import forms
     from synth.capture import stage
     from synth.truth import ClaimTruth
 
     c = ClaimTruth.model_validate(claim)
     rng = random.Random(f"{c.claim_id}:doc-type")
-    original = forms._on_table
-
-    def on_table(card: Any, r: random.Random) -> Any:
-        table, items, tampered = original(card, r)
-        ox = (
-            min(p[0] for p in table.fields[0].box) - min(p[0] for p in card.fields[0].box)
-            if card.fields
-            else 0
-        )
-        oy = (
-            min(p[1] for p in table.fields[0].box) - min(p[1] for p in card.fields[0].box)
-            if card.fields
-            else 0
-        )
-        for run in card.runs:
-            x0, y0, x1, y1 = run.bbox
-            table.runs.append(type(run)(run.text, run.x + ox, run.y + oy, run.size, run.face,
-                                        (x0 + ox, y0 + oy, x1 + ox, y1 + oy)))  # fmt: skip
-        return table, items, tampered
-
     out: list[tuple[list[Page], str, list[Any]]] = []
-    with mock.patch.object(forms, "_on_table", on_table):
-        for doc in c.documents:
-            canvas, items, _ = sd.render_page(c, doc, rng)
-            # as the file is captured: a bill on a scanner's glass is a page of another shape
-            canvas = stage(
-                f"{c.claim_id}:{doc.group}:{doc.page_number}", doc.doc_type, canvas, items, False, doc.layout
-            ).canvas
-            lines = runs_to_lines(canvas.runs)
-            page = Page(number=doc.page_number, width=canvas.width, height=canvas.height, lines=lines)
-            out.append(([page], doc.doc_type.value, canvas.fields))
+    for doc in c.documents:
+        canvas, items, _ = sd.render_page(c, doc, rng, keep_text=True)  # a card's strings are its lines
+        # as the file is captured: a bill on a scanner's glass is a page of another shape
+        canvas = stage(
+            f"{c.claim_id}:{doc.group}:{doc.page_number}", doc.doc_type, canvas, items, False, doc.layout
+        ).canvas
+        lines = runs_to_lines(canvas.runs)
+        page = Page(number=doc.page_number, width=canvas.width, height=canvas.height, lines=lines)
+        out.append(([page], doc.doc_type.value, canvas.fields))
     return out
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from pipeline.records import DocType, LineItem
-from synth import certificate, discharge, forms, provincial
+from synth import bills, cards, certificate, discharge, forms, provincial
 from synth.book import ROWS_PER_PAGE, make_book
 from synth.capture import stage
 from synth.degrade import degrade, pick_severity
@@ -99,9 +99,12 @@ class CorpusSummary(BaseModel):
 
 
 def render_page(
-    claim: ClaimTruth, doc: DocumentTruth, rng: random.Random
+    claim: ClaimTruth, doc: DocumentTruth, rng: random.Random, *, keep_text: bool = False
 ) -> tuple[Canvas, list[LineItem], list[str]]:
-    """Draw one page of a claim: its canvas (with the truth fields), items and planted edits."""
+    """Draw one page of a claim: its canvas (with the truth fields), items and planted edits.
+
+    `keep_text`: a card photographed on a desk keeps its strings as text runs (`cards.on_table`).
+    """
     n = int(doc.group.rsplit("_", 1)[1])
     bill = claim.bills[n - 1] if claim.bills else None
     match doc.doc_type:
@@ -110,13 +113,13 @@ def render_page(
             if bill.layout == "ebill":
                 return ebill(claim, bill, doc, rng)
             if bill.electronic:
-                return forms.e_invoice(claim, bill, doc, rng)
+                return bills.e_invoice(claim, bill, doc, rng)
             if bill.layout in provincial.LAYOUTS:
                 return provincial.draw(claim, bill, doc, rng)
-            return forms.paper_invoice(claim, bill, doc, rng)
+            return bills.paper_invoice(claim, bill, doc, rng)
         case DocType.EXPENSE_LIST:
             assert bill is not None
-            return forms.expense_list(claim, bill, doc, rng, ROWS_PER_PAGE)
+            return bills.expense_list(claim, bill, doc, rng, ROWS_PER_PAGE)
         case DocType.DISCHARGE_SUMMARY:
             return discharge.draw(claim, doc, rng)
         case DocType.DIAGNOSIS_CERTIFICATE:
@@ -124,9 +127,9 @@ def render_page(
         case DocType.CLAIM_FORM:
             return forms.claim_form(claim, doc, rng)
         case DocType.ID_CARD:
-            return forms.id_card(claim, doc, rng)
+            return cards.id_card(claim, doc, rng, keep_text=keep_text)
         case DocType.BANK_CARD:
-            return forms.bank_card(claim, doc, rng)
+            return cards.bank_card(claim, doc, rng, keep_text=keep_text)
     raise ValueError(f"no layout for {doc.doc_type}")
 
 

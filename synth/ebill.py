@@ -33,11 +33,11 @@ from synth.truth import BillTruth, ClaimTruth, DocumentTruth
 
 M, D, T = FieldKind.MONEY, FieldKind.DATE, FieldKind.TEXT
 E_BILL_LAYOUTS = ("ebill", "e_invoice")
-"""The regional e-bill drawn here, and the older nationwide page (forms.e_invoice) kept as a variant."""
+"""The regional e-bill drawn here, and the older nationwide page (bills.e_invoice) kept as a variant."""
 E_BILL_SHARE = 0.45
 """Bills issued as the national e-bill (财政电子票据): most regions since 2020."""
 FISCAL_SHARE = 0.75
-"""Of the e-bills, the share drawn in the regional layouts here (the rest as forms.e_invoice)."""
+"""Of the e-bills, the share drawn in the regional layouts here (the rest as bills.e_invoice)."""
 PRINTED_SHARE = 0.5
 """Of those, the share that arrives printed and photographed or scanned rather than as the PDF."""
 WIDTH, A4 = 1366, (1684, 1190)

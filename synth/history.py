@@ -6,7 +6,8 @@ readers can still split it by row group (`pyarrow.parquet.ParquetFile.iter_batch
 `dask.dataframe.read_parquet(..., split_row_groups=True)`). Memory is bounded by `chunk_rows`:
 every attribute of a claimant, policy, account or phone is a pure function of its id (a counter-based
 hash), so no table of entities is ever held; only the rings and the tail of recent invoices (for
-planted duplicates) are kept, and both are small.
+planted duplicates) are kept, and both are small. The patterns, their drift and that world of
+entities are in `synth/history_world.py`; drawing the claims and writing them, here.
 
 Planted fraud patterns (`fraud_pattern`, empty for clean claims):
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,66 +43,26 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
+from synth.history_world import (
+    CLAIM_TYPES,
+    DAY,
+    DIAG_BASE,
+    DIAG_BY_TYPE,
+    DIAG_CODE,
+    MIX_END,
+    MIX_START,
+    PATTERNS,
+    RATE_END,
+    RATE_START,
+    TYPE_P,
+    World,
+    splitmix,
+    uniform_of,
+)
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["COLUMNS", "PATTERNS", "HistorySummary", "generate_history", "read_history"]
-
-PATTERNS: tuple[str, ...] = (
-    "ring_account",
-    "ring_phone",
-    "provider_upcoding",
-    "inflated_bill",
-    "duplicate_invoice",
-    "altered_invoice",
-    "early_inception",
-    "early_reinstatement",
-    "flash_pay_split",
-    "forged_documents",
-)
-# share of fraud claims per pattern at the first and the last month; interpolated in between (drift)
-_MIX_START = np.array([0.16, 0.02, 0.14, 0.12, 0.10, 0.08, 0.10, 0.05, 0.07, 0.16])
-_MIX_END = np.array([0.07, 0.13, 0.10, 0.08, 0.10, 0.08, 0.08, 0.06, 0.20, 0.10])
-_RATE_START, _RATE_END = 0.014, 0.026
-
-CLAIM_TYPES = ("outpatient", "inpatient", "accident", "critical_illness")
-_TYPE_P = np.array([0.72, 0.18, 0.07, 0.03])
-# (ICD-10 code, claim type index, usual amount in yuan)
-_DIAGNOSES: tuple[tuple[str, int, float], ...] = (
-    ("J06.9", 0, 260),
-    ("J20.9", 0, 380),
-    ("K29.7", 0, 420),
-    ("K52.9", 0, 360),
-    ("I10", 0, 300),
-    ("E11.9", 0, 450),
-    ("M54.5", 0, 560),
-    ("N39.0", 0, 330),
-    ("L30.9", 0, 210),
-    ("H10.9", 0, 180),
-    ("J18.9", 1, 9000),
-    ("K35.8", 1, 14000),
-    ("K80.2", 1, 18000),
-    ("I20.0", 1, 22000),
-    ("N20.0", 1, 12000),
-    ("E11.9", 1, 8000),
-    ("S52.5", 2, 8000),
-    ("S82.6", 2, 11000),
-    ("S93.4", 2, 1800),
-    ("S61.0", 2, 900),
-    ("C34.9", 3, 150000),
-    ("C50.9", 3, 100000),
-    ("I21.9", 3, 80000),
-    ("I63.9", 3, 90000),
-)
-_DIAG_CODE = np.array([d[0] for d in _DIAGNOSES])
-_DIAG_TYPE = np.array([d[1] for d in _DIAGNOSES])
-_DIAG_BASE = np.array([d[2] for d in _DIAGNOSES])
-_DIAG_BY_TYPE = [np.flatnonzero(k == _DIAG_TYPE) for k in range(len(CLAIM_TYPES))]
-
-FLASH_PAY_LIMIT = 3000.0
-_DAY = 86_400
-_FAMILY_ACCOUNT_SHARE = 0.06  # claimant pairs (spouses) sharing one bank account: honest sharing
-_FAMILY_PHONE_SHARE = 0.08
-_REINSTATED_SHARE = 0.04
 
 COLUMNS: dict[str, pa.DataType] = {
     "claim_id": pa.string(),
@@ -144,25 +106,6 @@ class HistorySummary(BaseModel):
     seconds: float
 
 
-# --- counter-based randomness: an entity's attributes are a pure function of (seed, stream, id) ---
-
-_M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: a good 64-bit hash, vectorised (uint64 arithmetic wraps by design)."""
-    x = x.astype(np.uint64) + _GOLD
-    x = (x ^ (x >> np.uint64(30))) * _M1
-    x = (x ^ (x >> np.uint64(27))) * _M2
-    return x ^ (x >> np.uint64(31))
-
-
-def _unit(seed: int, stream: int, ids: np.ndarray) -> np.ndarray:
-    """A uniform [0, 1) number per id, the same every time for the same (seed, stream, id)."""
-    key = _mix(np.array([seed * 1_000 + stream], dtype=np.uint64))[0]
-    return (_mix(ids.astype(np.uint64) ^ key) >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
-
 def _times(seconds: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     """Seconds since the epoch as timestamp[ms]: parquet has no seconds unit, so say ms outright."""
     return pa.array(seconds, pa.int64(), mask=mask).cast(pa.timestamp("s")).cast(pa.timestamp("ms"))
@@ -171,78 +114,6 @@ def _times(seconds: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
 def _ids(prefix: str, values: np.ndarray, width: int) -> pa.Array:
     digits = pc.utf8_lpad(pc.cast(pa.array(values, pa.int64()), pa.string()), width, padding="0")
     return pc.binary_join_element_wise(prefix, digits, "")
-
-
-class _World:
-    """Sizes, pools and the few small tables (rings, bad providers and agents) of one history."""
-
-    def __init__(self, rows: int, seed: int, start: dt.datetime, span_s: int) -> None:
-        self.rows, self.seed, self.span_s = rows, seed, span_s
-        self.t0 = int(start.replace(tzinfo=dt.UTC).timestamp())
-        rng = np.random.default_rng([seed, 0xF00D])
-        self.n_claimants = max(1_000, rows // 5)
-        self.n_existing = int(self.n_claimants * 0.6)  # policies older than the history; the rest join
-        self.n_providers = max(30, rows // 4_000)
-        self.n_agents = max(20, rows // 2_500)
-        self.bad_providers = rng.choice(self.n_providers, max(2, self.n_providers // 30), replace=False)
-        self.bad_agents = rng.choice(self.n_agents, max(2, self.n_agents // 40), replace=False)
-        self.provider_factor = np.exp(rng.normal(0.0, 0.15, self.n_providers))
-        self.provider_factor[self.bad_providers] *= 1.1
-        expected_fraud = rows * (_RATE_START + _RATE_END) / 2
-        mix = (_MIX_START + _MIX_END) / 2
-        base = self.n_claimants
-        self.rings: dict[str, dict[str, np.ndarray]] = {}
-        for k, name in ((0, "ring_account"), (1, "ring_phone")):
-            members = max(12, int(expected_fraud * mix[k] / 3))  # about 3 claims per ring member
-            sizes = rng.integers(3, 9, size=members // 3 + 1)
-            sizes = sizes[: np.searchsorted(np.cumsum(sizes), members) + 1]
-            first = base + np.concatenate([[0], np.cumsum(sizes)[:-1]])
-            self.rings[name] = {
-                "first": first,
-                "size": sizes,
-                "agent": rng.integers(0, self.n_agents, len(sizes)),
-                "provider": rng.integers(0, self.n_providers, len(sizes)),
-            }
-            base += int(sizes.sum())
-        self.split_first = base
-        self.n_splitters = max(5, int(expected_fraud * mix[8] / 5))  # about 5 split claims each
-        base += self.n_splitters
-        self.early_first = base  # early-claim fraudsters: one fresh claimant per claim
-        self.n_ids = base + rows
-
-    # attributes of claimants (pure functions of the id) ---------------------------------------------
-
-    def policy_start(self, claimant: np.ndarray) -> np.ndarray:
-        u = _unit(self.seed, 1, claimant)
-        joined = claimant - self.n_existing
-        frac = np.clip(joined / max(1, self.n_claimants - self.n_existing), 0.0, 1.0)
-        old = self.t0 - (30 + u * 6 * 365) * _DAY
-        new = self.t0 + frac * self.span_s - u * 20 * _DAY
-        start = np.where((joined >= 0) & (claimant < self.n_claimants), new, old)
-        return (start // _DAY * _DAY).astype(np.int64)
-
-    def reinstated_at(self, claimant: np.ndarray, policy_start: np.ndarray) -> np.ndarray:
-        """Seconds, or -1 for a policy that never lapsed."""
-        u = _unit(self.seed, 2, claimant)
-        gap = (200 + _unit(self.seed, 3, claimant) * 700) * _DAY
-        at = (policy_start + gap) // _DAY * _DAY
-        return np.where(u < _REINSTATED_SHARE, at, -1).astype(np.int64)
-
-    def agent(self, claimant: np.ndarray) -> np.ndarray:
-        return (_unit(self.seed, 4, claimant) * self.n_agents).astype(np.int64)
-
-    def home_provider(self, claimant: np.ndarray) -> np.ndarray:
-        return (_unit(self.seed, 5, claimant) ** 1.6 * self.n_providers).astype(np.int64)
-
-    def account_key(self, claimant: np.ndarray) -> np.ndarray:
-        pair = claimant // 2
-        shared = _unit(self.seed, 6, pair) < _FAMILY_ACCOUNT_SHARE
-        return np.where(shared, self.n_ids + pair, claimant)
-
-    def phone_key(self, claimant: np.ndarray) -> np.ndarray:
-        pair = claimant // 2
-        shared = _unit(self.seed, 7, pair) < _FAMILY_PHONE_SHARE
-        return np.where(shared, self.n_ids + pair, claimant)
 
 
 def generate_history(
@@ -266,7 +137,7 @@ def generate_history(
     begin = dt.datetime(start.year, start.month, start.day)
     end_month = start.month - 1 + months
     end = dt.datetime(start.year + end_month // 12, end_month % 12 + 1, 1)
-    world = _World(rows, seed, begin, int((end - begin).total_seconds()))
+    world = World(rows, seed, begin, int((end - begin).total_seconds()))
     counts = np.zeros(len(PATTERNS), dtype=np.int64)
     tail: dict[str, np.ndarray] | None = None
     tmp = out.with_name(out.name + ".incoming")
@@ -307,8 +178,29 @@ def read_history(path: Path, columns: list[str] | None = None):  # type: ignore[
     return pd.read_parquet(path, columns=columns)
 
 
+@dataclass
+class _Claims:
+    """One chunk's claims as columns while the fraud patterns are planted in them (in place)."""
+
+    t: np.ndarray
+    frac: np.ndarray
+    gidx: np.ndarray
+    claimant: np.ndarray
+    ctype: np.ndarray
+    diag: np.ndarray
+    provider: np.ndarray
+    inflation: np.ndarray
+    amount: np.ndarray
+    n_docs: np.ndarray
+    failed: np.ndarray
+    wfm: np.ndarray
+    agent_override: np.ndarray
+    start_override: np.ndarray
+    reinst_override: np.ndarray
+
+
 def _chunk(
-    w: _World, lo: int, hi: int, chunk_no: int, tail: dict[str, np.ndarray] | None
+    w: World, lo: int, hi: int, chunk_no: int, tail: dict[str, np.ndarray] | None
 ) -> tuple[pa.Table, np.ndarray, dict[str, np.ndarray]]:
     """Rows lo..hi of the history, as an Arrow table; also the pattern per row and the invoice tail."""
     rng = np.random.default_rng([w.seed, 1, chunk_no])
@@ -316,10 +208,21 @@ def _chunk(
     gidx = np.arange(lo, hi, dtype=np.int64)
     frac = (gidx + rng.random(n)) / w.rows  # position in time, 0..1; strictly increasing
     t = w.t0 + (frac * w.span_s).astype(np.int64)
+    pattern, P, n_before = _patterns(rng, n, frac, tail)
+    c = _clean_claims(w, rng, n, t, frac, gidx)
+    _plant(w, rng, c, P)
+    qr_mismatch = _qr_mismatch(w, chunk_no, n, P)
+    invoice, new_tail = _invoices(w, rng, c, P, n_before, tail)
+    return _table(w, c, pattern, P, invoice, qr_mismatch), pattern, new_tail
 
+
+def _patterns(
+    rng: np.random.Generator, n: int, frac: np.ndarray, tail: dict[str, np.ndarray] | None
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Which claims are fraud and by which pattern; also how many invoices a duplicate could copy."""
     # which claims are fraud, and by which pattern (both drift with time)
-    is_fraud = rng.random(n) < _RATE_START + (_RATE_END - _RATE_START) * frac
-    mix = _MIX_START[None, :] * (1 - frac[:, None]) + _MIX_END[None, :] * frac[:, None]
+    is_fraud = rng.random(n) < RATE_START + (RATE_END - RATE_START) * frac
+    mix = MIX_START[None, :] * (1 - frac[:, None]) + MIX_END[None, :] * frac[:, None]
     cum = np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
     pattern = (rng.random(n)[:, None] > cum).sum(axis=1)
     pattern = np.where(is_fraud, np.minimum(pattern, len(PATTERNS) - 1), -1)
@@ -331,14 +234,20 @@ def _chunk(
     P["duplicate_invoice"] &= ~no_source
     P["altered_invoice"] |= no_source
     n_before = n_tail + np.cumsum(~P["duplicate_invoice"])  # invoices a duplicate could copy
+    return pattern, P, n_before
 
+
+def _clean_claims(
+    w: World, rng: np.random.Generator, n: int, t: np.ndarray, frac: np.ndarray, gidx: np.ndarray
+) -> _Claims:
+    """The honest claims the patterns are then planted in."""
     # clean claims: a claimant among those whose policy has started, a diagnosis and an amount
     joined = w.n_existing + (w.n_claimants - w.n_existing) * np.clip(frac - 0.01, 0, 1)
     claimant = (rng.random(n) * joined).astype(np.int64)
-    ctype = (rng.random(n)[:, None] > np.cumsum(_TYPE_P)[None, :]).sum(axis=1)
+    ctype = (rng.random(n)[:, None] > np.cumsum(TYPE_P)[None, :]).sum(axis=1)
     ctype = np.minimum(ctype, len(CLAIM_TYPES) - 1)
     diag = np.empty(n, dtype=np.int64)
-    for k, choices in enumerate(_DIAG_BY_TYPE):  # a loop over 4 claim types, not over rows
+    for k, choices in enumerate(DIAG_BY_TYPE):  # a loop over 4 claim types, not over rows
         m = ctype == k
         diag[m] = choices[rng.integers(0, len(choices), m.sum())]
     provider = np.where(
@@ -347,7 +256,7 @@ def _chunk(
         (rng.random(n) ** 1.6 * w.n_providers).astype(np.int64),
     )
     inflation = 1.0 + 0.12 * frac
-    amount = _DIAG_BASE[diag] * inflation * np.exp(rng.normal(-0.1, 0.45, n))
+    amount = DIAG_BASE[diag] * inflation * np.exp(rng.normal(-0.1, 0.45, n))
     n_docs = np.select(
         [ctype == 0, ctype == 1, ctype == 2],
         [2 + rng.poisson(1.0, n), 4 + rng.poisson(2.0, n), 3 + rng.poisson(1.5, n)],
@@ -359,7 +268,61 @@ def _chunk(
     agent_override = np.full(n, -1, dtype=np.int64)
     start_override = np.full(n, -1, dtype=np.int64)
     reinst_override = np.full(n, -2, dtype=np.int64)  # -2: use the claimant's own
+    return _Claims(
+        t,
+        frac,
+        gidx,
+        claimant,
+        ctype,
+        diag,
+        provider,
+        inflation,
+        amount,
+        n_docs,
+        failed,
+        wfm,
+        agent_override,
+        start_override,
+        reinst_override,
+    )
 
+
+def _plant(w: World, rng: np.random.Generator, c: _Claims, P: dict[str, np.ndarray]) -> None:
+    """Each fraud pattern but duplicates, written over its claims (in place)."""
+    n = len(c.t)
+    (
+        t,
+        frac,
+        gidx,
+        claimant,
+        ctype,
+        diag,
+        provider,
+        inflation,
+        amount,
+        n_docs,
+        failed,
+        wfm,
+        agent_override,
+        start_override,
+        reinst_override,
+    ) = (
+        c.t,
+        c.frac,
+        c.gidx,
+        c.claimant,
+        c.ctype,
+        c.diag,
+        c.provider,
+        c.inflation,
+        c.amount,
+        c.n_docs,
+        c.failed,
+        c.wfm,
+        c.agent_override,
+        c.start_override,
+        c.reinst_override,
+    )
     # rings: a ring is active for a few months around its centre; its members share an account/phone
     for name in ("ring_account", "ring_phone"):
         m = P[name]
@@ -378,8 +341,8 @@ def _chunk(
     provider[m] = w.bad_providers[rng.integers(0, len(w.bad_providers), m.sum())]
     up = m & (ctype == 0) & (rng.random(n) < 0.5)
     ctype[up] = 1
-    diag[up] = _DIAG_BY_TYPE[1][rng.integers(0, len(_DIAG_BY_TYPE[1]), up.sum())]
-    amount[up] = _DIAG_BASE[diag[up]] * inflation[up] * np.exp(rng.normal(-0.1, 0.45, up.sum()))
+    diag[up] = DIAG_BY_TYPE[1][rng.integers(0, len(DIAG_BY_TYPE[1]), up.sum())]
+    amount[up] = DIAG_BASE[diag[up]] * inflation[up] * np.exp(rng.normal(-0.1, 0.45, up.sum()))
     amount[m] *= rng.uniform(1.6, 3.0, m.sum())
 
     m = P["inflated_bill"]
@@ -396,12 +359,12 @@ def _chunk(
         m = P[name]
         k = m.sum()
         claimant[m] = w.early_first + gidx[m]
-        days_ago = rng.uniform(1, 45, k) * _DAY
+        days_ago = rng.uniform(1, 45, k) * DAY
         if reinstated:
-            start_override[m] = (t[m] - rng.uniform(1, 5, k) * 365 * _DAY) // _DAY * _DAY
-            reinst_override[m] = (t[m] - days_ago) // _DAY * _DAY
+            start_override[m] = (t[m] - rng.uniform(1, 5, k) * 365 * DAY) // DAY * DAY
+            reinst_override[m] = (t[m] - days_ago) // DAY * DAY
         else:
-            start_override[m] = (t[m] - days_ago) // _DAY * _DAY
+            start_override[m] = (t[m] - days_ago) // DAY * DAY
             reinst_override[m] = -1
         agent_override[m] = np.where(
             rng.random(k) < 0.6, w.bad_agents[rng.integers(0, len(w.bad_agents), k)], -1
@@ -410,13 +373,13 @@ def _chunk(
         ctype[m] = np.where(big, np.where(rng.random(k) < 0.5, 1, 3), ctype[m])
         for kind in (1, 3):
             mm = m & (ctype == kind)
-            diag[mm] = _DIAG_BY_TYPE[kind][rng.integers(0, len(_DIAG_BY_TYPE[kind]), mm.sum())]
-        amount[m] = _DIAG_BASE[diag[m]] * inflation[m] * np.exp(rng.normal(0.2, 0.45, k))
+            diag[mm] = DIAG_BY_TYPE[kind][rng.integers(0, len(DIAG_BY_TYPE[kind]), mm.sum())]
+        amount[m] = DIAG_BASE[diag[m]] * inflation[m] * np.exp(rng.normal(0.2, 0.45, k))
 
     m = P["flash_pay_split"]
     claimant[m] = w.split_first + (rng.random(m.sum()) * w.n_splitters).astype(np.int64)
     ctype[m] = 0
-    diag[m] = _DIAG_BY_TYPE[0][rng.integers(0, len(_DIAG_BY_TYPE[0]), m.sum())]
+    diag[m] = DIAG_BY_TYPE[0][rng.integers(0, len(DIAG_BY_TYPE[0]), m.sum())]
     amount[m] = rng.uniform(2600.0, 2999.99, m.sum())
     n_docs[m] = 2 + rng.poisson(0.5, m.sum())
 
@@ -424,15 +387,29 @@ def _chunk(
     failed[m] = 2 + rng.poisson(1.0, m.sum())
     wfm[m] |= rng.random(m.sum()) < 0.4
 
-    # 财政电子票据 whose print disagrees with their QR code: an altered or forged e-bill (its own
-    # stream, so every other column draws as before)
+
+def _qr_mismatch(w: World, chunk_no: int, n: int, P: dict[str, np.ndarray]) -> np.ndarray:
+    """财政电子票据 whose print disagrees with their QR code: an altered or forged e-bill (its own
+    stream, so every other column draws as before)."""
     qr_rng = np.random.default_rng([w.seed, 2, chunk_no])
     qrm = qr_rng.random(n) < 0.002  # a misprint or a misread code on an honest bill
     qrm[P["altered_invoice"]] |= qr_rng.random(P["altered_invoice"].sum()) < 0.45
     qrm[P["forged_documents"]] |= qr_rng.random(P["forged_documents"].sum()) < 0.3
+    return qrm
 
+
+def _invoices(
+    w: World,
+    rng: np.random.Generator,
+    c: _Claims,
+    P: dict[str, np.ndarray],
+    n_before: np.ndarray,
+    tail: dict[str, np.ndarray] | None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Invoice numbers (a duplicate copies an earlier claim's) and the tail the next chunk copies from."""
+    gidx, claimant, ctype, diag, provider, amount = c.gidx, c.claimant, c.ctype, c.diag, c.provider, c.amount
     # invoice numbers: the provider's prefix and a serial; a duplicate copies an earlier claim's
-    invoice = provider * 100_000_000 + (_unit(w.seed, 8, gidx) * 100_000_000).astype(np.int64)
+    invoice = provider * 100_000_000 + (uniform_of(w.seed, 8, gidx) * 100_000_000).astype(np.int64)
     m = P["duplicate_invoice"]
     if m.any():
         own = {
@@ -469,12 +446,47 @@ def _chunk(
         new_tail = {k: np.concatenate([tail[k], v])[-20_000:] for k, v in new_tail.items()}
     else:
         new_tail = {k: v[-20_000:] for k, v in new_tail.items()}
+    return invoice, new_tail
 
+
+def _table(
+    w: World, c: _Claims, pattern: np.ndarray, P: dict[str, np.ndarray], invoice: np.ndarray, qrm: np.ndarray
+) -> pa.Table:
+    """The chunk as the history's Arrow table, with what follows from each claimant."""
+    (
+        t,
+        gidx,
+        claimant,
+        ctype,
+        diag,
+        provider,
+        amount,
+        n_docs,
+        failed,
+        wfm,
+        agent_override,
+        start_override,
+        reinst_override,
+    ) = (
+        c.t,
+        c.gidx,
+        c.claimant,
+        c.ctype,
+        c.diag,
+        c.provider,
+        c.amount,
+        c.n_docs,
+        c.failed,
+        c.wfm,
+        c.agent_override,
+        c.start_override,
+        c.reinst_override,
+    )
     # attributes that follow from the claimant
     policy_start = np.where(start_override >= 0, start_override, w.policy_start(claimant))
     reinstated = np.where(reinst_override == -2, w.reinstated_at(claimant, policy_start), reinst_override)
     # an honest claim before its policy started cannot be; move the start back
-    policy_start = np.minimum(policy_start, (t - _DAY) // _DAY * _DAY)
+    policy_start = np.minimum(policy_start, (t - DAY) // DAY * DAY)
     agent = np.where(agent_override >= 0, agent_override, w.agent(claimant))
     account = w.account_key(claimant)
     phone = w.phone_key(claimant)
@@ -491,17 +503,17 @@ def _chunk(
             "claim_id": _ids("CLM", gidx, 10),
             "claim_time": _times(t),
             "claimant_id": _ids("CL", claimant, 11),
-            "policy_id": _ids("PL", _mix(claimant + w.seed).astype(np.int64) % 10**11, 11),
+            "policy_id": _ids("PL", splitmix(claimant + w.seed).astype(np.int64) % 10**11, 11),
             "policy_start": _times(policy_start),
             "reinstated_at": _times(reinstated, mask=reinstated < 0),
             "agent_id": _ids("AG", agent, 6),
             "provider_id": _ids("H", provider, 5),
-            "bank_account": _ids("6222", _mix(account + 7 * w.seed).astype(np.int64) % 10**15, 15),
+            "bank_account": _ids("6222", splitmix(account + 7 * w.seed).astype(np.int64) % 10**15, 15),
             "phone": _ids(
-                "1", 3 * 10**9 + (_mix(phone + 11 * w.seed) % np.uint64(6 * 10**9)).astype(np.int64), 10
+                "1", 3 * 10**9 + (splitmix(phone + 11 * w.seed) % np.uint64(6 * 10**9)).astype(np.int64), 10
             ),
             "claim_type": pa.array(np.array(CLAIM_TYPES)[ctype], pa.string()),
-            "diagnosis": pa.array(_DIAG_CODE[diag], pa.string()),
+            "diagnosis": pa.array(DIAG_CODE[diag], pa.string()),
             "amount_claimed": pa.array(amount, pa.float64()),
             "invoice_no": _ids("INV", invoice, 13),
             "n_documents": pa.array(n_docs, pa.int16()),
@@ -513,4 +525,4 @@ def _chunk(
         },
         schema=SCHEMA,
     )
-    return table, pattern, new_tail
+    return table

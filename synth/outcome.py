@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from pipeline.records import BenefitLine, ClaimType, Decision, DocType, money
 from synth.amounts import amount_in_words
-from synth.products import Product
+from synth.products import Benefit, Product
 from synth.truth import BillTruth, ExpectedOutcome, IncidentTruth, PolicyTruth
 
 ZERO = Decimal("0.00")
@@ -103,106 +103,12 @@ def expected_outcome(
 
     limit_left = max(ZERO, policy.sum_insured - policy.prior_paid_this_year)
     working.append(f"limit left: {policy.sum_insured} - {policy.prior_paid_this_year} = {limit_left}")
-    lines: list[BenefitLine] = []
     if benefit.kind == "reimbursement":
-        items = [i for b in bills for i in b.items]
-        total = money(sum((i.amount for i in items), ZERO))
-        covered = money(sum((i.amount for i in items if i.insurance_class in benefit.covered_classes), ZERO))
-        fund = money(sum((b.fund_paid for b in bills), ZERO)) if policy.social_insurance else ZERO
-        fund = min(fund, covered)
-        eligible = covered - fund
-        if benefit.deductible_basis == "per_year":
-            deductible_left = max(ZERO, benefit.deductible - policy.deductible_used_this_year)
-        else:
-            deductible_left = benefit.deductible
-        deductible = min(deductible_left, eligible)
-        after = eligible - deductible
-        ratio = (
-            benefit.ratio_with_social_insurance
-            if policy.social_insurance
-            else benefit.ratio_without_social_insurance
-        )
-        raw = money(after * ratio)
-        payable = min(raw, limit_left)
-        working += [
-            f"items {total}; covered classes {'/'.join(benefit.covered_classes)}: {covered}",
-            f"social insurance paid {fund}; eligible {covered} - {fund} = {eligible}",
-            f"deductible left {deductible_left}; applied {deductible}; after deductible {after}",
-            f"ratio {ratio}: {after} x {ratio} = {raw}; capped by limit left {limit_left}: {payable}",
-        ]
-        uncovered = total - covered
-        if uncovered:
-            lines.append(
-                BenefitLine(
-                    description="不在保障范围的项目（丙类自费）",
-                    claimed=uncovered,
-                    payable=ZERO,
-                    refused=uncovered,
-                    reason_code="CLASS_NOT_COVERED",
-                )
-            )
-        if fund:
-            lines.append(
-                BenefitLine(
-                    description="社会医疗保险统筹基金已支付",
-                    claimed=fund,
-                    payable=ZERO,
-                    refused=fund,
-                    reason_code="PAID_BY_SOCIAL_INSURANCE",
-                )
-            )
-        if deductible:
-            lines.append(
-                BenefitLine(
-                    description="免赔额",
-                    claimed=deductible,
-                    payable=ZERO,
-                    refused=deductible,
-                    reason_code="DEDUCTIBLE",
-                )
-            )
-        if after:
-            lines.append(
-                BenefitLine(
-                    description=f"按{ratio}比例给付",
-                    claimed=after,
-                    payable=payable,
-                    refused=after - payable,
-                    reason_code="OVER_LIMIT" if payable < raw else "COINSURANCE",
-                )
-            )
+        raw, payable, lines = _reimbursement(policy, benefit, bills, limit_left, working)
     elif benefit.kind == "daily_allowance":
-        assert incident.admission_date and incident.discharge_date
-        days = (incident.discharge_date - incident.admission_date).days
-        paid_days = min(max(0, days - benefit.deductible_days), benefit.max_days_per_claim)
-        raw = money(benefit.per_day * paid_days)
-        payable = min(raw, limit_left)
-        working.append(
-            f"{days} days in hospital, {paid_days} paid x {benefit.per_day} = {raw}; "
-            f"capped by limit left {limit_left}: {payable}"
-        )
-        lines.append(
-            BenefitLine(
-                description=f"住院津贴 {paid_days} 天",
-                claimed=raw,
-                payable=payable,
-                refused=raw - payable,
-                reason_code="OVER_LIMIT" if payable < raw else "ALLOWANCE",
-            )
-        )
+        raw, payable, lines = _daily_allowance(incident, benefit, limit_left, working)
     else:
-        raw = policy.sum_insured
-        payable = min(raw, limit_left)
-        working.append(f"lump sum {raw}; limit left {limit_left}: {payable}")
-        lines.append(
-            BenefitLine(
-                description="重大疾病保险金",
-                claimed=raw,
-                payable=payable,
-                refused=raw - payable,
-                reason_code="OVER_LIMIT" if payable < raw else "LUMP_SUM",
-            )
-        )
+        raw, payable, lines = _lump_sum(policy, limit_left, working)
 
     if fraud_patterns:
         working.append("fraud patterns: " + ", ".join(fraud_patterns))
@@ -217,3 +123,123 @@ def expected_outcome(
     if payable < raw:
         return result(Decision.PARTIAL, ["OVER_LIMIT"], payable=payable, assessed=payable, lines=lines)
     return result(Decision.APPROVE, [], payable=payable, assessed=payable, lines=lines)
+
+
+def _reimbursement(
+    policy: PolicyTruth, benefit: Benefit, bills: list[BillTruth], limit_left: Decimal, working: list[str]
+) -> tuple[Decimal, Decimal, list[BenefitLine]]:
+    """Medical expenses line by line: covered classes, less social insurance, deductible, ratio, limit."""
+    lines: list[BenefitLine] = []
+    items = [i for b in bills for i in b.items]
+    total = money(sum((i.amount for i in items), ZERO))
+    covered = money(sum((i.amount for i in items if i.insurance_class in benefit.covered_classes), ZERO))
+    fund = money(sum((b.fund_paid for b in bills), ZERO)) if policy.social_insurance else ZERO
+    fund = min(fund, covered)
+    eligible = covered - fund
+    if benefit.deductible_basis == "per_year":
+        deductible_left = max(ZERO, benefit.deductible - policy.deductible_used_this_year)
+    else:
+        deductible_left = benefit.deductible
+    deductible = min(deductible_left, eligible)
+    after = eligible - deductible
+    ratio = (
+        benefit.ratio_with_social_insurance
+        if policy.social_insurance
+        else benefit.ratio_without_social_insurance
+    )
+    raw = money(after * ratio)
+    payable = min(raw, limit_left)
+    working += [
+        f"items {total}; covered classes {'/'.join(benefit.covered_classes)}: {covered}",
+        f"social insurance paid {fund}; eligible {covered} - {fund} = {eligible}",
+        f"deductible left {deductible_left}; applied {deductible}; after deductible {after}",
+        f"ratio {ratio}: {after} x {ratio} = {raw}; capped by limit left {limit_left}: {payable}",
+    ]
+    uncovered = total - covered
+    if uncovered:
+        lines.append(
+            BenefitLine(
+                description="不在保障范围的项目（丙类自费）",
+                claimed=uncovered,
+                payable=ZERO,
+                refused=uncovered,
+                reason_code="CLASS_NOT_COVERED",
+            )
+        )
+    if fund:
+        lines.append(
+            BenefitLine(
+                description="社会医疗保险统筹基金已支付",
+                claimed=fund,
+                payable=ZERO,
+                refused=fund,
+                reason_code="PAID_BY_SOCIAL_INSURANCE",
+            )
+        )
+    if deductible:
+        lines.append(
+            BenefitLine(
+                description="免赔额",
+                claimed=deductible,
+                payable=ZERO,
+                refused=deductible,
+                reason_code="DEDUCTIBLE",
+            )
+        )
+    if after:
+        lines.append(
+            BenefitLine(
+                description=f"按{ratio}比例给付",
+                claimed=after,
+                payable=payable,
+                refused=after - payable,
+                reason_code="OVER_LIMIT" if payable < raw else "COINSURANCE",
+            )
+        )
+    return raw, payable, lines
+
+
+def _daily_allowance(
+    incident: IncidentTruth, benefit: Benefit, limit_left: Decimal, working: list[str]
+) -> tuple[Decimal, Decimal, list[BenefitLine]]:
+    """So much a day in hospital (住院津贴), after the deductible days, up to the days per claim."""
+    lines: list[BenefitLine] = []
+    assert incident.admission_date and incident.discharge_date
+    days = (incident.discharge_date - incident.admission_date).days
+    paid_days = min(max(0, days - benefit.deductible_days), benefit.max_days_per_claim)
+    raw = money(benefit.per_day * paid_days)
+    payable = min(raw, limit_left)
+    working.append(
+        f"{days} days in hospital, {paid_days} paid x {benefit.per_day} = {raw}; "
+        f"capped by limit left {limit_left}: {payable}"
+    )
+    lines.append(
+        BenefitLine(
+            description=f"住院津贴 {paid_days} 天",
+            claimed=raw,
+            payable=payable,
+            refused=raw - payable,
+            reason_code="OVER_LIMIT" if payable < raw else "ALLOWANCE",
+        )
+    )
+    return raw, payable, lines
+
+
+def _lump_sum(
+    policy: PolicyTruth, limit_left: Decimal, working: list[str]
+) -> tuple[Decimal, Decimal, list[BenefitLine]]:
+    """The sum insured, once (重大疾病保险金)."""
+    lines: list[BenefitLine] = []
+    raw = policy.sum_insured
+    payable = min(raw, limit_left)
+    working.append(f"lump sum {raw}; limit left {limit_left}: {payable}")
+    lines.append(
+        BenefitLine(
+            description="重大疾病保险金",
+            claimed=raw,
+            payable=payable,
+            refused=raw - payable,
+            reason_code="OVER_LIMIT" if payable < raw else "LUMP_SUM",
+        )
+    )
+    return raw, payable, lines

@@ -163,3 +163,8 @@ def make_bank_card(rng: random.Random, holder: str, on: dt.date) -> BankCard:
 def group_digits(number: str, size: int = 4) -> str:
     """'6222020012345678901' -> '6222 0200 1234 5678 901', as embossed on a card."""
     return " ".join(number[i : i + size] for i in range(0, len(number), size))
+
+
+def random_digits(rng: random.Random, n: int) -> str:
+    """`n` random digits, leading zeros kept: serial numbers of policies, invoices and stays."""
+    return f"{rng.randrange(10**n):0{n}d}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from adjudication.decide import adjudicate, payable_now
-from adjudication.rules import MemoryInvoiceHistory, RuleBook
+from adjudication.history import MemoryInvoiceHistory
+from adjudication.rules import RuleBook
 from synth.facts import facts_from_truth
 from synth.truth import ClaimTruth
 

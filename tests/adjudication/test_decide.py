@@ -10,7 +10,8 @@ from helpers.facts import INCIDENT, INPATIENT_DOCS, items, make_facts
 from pydantic import ValidationError
 
 from adjudication.decide import DecisionBundle, decide
-from adjudication.rules import MemoryInvoiceHistory, RuleBook
+from adjudication.history import MemoryInvoiceHistory
+from adjudication.rules import RuleBook
 from pipeline.records import (
     Adjudication,
     ClaimFacts,

@@ -7,7 +7,8 @@ import datetime as dt
 from helpers.facts import make_facts
 
 from adjudication.decide import decide
-from adjudication.rules import RuleBook, StoreInvoiceHistory, evaluate
+from adjudication.history import StoreInvoiceHistory
+from adjudication.rules import RuleBook, evaluate
 from pipeline.records import Route
 from pipeline.settings import Settings
 from pipeline.store import open_store
@@ -51,7 +52,7 @@ def test_duplicate_invoice_across_the_case_store(settings: Settings, book: RuleB
 
 
 def _keys(facts, kind):  # type: ignore[no-untyped-def]
-    from adjudication.rules import claim_keys
+    from adjudication.history import claim_keys
 
     return {k.key for k in claim_keys(facts) if k.kind == kind}
 

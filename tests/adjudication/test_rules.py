@@ -9,13 +9,9 @@ from pathlib import Path
 import pytest
 from helpers.facts import INCIDENT, make_facts
 
-from adjudication.rules import (
-    PRODUCTS_DIR,
-    MemoryInvoiceHistory,
-    RuleBook,
-    evaluate,
-    load_rule_book,
-)
+from adjudication.history import MemoryInvoiceHistory
+from adjudication.rules import RuleBook, evaluate, load_rule_book
+from adjudication.terms import PRODUCTS_DIR
 from pipeline.errors import BadInputError, ClaimsError
 from pipeline.records import Check, ClaimFacts, ClaimType, DocType
 

@@ -16,7 +16,8 @@ from pipeline.settings import get_settings
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[str]]]:
     """A data dir whose registry holds fraud v1 (champion, froze the holdout) and v2 (challenger)."""
-    from fraud.model import FraudClassifier, train_fraud_model
+    from fraud.estimator import FraudClassifier
+    from fraud.training import train_fraud_model
     from pipeline.registry import ModelRegistry
     from synth.history import generate_history
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fraud.model import FraudClassifier, TrainReport, train_fraud_model
+from fraud.estimator import FraudClassifier
+from fraud.training import TrainReport, train_fraud_model
 from synth.history import HistorySummary, generate_history
 
 HISTORY_ROWS = 50_000

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from fraud import compiled
-from fraud.model import FraudClassifier, feature_matrix
+from fraud.estimator import FraudClassifier, feature_matrix
 from pipeline.settings import get_settings
 
 

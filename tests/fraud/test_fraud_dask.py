@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fraud.model import FraudClassifier, train_fraud_model
+from fraud.estimator import FraudClassifier
+from fraud.training import train_fraud_model
 
 distributed = pytest.importorskip(
     "distributed", reason='needs the [dask] extra: pip install "claims-di[dask]"'
@@ -33,7 +34,7 @@ def test_dask_training_matches_local(history: pd.DataFrame, report) -> None:  # 
 def test_missing_dask_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
-    from fraud import model as fraud_model
+    from fraud import cluster
     from pipeline.errors import ConfigError
 
     real_import = builtins.__import__
@@ -45,4 +46,4 @@ def test_missing_dask_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(ConfigError, match=r'pip install "claims-di\[dask\]"'):
-        fraud_model._import_dask()
+        cluster.import_dask()

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from fraud.features import FEATURES, FraudFeatures, describe
+from fraud.features import FEATURES, FraudFeatures
+from fraud.reasons import describe
 from pipeline.errors import BadInputError
 
 K = 30_000  # the claim whose features must not move

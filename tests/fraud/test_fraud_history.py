@@ -103,3 +103,20 @@ def test_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         generate_history(0, tmp_path / "x.parquet")
     assert np.isfinite(generate_history(1, tmp_path / "one.parquet").fraud_rate)
+
+
+def test_an_entity_is_a_pure_function_of_its_id() -> None:
+    """No table of claimants is held: the same id gives the same attributes, in any order or batch."""
+    from synth.history_world import World, uniform_of
+
+    ids = np.arange(50_000, dtype=np.int64)
+    u = uniform_of(7, 1, ids)
+    assert ((u >= 0) & (u < 1)).all() and abs(u.mean() - 0.5) < 0.01
+    np.testing.assert_array_equal(uniform_of(7, 1, ids[::-1]), u[::-1])
+    world = World(20_000, 7, pd.Timestamp("2024-01-01").to_pydatetime(), 86_400 * 365)
+    some = ids[:1000]
+    np.testing.assert_array_equal(world.agent(some[::-1]), world.agent(some)[::-1])
+    start = world.policy_start(some)
+    reinstated = world.reinstated_at(some, start)
+    lapsed = reinstated >= 0
+    assert lapsed.any() and (reinstated[lapsed] > start[lapsed]).all()  # reinstated after it started

@@ -10,7 +10,10 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
-from fraud.model import MODEL_NAME, FraudClassifier, FraudScorer, train_fraud_model
+from fraud.estimator import FraudClassifier
+from fraud.promotion import MODEL_NAME
+from fraud.scoring import FraudScorer
+from fraud.training import train_fraud_model
 from pipeline.records import FraudBand, FraudScore
 from pipeline.registry import ModelRegistry
 from pipeline.settings import Settings

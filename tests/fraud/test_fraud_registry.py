@@ -10,14 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraud.model import (
-    MODEL_NAME,
-    FraudClassifier,
-    FraudScorer,
-    holdout_metrics,
-    past_needed,
-    train_fraud_model,
-)
+from fraud.estimator import FraudClassifier
+from fraud.promotion import MODEL_NAME, holdout_metrics, past_needed
+from fraud.scoring import FraudScorer
+from fraud.training import train_fraud_model
 from pipeline.registry import ModelRegistry
 from synth.history import generate_history
 

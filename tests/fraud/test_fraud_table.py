@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraud.model import FraudClassifier
+from fraud.estimator import FraudClassifier
 from fraud.table import TABLE_MODEL_NAME, find_id_columns, train_from_table
 from pipeline.errors import BadInputError
 from pipeline.registry import ModelRegistry

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from synth.book import make_book, star_tier
+from synth.book import make_book
 from synth.people import (
     id_check_digit,
     id_number_valid,
@@ -12,6 +12,7 @@ from synth.people import (
     make_bank_card,
     make_person,
 )
+from synth.policies import star_tier
 
 
 def test_gb11643_published_example() -> None:

@@ -1,0 +1,82 @@
+"""A claim's policy as the book draws it: product, sum insured, premium and VIP star tier, and what
+the policy year has already used (paid claims, deductible); planted problems move its start date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from decimal import Decimal
+
+from pipeline.records import ClaimType, money
+from synth.people import Person, random_digits
+from synth.products import Product
+from synth.truth import PolicyTruth
+
+__all__ = ["STAR_TIERS", "SUM_INSURED", "draw_policy", "star_tier"]
+
+STAR_TIERS = [(Decimal("300000"), 5), (Decimal("100000"), 4), (Decimal("30000"), 3), (Decimal("10000"), 2)]
+SUM_INSURED = {
+    "OPM01": [Decimal(v) for v in ("5000", "10000", "20000")],
+    "IPM01": [Decimal(v) for v in ("100000", "200000", "500000", "1000000")],
+    "AM01": [Decimal(v) for v in ("10000", "20000", "50000")],
+    "CI01": [Decimal(v) for v in ("100000", "200000", "300000", "500000")],
+}
+
+
+def star_tier(cumulative_annualised_premium: Decimal) -> int:
+    """VIP star tier: >= 300k five, 100k-300k four, 30k-100k three, 10k-30k two, < 10k one."""
+    return next((tier for floor, tier in STAR_TIERS if cumulative_annualised_premium >= floor), 1)
+
+
+def draw_policy(
+    rng: random.Random,
+    product: Product,
+    insured: Person,
+    holder: Person,
+    incident: dt.date,
+    problem: str | None,
+    claim_type: ClaimType,
+) -> PolicyTruth:
+    """The insured's policy, in force (or, for a planted problem, barely) on the incident date."""
+    waiting = product.waiting_period_days
+    if problem == "waiting_period" and waiting:
+        effective = incident - dt.timedelta(days=rng.randint(3, waiting - 1))
+    elif problem == "soon_after_inception":
+        effective = incident - dt.timedelta(days=waiting + rng.randint(0, 10))
+    else:
+        effective = incident - dt.timedelta(days=rng.randint(200, 2500))
+    benefit = product.benefit_for(claim_type)
+    if benefit.kind == "daily_allowance":
+        sum_insured = money(benefit.per_day * benefit.max_days_per_year)
+    else:
+        sum_insured = rng.choice(SUM_INSURED[product.product_id])
+    premium = money(
+        math.exp(
+            rng.uniform(math.log(1500), math.log(650000))
+            if rng.random() < 0.5
+            else rng.uniform(math.log(1500), math.log(30000))
+        )
+    )
+    prior = Decimal(0)
+    if benefit.kind != "lump_sum" and rng.random() < 0.3:
+        prior = money(sum_insured * Decimal(str(round(rng.uniform(0.02, 0.4), 2))))
+    used = Decimal(0)
+    if benefit.deductible_basis == "per_year" and benefit.deductible:
+        used = rng.choice([benefit.deductible, benefit.deductible, Decimal(0), money(benefit.deductible / 2)])
+    return PolicyTruth(
+        policy_number=f"P{product.product_id[:2]}{effective:%Y}{random_digits(rng, 8)}",
+        product_id=product.product_id,
+        product_version=product.version,
+        policyholder=holder.name,
+        insured=insured.name,
+        insured_id_number=insured.id_number,
+        effective_date=effective,
+        sum_insured=sum_insured,
+        social_insurance=rng.random() < 0.8,
+        cumulative_annualised_premium=premium,
+        star_tier=star_tier(premium),
+        prior_paid_this_year=prior,
+        deductible_used_this_year=money(used),
+    )
