@@ -266,8 +266,8 @@ def run_batch(
     models: Path | None = None,
 ) -> dict[str, Any]:
     """Part (c): hospitals' keys and policies, serve, submit, process, check."""
-    from pipeline.intake_tables import IntakeClaimRow
     from intake.keys import create_key
+    from pipeline.intake_tables import IntakeClaimRow
     from pipeline.store import open_store
 
     data = root / "batch"

@@ -173,8 +173,8 @@ def intake_load(base: str, work: list[Upload], clients: int) -> tuple[IntakeLog,
 
 def check_intake(store: Any, work: list[Upload], log: IntakeLog) -> dict[str, int]:
     """One claim per key, one answer per key, every document stored with its name and its bytes."""
-    from pipeline.intake_tables import IdempotencyRow, IntakeClaimRow
     from intake.service import safe_filename
+    from pipeline.intake_tables import IdempotencyRow, IntakeClaimRow
     from pipeline.store import ClaimRow
 
     different = sum(1 for bodies in log.answers.values() if any(b != bodies[0] for b in bodies))
