@@ -153,7 +153,7 @@ def test_no_password_key_or_credential_is_written_in_the_code() -> None:
 
 def test_review_sessions_need_no_signing_secret(tmp_path: Path) -> None:
     """Each sign-in gets fresh random tokens; the database keeps only the session token's hash."""
-    from review.auth import session_id, start_session
+    from review.auth import hash_token, start_session
     from review.db import WebSessionRow
 
     settings = Settings(data_dir=tmp_path / "data")
@@ -165,7 +165,7 @@ def test_review_sessions_need_no_signing_secret(tmp_path: Path) -> None:
     assert a != b and len(a) >= 40
     with store.session() as s:
         rows = {r.id: r.csrf_token for r in s.query(WebSessionRow)}
-    assert set(rows) == {session_id(a), session_id(b)} and a not in rows and len(set(rows.values())) == 2
+    assert set(rows) == {hash_token(a), hash_token(b)} and a not in rows and len(set(rows.values())) == 2
 
 
 # --- claims serve: two doors, two kinds of key -------------------------------------------------------
