@@ -5,7 +5,7 @@ input, a bug), or named as waiting for a rerun (a transient fault that outlasted
 then finishes it. Only transient faults are retried; nothing is paid twice.
 
 The corpus is structured (`render=False`) with small stand-in files, OCR is a fake that sees no
-text and extraction assembles the corpus truth's facts (`fake_reading`), so the decisions and
+text and extraction assembles the corpus truth's facts (`helpers.fake_reading`), so the decisions and
 payments are real while no page is read. Killing the whole process is `test_crash.py`.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_reading import blank_pages, fake_ocr, structured_batch, truth_facts
+from helpers.fake_reading import blank_pages, fake_ocr, structured_batch, truth_facts
 from helpers.files import multipage_tiff
 from helpers.ocr_engine import FakeEngine
 from helpers.prefect_harness import link_shared

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from fake_reading import fake_ocr
+from helpers.fake_reading import fake_ocr
 from helpers.hostile import write_hostile_batch
 from sqlalchemy import func, select
 

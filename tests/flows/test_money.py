@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_reading import fake_ocr, structured_batch, truth_facts
+from helpers.fake_reading import fake_ocr, structured_batch, truth_facts
 from sqlalchemy import select
 
 from flows import steps

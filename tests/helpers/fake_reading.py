@@ -1,4 +1,4 @@
-"""Stand-ins for OCR and for extraction in flow tests that are about the flow, not about reading.
+"""Stand-ins for OCR and for extraction in tests that are about a flow or a bench, not about reading.
 
 `fake_ocr` keeps the real loaders (what intake let through must load, page for page) and returns
 every page without text, in milliseconds; `truth_facts` makes extraction assemble the facts the
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers.ocr_engine import FakeEngine
 
+from helpers.ocr_engine import FakeEngine
 from ocr.elements import Page
 
 
