@@ -18,11 +18,17 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 from helpers import money  # noqa: E402
-from helpers.prefect_harness import link_shared, prefect_harness, train_small_models  # noqa: E402, F401
+from helpers import prefect_harness as harness  # noqa: E402
+from helpers.prefect_harness import link_shared, train_small_models  # noqa: E402
 
 from pipeline.records import DocType, Outcome, ReviewAction, ReviewDecision, Route  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.store import CaseStore, open_store  # noqa: E402
+
+# the session fixtures of helpers.prefect_harness, for this package's tests only
+prefect_harness = harness.prefect_harness
+shared_dir = harness.shared_dir
+ocr_cache = harness.ocr_cache
 
 CORPUS_CLAIMS = 3
 CORPUS_SEED = 11
@@ -30,21 +36,9 @@ T0 = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="session")
-def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("flows-shared")
-
-
-@pytest.fixture(scope="session")
 def models_dir(shared_dir: Path) -> Path:
     """Champion models trained once per session on small synthetic sets (seconds, not minutes)."""
     return train_small_models(shared_dir / "models-home", doc_type_claims=60, fraud_rows=20_000)
-
-
-@pytest.fixture(scope="session")
-def ocr_cache(shared_dir: Path) -> Path:
-    path = shared_dir / "ocr-cache"
-    path.mkdir()
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import errno
 import hashlib
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -70,13 +69,6 @@ def expected(
     assert len(routes) == CLAIMS and Route.ERROR.value not in {r for r, _ in routes.values()}
     assert any(r.paid for r in result.claims), routes  # the worker-lost fault needs a payment
     return routes
-
-
-@pytest.fixture
-def batch(tmp_path: Path, corpus: Path) -> Path:
-    out = tmp_path / "batch"
-    shutil.copytree(corpus, out)
-    return out
 
 
 @pytest.fixture

@@ -39,13 +39,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def batch(tmp_path: Path, corpus: Path) -> Path:
-    out = tmp_path / "batch"
-    shutil.copytree(corpus, out)
-    return out
-
-
-@pytest.fixture
 def settings(flow_settings: Settings, monkeypatch: pytest.MonkeyPatch, batch: Path) -> Settings:
     """A fresh case store with the fake OCR and the truth's facts installed."""
     fake_ocr(monkeypatch)

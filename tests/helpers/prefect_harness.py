@@ -39,6 +39,20 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's folder for what its flow runs share (models, OCR cache, page images)."""
+    return tmp_path_factory.mktemp("flow-shared")
+
+
+@pytest.fixture(scope="session")
+def ocr_cache(shared_dir: Path) -> Path:
+    """One OCR cache for the session: a document is read once, whichever test sends it."""
+    path = shared_dir / "ocr-cache"
+    path.mkdir()
+    return path
+
+
 def train_small_models(home: Path, *, doc_type_claims: int, fraud_rows: int) -> Path:
     """Champion models trained on small synthetic sets (seconds, not minutes); their models folder."""
     from flows.models import ensure_models, train_doc_type_model, train_fraud_on_synthetic, train_gate_model

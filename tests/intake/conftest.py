@@ -14,10 +14,16 @@ from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from helpers.prefect_harness import prefect_harness, train_small_models  # noqa: E402, F401
+from helpers import prefect_harness as harness  # noqa: E402
+from helpers.prefect_harness import train_small_models  # noqa: E402
 from intake_api import Api, make_api  # noqa: E402
 
 from pipeline.settings import Settings  # noqa: E402
+
+# the session fixtures of helpers.prefect_harness, for this package's tests only
+prefect_harness = harness.prefect_harness
+shared_dir = harness.shared_dir
+ocr_cache = harness.ocr_cache
 
 
 @pytest.fixture
@@ -33,18 +39,6 @@ def api(tmp_path: Path) -> Iterator[Api]:
 
 
 @pytest.fixture(scope="session")
-def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("intake-shared")
-
-
-@pytest.fixture(scope="session")
 def models_dir(shared_dir: Path) -> Path:
     """Champion models trained once per session on small synthetic sets."""
     return train_small_models(shared_dir / "models-home", doc_type_claims=30, fraud_rows=4_000)
-
-
-@pytest.fixture(scope="session")
-def ocr_cache(shared_dir: Path) -> Path:
-    path = shared_dir / "ocr-cache"
-    path.mkdir()
-    return path
