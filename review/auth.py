@@ -172,7 +172,8 @@ def authenticate(store: CaseStore, username: str, password: str) -> UserRow | No
 # --- sessions -------------------------------------------------------------------------------------
 
 
-def _sid(token: str) -> str:
+def hash_token(token: str) -> str:
+    """The id a session is stored under: its token's SHA-256, so the database never holds a token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -188,7 +189,7 @@ def start_session(store: CaseStore, settings: Settings, username: str, user_agen
         s.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < now))  # sweep the dead ones
         s.add(
             WebSessionRow(
-                id=_sid(token),
+                id=hash_token(token),
                 username=username,
                 csrf_token=secrets.token_urlsafe(32),
                 created_at=now,
@@ -207,7 +208,7 @@ def load_session(store: CaseStore, settings: Settings, token: str | None) -> Vie
     now = utcnow()
     idle = dt.timedelta(minutes=settings.review_idle_minutes)
     with store.session() as s:
-        row = s.get(WebSessionRow, _sid(token))
+        row = s.get(WebSessionRow, hash_token(token))
         if row is None:
             return None
         if _aware(row.expires_at) <= now or _aware(row.last_seen_at) + idle <= now:

@@ -144,8 +144,8 @@ def read_invoice(pages: Sequence[Page]) -> tuple[dict[str, Field], list[LineItem
     # a gap in the split may be a fund the bill prints beside 统筹: only a bill whose every fund
     # is read, and none of them paid, has its split put right from the total
     settled = not other_amounts(fields) and not unread_funds(pages, fields)
-    _repair_split(fields, items, parts_known=settled)
-    _settle_words(fields, items)
+    repair_split(fields, items, parts_known=settled)
+    settle_invoice_words(fields, items)
     return fields, items, [c for c in (qr,) if c is not None]
 
 
@@ -404,7 +404,7 @@ def _confirmed_total(fields: dict[str, Field], items: Sequence[LineItem]) -> Dec
     return None
 
 
-def _repair_split(fields: dict[str, Field], items: Sequence[LineItem], *, parts_known: bool = True) -> None:
+def repair_split(fields: dict[str, Field], items: Sequence[LineItem], *, parts_known: bool = True) -> None:
     """Make the channel split add up to a confirmed total by changing exactly one amount, and only
     when that one change is unambiguous and close to what OCR read (or the amount went unread).
 
@@ -443,7 +443,7 @@ def _repair_split(fields: dict[str, Field], items: Sequence[LineItem], *, parts_
         _set(fields, name, value, confidence=round(sure * 0.95, 4))
 
 
-def _settle_words(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
+def settle_invoice_words(fields: dict[str, Field], items: Sequence[LineItem]) -> None:
     """The words settled from the figures when the fee lines or the payment split confirm them."""
     split = [fields[p].value for p in SPLIT if p in fields and fields[p].value is not None]
     paid = money(sum((Decimal(v) for v in split), Decimal(0))) if len(split) == len(SPLIT) else None

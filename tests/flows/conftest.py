@@ -1,35 +1,34 @@
 """Fixtures for the flow tests: one Prefect test server, one set of small models and one OCR cache
 per session, so each test pays only for its own flow runs.
 
-Prefect's environment is set here, before anything imports prefect: our own PREFECT_HOME (never
-~/.prefect), no telemetry, and the longer start-up timeout this busy machine needs.
+Prefect's environment is set first (`isolate_prefect`), before anything imports prefect.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from helpers.prefect_harness import isolate_prefect
 
-import pytest
-
-_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="claims-prefect-home-"))
-os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+isolate_prefect()
 
 import datetime as dt  # noqa: E402
+import shutil  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from decimal import Decimal  # noqa: E402
+from pathlib import Path  # noqa: E402
 
+import pytest  # noqa: E402
 from helpers import money  # noqa: E402
+from helpers import prefect_harness as harness  # noqa: E402
+from helpers.prefect_harness import link_shared, train_small_models  # noqa: E402
 
 from pipeline.records import DocType, Outcome, ReviewAction, ReviewDecision, Route  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.store import CaseStore, open_store  # noqa: E402
+
+# the session fixtures of helpers.prefect_harness, for this package's tests only
+prefect_harness = harness.prefect_harness
+shared_dir = harness.shared_dir
+ocr_cache = harness.ocr_cache
 
 CORPUS_CLAIMS = 3
 CORPUS_SEED = 11
@@ -37,44 +36,9 @@ T0 = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """A throw-away Prefect API (SQLite) for the flow tests; stage tests never start Prefect."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-@pytest.fixture(scope="session")
-def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("flows-shared")
-
-
-@pytest.fixture(scope="session")
 def models_dir(shared_dir: Path) -> Path:
     """Champion models trained once per session on small synthetic sets (seconds, not minutes)."""
-    from flows.models import ensure_models, train_doc_type_model, train_fraud_on_synthetic, train_gate_model
-    from pipeline.registry import ModelRegistry
-
-    settings = Settings(data_dir=shared_dir / "models-home")
-    registry = ModelRegistry(settings.models_dir)
-    for name, card in (
-        ("doc-type", lambda: train_doc_type_model(settings, claims=60)),
-        ("adjudication-gate", lambda: train_gate_model(settings, claims=800)),
-        ("fraud", lambda: train_fraud_on_synthetic(settings, rows=20_000)),
-    ):
-        c = card()
-        if registry.champion(name) is None:
-            registry.promote(name, c.version)
-    assert ensure_models(settings) == []  # nothing left to train
-    return settings.models_dir
-
-
-@pytest.fixture(scope="session")
-def ocr_cache(shared_dir: Path) -> Path:
-    path = shared_dir / "ocr-cache"
-    path.mkdir()
-    return path
+    return train_small_models(shared_dir / "models-home", doc_type_claims=60, fraud_rows=20_000)
 
 
 @pytest.fixture(scope="session")
@@ -85,14 +49,6 @@ def corpus(shared_dir: Path) -> Path:
     out = shared_dir / "corpus"
     generate_corpus(out, CORPUS_CLAIMS, CORPUS_SEED, render=True)
     return out
-
-
-def link_shared(data_dir: Path, models_dir: Path, ocr_cache: Path) -> Settings:
-    """A fresh data dir (its own case store) that shares the session's models and OCR cache."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "models").symlink_to(models_dir, target_is_directory=True)
-    (data_dir / "ocr-cache").symlink_to(ocr_cache, target_is_directory=True)
-    return Settings(data_dir=data_dir)
 
 
 @pytest.fixture

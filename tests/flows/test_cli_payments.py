@@ -13,6 +13,7 @@ from helpers import money
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.cli_payments import payments_app
 from pipeline.payout import Payee, pay
 from pipeline.records import Claim, Outcome, Route
 from pipeline.settings import Settings, get_settings
@@ -101,3 +102,18 @@ def test_a_senior_reopens_from_the_command_line(env: Settings) -> None:
     code, _, summary = _run("reopen", "C1", "--reason", "again", "--by", "senior1")
     assert code == 2 and "no final decision to reopen: it is adjuster (v2)" in summary["error"]
     store.engine.dispose()
+
+
+def test_the_payments_sub_app_on_an_empty_ledger(env: Settings) -> None:
+    """The sub-app alone, as `claims payments` mounts it: nothing to export, and a store without claims
+    is no ledger to reconcile (exit code 2, the problem named)."""
+    runner = CliRunner()
+    exported = runner.invoke(payments_app, ["export", "--json"])
+    assert exported.exit_code == 0 and "no payment instruction is waiting for a file" in exported.stdout
+    assert json.loads(exported.stdout.strip().splitlines()[-1]) == {"ok": True, "file_id": None, "count": 0}
+    reconciled = runner.invoke(payments_app, ["reconcile", "--json"])
+    assert reconciled.exit_code == 2
+    assert json.loads(reconciled.stdout.strip().splitlines()[-1]) == {
+        "ok": False,
+        "error": f"the case store ({env.db_url}) holds no claims: nothing to reconcile",
+    }

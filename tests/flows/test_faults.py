@@ -5,7 +5,7 @@ input, a bug), or named as waiting for a rerun (a transient fault that outlasted
 then finishes it. Only transient faults are retried; nothing is paid twice.
 
 The corpus is structured (`render=False`) with small stand-in files, OCR is a fake that sees no
-text and extraction assembles the corpus truth's facts (`fake_reading`), so the decisions and
+text and extraction assembles the corpus truth's facts (`helpers.fake_reading`), so the decisions and
 payments are real while no page is read. Killing the whole process is `test_crash.py`.
 """
 
@@ -14,15 +14,16 @@ from __future__ import annotations
 import csv
 import errno
 import hashlib
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_reading import FakeEngine, blank_pages, fake_ocr, structured_batch, truth_facts
-from hostile_files import multipage_tiff
+from helpers.fake_reading import blank_pages, fake_ocr, structured_batch, truth_facts
+from helpers.files import multipage_tiff
+from helpers.ocr_engine import FakeEngine
+from helpers.prefect_harness import link_shared
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -46,13 +47,6 @@ SEED = 23
 Expected = dict[str, tuple[str, str]]
 
 
-def link(data_dir: Path, models_dir: Path, ocr_cache: Path) -> Settings:
-    data_dir.mkdir(parents=True)
-    (data_dir / "models").symlink_to(models_dir, target_is_directory=True)
-    (data_dir / "ocr-cache").symlink_to(ocr_cache, target_is_directory=True)
-    return Settings(data_dir=data_dir)
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return structured_batch(tmp_path_factory.mktemp("faults") / "corpus", CLAIMS, SEED)
@@ -67,7 +61,7 @@ def expected(
     prefect_harness: None,
 ) -> Expected:
     """Route and payable of every claim in an uninterrupted run; at least one claim is paid."""
-    settings = link(tmp_path_factory.mktemp("faults-ref") / "data", models_dir, ocr_cache)
+    settings = link_shared(tmp_path_factory.mktemp("faults-ref") / "data", models_dir, ocr_cache)
     with pytest.MonkeyPatch.context() as mp:
         fake_ocr(mp)
         truth_facts(mp, corpus)
@@ -79,20 +73,13 @@ def expected(
 
 
 @pytest.fixture
-def batch(tmp_path: Path, corpus: Path) -> Path:
-    out = tmp_path / "batch"
-    shutil.copytree(corpus, out)
-    return out
-
-
-@pytest.fixture
 def settings(
     tmp_path: Path, models_dir: Path, ocr_cache: Path, monkeypatch: pytest.MonkeyPatch, batch: Path
 ) -> Settings:
     """A fresh case store, with the fake OCR and the truth's facts installed."""
     fake_ocr(monkeypatch)
     truth_facts(monkeypatch, batch)
-    return link(tmp_path / "data", models_dir, ocr_cache)
+    return link_shared(tmp_path / "data", models_dir, ocr_cache)
 
 
 def run(batch: Path, settings: Settings) -> BatchResult:

@@ -1,4 +1,4 @@
-"""The batch flow over the hostile batch of `tests/hostile_files.py`: good claims between dozens of
+"""The batch flow over the hostile batch of `tests/helpers/hostile.py`: good claims between dozens of
 hostile files, names and rows. Every row ends as a claim with exactly one outcome or as a row error;
 every hostile file is named on its claim; what intake stored, the flow reads (real loaders, a fake
 OCR engine that sees no text: this test is about accounting, not reading)."""
@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from fake_reading import fake_ocr
-from hostile_files import write_hostile_batch
+from helpers.fake_reading import fake_ocr
+from helpers.hostile import write_hostile_batch
 from sqlalchemy import func, select
 
 from flows import steps

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_reading import fake_ocr, structured_batch, truth_facts
+from helpers.fake_reading import fake_ocr, structured_batch, truth_facts
 from sqlalchemy import select
 
 from flows import steps
@@ -36,13 +36,6 @@ SEED = 41
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return structured_batch(tmp_path_factory.mktemp("money") / "corpus", CLAIMS, SEED)
-
-
-@pytest.fixture
-def batch(tmp_path: Path, corpus: Path) -> Path:
-    out = tmp_path / "batch"
-    shutil.copytree(corpus, out)
-    return out
 
 
 @pytest.fixture

@@ -154,7 +154,7 @@ def test_no_password_key_or_credential_is_written_in_the_code() -> None:
 def test_review_sessions_need_no_signing_secret(tmp_path: Path) -> None:
     """Each sign-in gets fresh random tokens; the database keeps only the session token's hash."""
     from pipeline.review_tables import WebSessionRow
-    from review.auth import _sid, start_session
+    from review.auth import hash_token, start_session
 
     settings = Settings(data_dir=tmp_path / "data")
     store = open_store(settings)
@@ -165,7 +165,7 @@ def test_review_sessions_need_no_signing_secret(tmp_path: Path) -> None:
     assert a != b and len(a) >= 40
     with store.session() as s:
         rows = {r.id: r.csrf_token for r in s.query(WebSessionRow)}
-    assert set(rows) == {_sid(a), _sid(b)} and a not in rows and len(set(rows.values())) == 2
+    assert set(rows) == {hash_token(a), hash_token(b)} and a not in rows and len(set(rows.values())) == 2
 
 
 # --- claims serve: two doors, two kinds of key -------------------------------------------------------

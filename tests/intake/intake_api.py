@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from helpers.prefect_harness import link_shared
 from intake_files import HOSPITAL, HOSPITAL_ACCOUNT, policies_csv
 
 from intake.app import create_app
@@ -66,12 +67,5 @@ def make_api(
 def linked_settings(
     data_dir: Path, models_dir: Path, ocr_cache: Path, database_url: str | None = None
 ) -> Settings:
-    """A fresh data dir (its own store) sharing the session's models and OCR cache."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "models").symlink_to(models_dir, target_is_directory=True)
-    (data_dir / "ocr-cache").symlink_to(ocr_cache, target_is_directory=True)
-    # the OCR cache is used only where the page images it refers to are there too
-    images = ocr_cache.parent / "page-images"
-    images.mkdir(exist_ok=True)
-    (data_dir / "page-images").symlink_to(images, target_is_directory=True)
-    return Settings(data_dir=data_dir, database_url=database_url)
+    """A fresh data dir (its own store) sharing the session's models, OCR cache and page images."""
+    return link_shared(data_dir, models_dir, ocr_cache, page_images=True, database_url=database_url)

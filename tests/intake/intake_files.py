@@ -1,110 +1,14 @@
-"""Files and submissions the intake tests send: good, broken and hostile, all made here."""
+"""What the intake tests send besides files: policies and a hospital's structured submission (the
+files themselves come from `helpers.files`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
-import struct
-import zlib
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-import pypdfium2 as pdfium
-from PIL import Image
-
 HOSPITAL = "安康市第一人民医院"
 HOSPITAL_ACCOUNT = "0200001234567890123"  # a corporate account: 19 digits, no card check digit
-
-
-def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), seed: int = 0) -> bytes:
-    """Noise, so every seed gives other bytes and compression cannot hide truncation."""
-    arr = (np.random.default_rng(seed).random((size[1], size[0], 3)) * 255).astype("uint8")
-    out = io.BytesIO()
-    Image.fromarray(arr).save(out, fmt)
-    return out.getvalue()
-
-
-def gif_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("P", (8, 8)).save(out, "GIF")
-    return out.getvalue()
-
-
-def pdf_bytes(pages: int) -> bytes:
-    pdf = pdfium.PdfDocument.new()
-    for _ in range(pages):
-        pdf.new_page(595, 842)
-    out = io.BytesIO()
-    pdf.save(out)
-    pdf.close()
-    return out.getvalue()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims any size: the bomb is in the header, not in memory."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
-_PAD = bytes.fromhex("28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a")
-
-
-def _rc4(key: bytes, data: bytes) -> bytes:
-    s, j = list(range(256)), 0
-    for i in range(256):
-        j = (j + s[i] + key[i % len(key)]) % 256
-        s[i], s[j] = s[j], s[i]
-    i = j = 0
-    out = bytearray()
-    for byte in data:
-        i = (i + 1) % 256
-        j = (j + s[i]) % 256
-        s[i], s[j] = s[j], s[i]
-        out.append(byte ^ s[(s[i] + s[j]) % 256])
-    return bytes(out)
-
-
-def encrypted_pdf(user_password: bytes = b"secret") -> bytes:
-    """A one-page PDF with a real RC4-40 Standard security handler (as tests/pipeline/test_ingest.py)."""
-    file_id = bytes(16)
-    owner = _rc4(hashlib.md5((b"owner" + _PAD)[:32]).digest()[:5], (user_password + _PAD)[:32])
-    perms = -44
-    key = hashlib.md5(
-        (user_password + _PAD)[:32] + owner + perms.to_bytes(4, "little", signed=True) + file_id
-    ).digest()[:5]
-    user = _rc4(key, _PAD)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-        b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P %d >>"
-        % (owner.hex().encode(), user.hex().encode(), perms),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    ident = file_id.hex().encode()
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\n" % (
-        len(objects) + 1, ident, ident,
-    )  # fmt: skip
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 # --- policies and a hospital's submission ---------------------------------------------------------

@@ -10,18 +10,9 @@ from typing import Any
 
 import pytest
 from helpers import money
+from helpers.files import encrypted_pdf, gif_bytes, image_bytes, pdf_bytes, png_header_only
 from intake_api import Api, make_api
-from intake_files import (
-    HOSPITAL,
-    OUTPATIENT_POLICY,
-    PATIENT,
-    encrypted_pdf,
-    gif_bytes,
-    hospital_submission,
-    image_bytes,
-    pdf_bytes,
-    png_header_only,
-)
+from intake_files import HOSPITAL, OUTPATIENT_POLICY, PATIENT, hospital_submission
 from sqlalchemy import func, select
 
 from intake.keys import revoke_key

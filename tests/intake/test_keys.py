@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from intake_files import image_bytes
+from helpers.files import image_bytes
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 

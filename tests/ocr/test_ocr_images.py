@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import ctypes
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.files import text_pdf
 from PIL import Image
 
 from ocr.images import DocumentError, load_document, load_image
-from ocr.layout import cjk_font_path
 
 
 def _asym(w: int = 120, h: int = 60) -> Image.Image:
@@ -48,32 +47,9 @@ def test_unreadable_file_names_file(tmp_path: Path) -> None:
         load_document(p)
 
 
-def _make_text_pdf(path: Path, text: str) -> bool:
-    """A one-page PDF with a real text layer in an embedded CJK font; False if pdfium cannot."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
-
-    pdf = pdfium.PdfDocument.new()
-    page = pdf.new_page(400, 200)
-    data = cjk_font_path().read_bytes()
-    buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-    font = raw.FPDFText_LoadFont(pdf.raw, buf, len(data), raw.FPDF_FONT_TRUETYPE, 1)
-    if not font:
-        font = raw.FPDFText_LoadStandardFont(pdf.raw, b"Helvetica")
-        text = "INVOICE 2024-03-15 TOTAL 388.50"
-    obj = raw.FPDFPageObj_CreateTextObj(pdf.raw, font, 16.0)
-    ws = (text + "\x00").encode("utf-16-le")
-    raw.FPDFText_SetText(obj, ctypes.cast(ctypes.c_char_p(ws), ctypes.POINTER(raw.FPDF_WCHAR)))
-    raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 40, 120)
-    raw.FPDFPage_InsertObject(page.raw, obj)
-    raw.FPDFPage_GenerateContent(page.raw)
-    pdf.save(str(path))
-    return True
-
-
 def test_pdf_text_layer_is_read_not_ocrd(tmp_path: Path) -> None:
     p = tmp_path / "einvoice.pdf"
-    _make_text_pdf(p, "电子发票 金额 388.50")
+    text_pdf(p, "电子发票 金额 388.50")
     pages = load_document(p, dpi=144)
     assert len(pages) == 1
     pg = pages[0]

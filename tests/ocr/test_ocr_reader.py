@@ -10,6 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from helpers.files import text_pdf
+from helpers.ocr_engine import FakeEngine
 from ocr_fixtures import LINES, render_page
 
 from ocr import clean
@@ -61,27 +63,10 @@ def test_a_qr_code_is_decoded_as_it_came_and_follows_the_page_upright(engine) ->
     ]
 
 
-class FakeEngine:
-    """Counts calls; one fixed line. Only for testing the cache and plumbing, never the OCR."""
-
-    name = "fake"
-    version = "1"
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        self.calls += 1
-        return [Detection(np.array([[10, 10], [200, 10], [200, 40], [10, 40]], np.float32), 0.9)]
-
-    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
-        return [Reading("发票", 0.99, [[("发", 0.99)], [("票", 0.99)]]) for _ in crops]
-
-
 def test_cache_hit_skips_the_engine(tmp_path: Path) -> None:
     f = tmp_path / "doc.png"
     cv2.imwrite(str(f), render_page(["发票"]))
-    eng = FakeEngine()
+    eng = FakeEngine("发票")
     first = read_document(f, eng, cache_dir=tmp_path / "cache")
     calls = eng.calls
     second = read_document(f, eng, cache_dir=tmp_path / "cache")
@@ -153,15 +138,12 @@ def test_missing_file_is_a_document_error(tmp_path: Path, missing: str) -> None:
     from ocr.images import DocumentError
 
     with pytest.raises(DocumentError, match="no such file"):
-        read_document(tmp_path / missing, FakeEngine())
+        read_document(tmp_path / missing, FakeEngine("发票"))
 
 
 def test_text_layer_pdf_is_not_ocrd(tmp_path: Path) -> None:
-    from test_ocr_images import _make_text_pdf
-
-    f = tmp_path / "e.pdf"
-    _make_text_pdf(f, "电子发票 金额 388.50")
-    eng = FakeEngine()
+    f = text_pdf(tmp_path / "e.pdf", "电子发票 金额 388.50")
+    eng = FakeEngine("发票")
     pages = read_document(f, eng)
     assert eng.calls == 0
     assert pages[0].source == "pdf_text" and pages[0].lines[0].source == "pdf_text"

@@ -11,11 +11,11 @@ from pipeline.extract.checks import check_payer_split, check_words_vs_figures
 from pipeline.extract.documents import FIELD_MIN_CONFIDENCE
 from pipeline.extract.invoice import (
     SEAL_CONFIDENCE,
-    _repair_split,
-    _settle_words,
     extract_invoice,
     fee_items,
     read_invoice,
+    repair_split,
+    settle_invoice_words,
     split_cells,
 )
 from pipeline.records import Field, FieldKind, LineItem
@@ -42,7 +42,7 @@ def test_one_misread_digit_is_put_back_when_words_confirm_the_total() -> None:
     )
     f["total_in_words"] = words("壹佰柒拾伍元叁角")
     assert not check_payer_split(f).passed  # type: ignore[union-attr]
-    _repair_split(f, [])
+    repair_split(f, [])
     assert f["fund_paid"].value == Decimal("56.16")  # cash 119.12 would fit too, but OCR was sure of it
     assert f["fund_paid"].raw_text == "56.18"
     assert f["fund_paid"].confidence >= FIELD_MIN_CONFIDENCE  # proved by the arithmetic
@@ -52,7 +52,7 @@ def test_one_misread_digit_is_put_back_when_words_confirm_the_total() -> None:
 def test_an_unread_part_is_worked_out_from_the_total_and_the_others() -> None:
     f = invoice(total_amount="194.18", fund_paid="0.00", cash_paid="84.18")
     f["total_in_words"] = words("壹佰玖拾肆元壹角捌分")
-    _repair_split(f, [])
+    repair_split(f, [])
     assert f["account_paid"].value == Decimal("110.00")
     assert f["account_paid"].box is None and f["account_paid"].raw_text.startswith("=")
     assert f["account_paid"].confidence < FIELD_MIN_CONFIDENCE  # nothing checks it: a person confirms
@@ -66,7 +66,7 @@ def test_fee_lines_confirm_the_total_too() -> None:
         LineItem(name="床位费", amount=Decimal("644.32")),
         LineItem(name="西药费", amount=Decimal("8000")),
     ]
-    _repair_split(f, items)
+    repair_split(f, items)
     assert f["fund_paid"].value == Decimal("4533.45")
 
 
@@ -74,7 +74,7 @@ def test_nothing_changes_without_a_confirmed_total() -> None:
     f = invoice(total_amount="175.30", fund_paid="56.18", account_paid="0.00", cash_paid="119.14")
     f["total_in_words"] = words("壹佰柒拾伍元伍角")  # words disagree: the total is not confirmed
     before = {n: x.value for n, x in f.items()}
-    _repair_split(f, [])
+    repair_split(f, [])
     assert {n: x.value for n, x in f.items()} == before
 
 
@@ -83,7 +83,7 @@ def test_a_large_disagreement_is_left_for_the_check_to_report() -> None:
         "cash_paid", total_amount="255.30", fund_paid="57.08", account_paid="0.00", cash_paid="512.66"
     )
     f["total_in_words"] = words("贰佰伍拾伍元叁角")
-    _repair_split(f, [])
+    repair_split(f, [])
     assert f["cash_paid"].value == Decimal("512.66")
     assert not check_payer_split(f).passed  # type: ignore[union-attr]
 
@@ -92,7 +92,7 @@ def test_ambiguous_repairs_are_not_made() -> None:
     # either of two parts could be the misread one, and OCR was sure of both: neither is changed
     f = invoice(total_amount="30.00", fund_paid="10.00", account_paid="11.00", cash_paid="10.00")
     f["total_in_words"] = words("叁拾元整")
-    _repair_split(f, [])
+    repair_split(f, [])
     assert [f[p].value for p in ("fund_paid", "account_paid", "cash_paid")] == [
         Decimal("10.00"),
         Decimal("11.00"),
@@ -103,7 +103,7 @@ def test_ambiguous_repairs_are_not_made() -> None:
 def test_the_total_comes_from_the_words_when_the_figures_went_unread() -> None:
     f = invoice(fund_paid="10.00", account_paid="0.00", cash_paid="20.00")
     f["total_in_words"] = words("叁拾元整")
-    _repair_split(f, [])
+    repair_split(f, [])
     assert f["total_amount"].value == Decimal("30.00")
 
 
@@ -141,7 +141,7 @@ def test_garbled_words_are_read_from_figures_the_split_confirms() -> None:
     f = invoice(total_amount="6853.31", **paid)
     f["total_in_words"] = words("陆仟朋佰伍拾参元些角壹分")
     assert not check_words_vs_figures(f).passed  # type: ignore[union-attr]
-    _settle_words(f, [])
+    settle_invoice_words(f, [])
     assert f["total_in_words"].value == "陆仟捌佰伍拾叁元叁角壹分"
     assert f["total_in_words"].raw_text == "陆仟朋佰伍拾参元些角壹分"  # the reading stays beside it
     assert check_words_vs_figures(f).passed  # type: ignore[union-attr]
@@ -156,7 +156,7 @@ def test_words_are_not_settled_when_they_may_say_another_amount() -> None:
     ]:
         f = invoice(total_amount=total, **more)
         f["total_in_words"] = words(reading)
-        _settle_words(f, [])
+        settle_invoice_words(f, [])
         assert f["total_in_words"].value == reading
 
 

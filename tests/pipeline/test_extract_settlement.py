@@ -9,7 +9,15 @@ from helpers.pages import page_of
 
 from pipeline.extract.documents import extract_document
 from pipeline.extract.invoice import read_invoice
-from pipeline.records import DocType
+from pipeline.extract.settlement import (
+    OTHER_PAID,
+    SINK,
+    drop_sinks,
+    funds_in_doubt,
+    other_amounts,
+    unread_funds,
+)
+from pipeline.records import DocType, Field, FieldKind
 from synth.paper_kit import FUND_LABELS
 
 TOP = (
@@ -181,3 +189,35 @@ def test_the_cash_block_of_a_shanghai_clinic_bill_is_read_share_by_share() -> No
     assert v["cash_paid"] == Decimal("10000.00") and v["class_b_copay"] == Decimal("1000.00")
     assert v["copay"] == Decimal("8000.00") and v["self_pay"] == Decimal("1000.00")
     assert v["fund_paid"] == Decimal("17500.00") and v["account_paid"] == Decimal("2500.00")
+
+
+def _paid(name: str, value: str) -> Field:
+    return Field(name=name, kind=FieldKind.MONEY, value=value)
+
+
+def test_other_funds_read_are_the_non_zero_ones() -> None:
+    fields = {
+        "fund_paid": _paid("fund_paid", "500.00"),  # 统筹 itself is no other fund
+        OTHER_PAID: _paid(OTHER_PAID, "20.00"),
+        "serious_illness_paid": _paid("serious_illness_paid", "0.00"),
+        "medical_aid_paid": _paid("medical_aid_paid", "35.50"),
+    }
+    assert other_amounts(fields) == [Decimal("20.00"), Decimal("35.50")]
+
+
+def test_a_fund_printed_but_not_read_puts_the_split_in_doubt() -> None:
+    page = page_of(("统筹基金支付：500.00", 100, 500), ("公务员医疗补助：", 100, 560))
+    fields = {"fund_paid": _paid("fund_paid", "500.00")}
+    assert unread_funds([page], fields) == ["civil_servant_paid"]
+    assert funds_in_doubt([page], fields)
+    read = {**fields, "civil_servant_paid": _paid("civil_servant_paid", "12.00")}
+    assert unread_funds([page], read) == [] and funds_in_doubt([page], read)  # still named on the bill
+    plain = page_of(("统筹基金支付：500.00", 100, 500), ("现金支付：88.00", 100, 560))
+    assert not funds_in_doubt([plain], fields)
+
+
+def test_balances_and_running_totals_are_dropped() -> None:
+    sink = f"{SINK}:个人账户余额"
+    fields = {sink: _paid(sink, "1200.00"), "cash_paid": _paid("cash_paid", "88.00")}
+    drop_sinks(fields)
+    assert list(fields) == ["cash_paid"]

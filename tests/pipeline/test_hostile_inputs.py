@@ -1,7 +1,7 @@
 """Hostile input at intake: every kind gives a clear problem on its own claim, naming the file and
 what is wrong; the rest of the batch is stored; nothing is lost, whatever arrives.
 
-One batch holds every file and row kind of `tests/hostile_files.py`, each on its own claim, between
+One batch holds every file and row kind of `tests/helpers/hostile.py`, each on its own claim, between
 good claims, and is ingested for real (`pipeline.ingest` + `pipeline.files`, the case store on
 SQLite). Then every file in the folder must be found again: stored, quarantined with its reason,
 named in a problem, or reported as unclaimed; every row a claim or a row error. What intake stores,
@@ -21,18 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_files import (
-    KINDS,
-    ROW_KINDS,
-    HostileBatch,
-    Kind,
-    jpeg,
-    pages_pdf,
-    put,
-    write_hostile_batch,
-    write_manifest,
-)
-from test_ingest import COLUMNS, sha
+from helpers.batch import COLUMNS, put, sha, write_manifest
+from helpers.files import jpeg, pages_pdf
+from helpers.hostile import KINDS, ROW_KINDS, HostileBatch, Kind, write_hostile_batch
 
 from ocr.images import DocumentError, load_document
 from pipeline.errors import BadInputError

@@ -1,27 +1,29 @@
 """Intake: good files stored once by their bytes, every bad file, row and stray file reported by name.
 
-Every file is made here (Pillow, numpy, pypdfium2, or by hand for the hostile ones); nothing binary is
-committed. The case store is the real one on a temporary SQLite file.
+Every file is made by `helpers.files` (Pillow, numpy, pypdfium2, or by hand for the hostile ones);
+nothing binary is committed. The case store is the real one on a temporary SQLite file.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
-import io
 import json
-import struct
-import zipfile
-import zlib
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from helpers.batch import COLUMNS, claim_row, put, sha, write_manifest
+from helpers.files import (
+    encrypted_pdf,
+    gif_bytes,
+    image_bytes,
+    multipage_tiff,
+    pdf_bytes,
+    png_header_only,
+    zip_bytes,
+)
 
 from pipeline import files
 from pipeline.errors import BadInputError
@@ -30,160 +32,6 @@ from pipeline.ingest import CHINA_TZ, ingest_batch, read_manifest
 from pipeline.records import Claim, ClaimType, DocStatus
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, open_store
-
-# --- file makers ----------------------------------------------------------------------------------
-
-
-def image_bytes(fmt: str, size: tuple[int, int] = (64, 48), seed: int = 0, **save: object) -> bytes:
-    """Noise, so every seed gives different bytes and compression cannot hide truncation."""
-    arr = (np.random.default_rng(seed).random((size[1], size[0], 3)) * 255).astype("uint8")
-    out = io.BytesIO()
-    Image.fromarray(arr).save(out, fmt, **save)
-    return out.getvalue()
-
-
-def tiff_pages(n: int) -> bytes:
-    frames = [Image.new("RGB", (40, 30), color) for color in ("red", "green", "blue", "white")[:n]]
-    out = io.BytesIO()
-    frames[0].save(out, "TIFF", save_all=True, append_images=frames[1:])
-    return out.getvalue()
-
-
-def pdf_bytes(pages: int) -> bytes:
-    pdf = pdfium.PdfDocument.new()
-    for _ in range(pages):
-        pdf.new_page(595, 842)
-    out = io.BytesIO()
-    pdf.save(out)
-    pdf.close()
-    return out.getvalue()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose IHDR claims any size, with one tiny IDAT: the bomb is in the header, not in memory."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
-_PAD = bytes.fromhex("28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a")
-
-
-def _rc4(key: bytes, data: bytes) -> bytes:
-    s, j = list(range(256)), 0
-    for i in range(256):
-        j = (j + s[i] + key[i % len(key)]) % 256
-        s[i], s[j] = s[j], s[i]
-    i = j = 0
-    out = bytearray()
-    for byte in data:
-        i = (i + 1) % 256
-        j = (j + s[i]) % 256
-        s[i], s[j] = s[j], s[i]
-        out.append(byte ^ s[(s[i] + s[j]) % 256])
-    return bytes(out)
-
-
-def encrypted_pdf(user_password: bytes) -> bytes:
-    """A one-page PDF with a real RC4-40 Standard security handler (PDF 1.4, revision 2).
-
-    With an empty user password it opens without one yet is still encrypted (an "owner password"
-    PDF); with a user password it cannot be opened at all.
-    """
-    file_id = bytes(16)
-    owner = _rc4(hashlib.md5((b"owner" + _PAD)[:32]).digest()[:5], (user_password + _PAD)[:32])
-    perms = -44
-    key = hashlib.md5(
-        (user_password + _PAD)[:32] + owner + perms.to_bytes(4, "little", signed=True) + file_id
-    ).digest()[:5]
-    user = _rc4(key, _PAD)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-        b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P %d >>"
-        % (owner.hex().encode(), user.hex().encode(), perms),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    ident = file_id.hex().encode()
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\n" % (
-        len(objects) + 1, ident, ident,
-    )  # fmt: skip
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
-
-
-def gif_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("P", (8, 8)).save(out, "GIF")
-    return out.getvalue()
-
-
-def zip_bytes() -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr("invoice.jpg", image_bytes("JPEG"))
-    return out.getvalue()
-
-
-# --- batch makers ---------------------------------------------------------------------------------
-
-COLUMNS = ["claim_id", "policy_number", "claimant", "incident_date", "submitted_at", "channel", "documents"]
-
-
-def claim_row(claim_id: str, documents: list[str] | None = None, **values: str) -> dict[str, str]:
-    row = {
-        "claim_id": claim_id,
-        "policy_number": "P-2026-0001",
-        "claimant": "张三",
-        "incident_date": "2026-02-20",
-        "submitted_at": "2026-03-01 09:30:00",
-        "channel": "app",
-    }
-    if documents is not None:
-        row["documents"] = ";".join(documents)
-    row.update(values)
-    return row
-
-
-def write_manifest(
-    folder: Path, rows: list[dict[str, str]], columns: list[str] | None = None, encoding: str = "utf-8"
-) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    columns = columns or COLUMNS
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path = folder / "claims.csv"
-    path.write_bytes(out.getvalue().encode(encoding))
-    return path
-
-
-def put(folder: Path, name: str, data: bytes) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @pytest.fixture
@@ -235,7 +83,7 @@ def test_sniff_media_type(head: bytes, expected: str | None) -> None:
         ("a.tif", image_bytes("TIFF"), "image/tiff", 1),
         ("a.webp", image_bytes("WEBP"), "image/webp", 1),
         ("lossless.webp", image_bytes("WEBP", lossless=True), "image/webp", 1),
-        ("three.tif", tiff_pages(3), "image/tiff", 3),
+        ("three.tif", multipage_tiff(("red", "green", "blue")), "image/tiff", 3),
         ("three.pdf", pdf_bytes(3), "application/pdf", 3),
     ],
 )
@@ -274,7 +122,7 @@ def test_good_batch_is_stored_with_sniffed_types_and_page_counts(
     files = {
         "invoice.jpg": (image_bytes("JPEG", seed=1), "image/jpeg", 1),
         "list.png": (image_bytes("PNG", seed=2), "image/png", 1),
-        "scan.tiff": (tiff_pages(2), "image/tiff", 2),
+        "scan.tiff": (multipage_tiff(("red", "green")), "image/tiff", 2),
         "photo.webp": (image_bytes("WEBP", seed=3), "image/webp", 1),
         "summary.pdf": (pdf_bytes(4), "application/pdf", 4),
         "renamed.jpg": (image_bytes("PNG", seed=4), "image/png", 1),  # wrong extension, fine content
@@ -621,7 +469,7 @@ def test_a_broken_pdf_after_a_locked_one_is_not_called_locked(tmp_path: Path, se
     """PDFium's last error outlives its file: a PDF with no pages reported the locked one's error."""
     locked = inspect_file(put(tmp_path, "locked.pdf", encrypted_pdf(b"secret")), settings)
     assert "password-protected" in str(locked.problem)
-    from hostile_files import pages_pdf
+    from helpers.files import pages_pdf
 
     empty = pages_pdf(0)
     check = inspect_file(put(tmp_path, "empty.pdf", empty), settings)

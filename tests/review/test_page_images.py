@@ -3,34 +3,21 @@ rasterised at the loader's dpi (on request, for readings made before images were
 
 from __future__ import annotations
 
-import ctypes
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from helpers.files import text_pdf
+from helpers.ocr_engine import FakeEngine
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr.engine import Detection, Reading
 from ocr.images import PDF_DPI
 from ocr.layout import cjk_font_path
 from ocr.reader import read_document
 
 
-class OneLineEngine:
+def one_line_engine() -> FakeEngine:
     """Finds one fixed line: enough to test what is saved, never the OCR itself."""
-
-    name = "fake"
-    version = "1"
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        self.calls += 1
-        return [Detection(np.array([[40, 30], [400, 30], [400, 80], [40, 80]], np.float32), 0.9)]
-
-    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
-        return [Reading("门诊收费票据", 0.99, [[(c, 0.99)] for c in "门诊收费票据"]) for _ in crops]
+    return FakeEngine("门诊收费票据", box=((40, 30), (400, 30), (400, 80), (40, 80)))
 
 
 def _photo(path: Path) -> None:
@@ -41,28 +28,10 @@ def _photo(path: Path) -> None:
     img.save(path)
 
 
-def _text_pdf(path: Path, text: str) -> None:
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
-
-    pdf = pdfium.PdfDocument.new()
-    page = pdf.new_page(400, 200)
-    data = cjk_font_path().read_bytes()
-    buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-    font = raw.FPDFText_LoadFont(pdf.raw, buf, len(data), raw.FPDF_FONT_TRUETYPE, 1)
-    obj = raw.FPDFPageObj_CreateTextObj(pdf.raw, font, 16.0)
-    ws = (text + "\x00").encode("utf-16-le")
-    raw.FPDFText_SetText(obj, ctypes.cast(ctypes.c_char_p(ws), ctypes.POINTER(raw.FPDF_WCHAR)))
-    raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 40, 120)
-    raw.FPDFPage_InsertObject(page.raw, obj)
-    raw.FPDFPage_GenerateContent(page.raw)
-    pdf.save(str(path))
-
-
 def test_ocr_keeps_the_cleaned_page_image(tmp_path: Path) -> None:
     src = tmp_path / "photo.png"
     _photo(src)
-    engine = OneLineEngine()
+    engine = one_line_engine()
     images = tmp_path / "images"
     [page] = read_document(src, engine, image_dir=images)
     kept = Image.open(images / "1.jpg")
@@ -80,8 +49,8 @@ def test_ocr_keeps_the_cleaned_page_image(tmp_path: Path) -> None:
 
 def test_text_layer_pages_are_rasterised_where_their_boxes_are(tmp_path: Path) -> None:
     src = tmp_path / "e.pdf"
-    _text_pdf(src, "电子票据 金额 388.50")
-    engine = OneLineEngine()
+    text_pdf(src, "电子票据 金额 388.50")
+    engine = one_line_engine()
     [page] = read_document(src, engine, image_dir=tmp_path / "images")
     assert engine.calls == 0 and page.source == "pdf_text"
     img = Image.open(tmp_path / "images" / "1.jpg").convert("L")
@@ -105,7 +74,7 @@ def test_app_rasterises_a_text_layer_page_without_a_kept_image(tmp_path: Path) -
     settings = Settings(data_dir=tmp_path / "data")
     store = open_store(settings)
     src = tmp_path / "e.pdf"
-    _text_pdf(src, "电子票据 金额 388.50")
+    text_pdf(src, "电子票据 金额 388.50")
     sha = hashlib.sha256(src.read_bytes()).hexdigest()
     store.files.put(src, sha)
     doc = Document(
@@ -121,7 +90,7 @@ def test_app_rasterises_a_text_layer_page_without_a_kept_image(tmp_path: Path) -
             documents=[doc],
         )
     )
-    pages = read_document(src, OneLineEngine())
+    pages = read_document(src, one_line_engine())
     store.save_pages(sha, "old-reading", pages)
     assert not (settings.page_images(sha, "old-reading") / "1.jpg").exists()
     data = page_jpeg(store, settings, "C1", sha, 1, masked=False)

@@ -2,184 +2,39 @@
 system likes, rows no claim should have, and a batch folder holding them all between good claims.
 
 Shared by the intake suite (`tests/pipeline/test_hostile_inputs.py`) and the batch-flow suite
-(`tests/flows/test_hostile_batch.py`); nothing binary is committed.
+(`tests/flows/test_hostile_batch.py`); the bytes come from `helpers.files`, nothing binary is committed.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import os
-import struct
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
-
-def raw_pdf(
-    objects: list[bytes], *, header: bytes = b"%PDF-1.7\n", xref: bool = True, wrong_offsets: bool = False
-) -> bytes:
-    """A PDF of the given object bodies (object 1 is the catalog); its xref table may lie or be absent."""
-    out = bytearray(header)
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    start = len(out)
-    if xref:
-        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-        out += b"".join(b"%010d 00000 n \n" % (7 if wrong_offsets else off) for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        99999 if wrong_offsets else start,
-    )
-    return bytes(out)
-
-
-def pages_pdf(
-    pages: int, *, box: bytes = b"[0 0 595 842]", catalog: bytes = b"", extra: tuple[bytes, ...] = ()
-) -> bytes:
-    """`pages` blank pages of one size; `catalog` adds entries to the catalog, `extra` more objects."""
-    kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(pages))
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R %s>>" % catalog,
-        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
-        *(b"<< /Type /Page /Parent 2 0 R /MediaBox %s >>" % box for _ in range(pages)),
-        *extra,
-    ]
-    return raw_pdf(objects)
-
-
-def noise(size: tuple[int, int], seed: int = 0) -> np.ndarray:
-    return (np.random.default_rng(seed).random((size[1], size[0], 3)) * 255).astype("uint8")
-
-
-def save(im: Image.Image, fmt: str, **options: object) -> bytes:
-    out = io.BytesIO()
-    im.save(out, fmt, **options)
-    return out.getvalue()
-
-
-def jpeg_claiming(width: int, height: int) -> bytes:
-    """A small real JPEG whose frame header (SOF) declares another size."""
-    data = bytearray(save(Image.fromarray(noise((64, 48))), "JPEG"))
-    i = 2
-    while data[i + 1] not in (0xC0, 0xC2):
-        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
-    data[i + 5 : i + 9] = struct.pack(">HH", height, width)
-    return bytes(data)
-
-
-def webp_claiming(width: int, height: int) -> bytes:
-    """A small lossy WebP whose VP8 frame header declares another size (14 bits a side at most)."""
-    data = bytearray(save(Image.fromarray(noise((64, 48))), "WEBP"))
-    assert data[12:16] == b"VP8 "
-    struct.pack_into("<HH", data, 26, width, height)
-    return bytes(data)
-
-
-def tiff_pages(pages: list[tuple[int, int, int, int]]) -> bytes:
-    """An uncompressed 8-bit grey TIFF by hand: per page (real w, real h, declared w, declared h)."""
-    out = bytearray(b"II*\x00\x00\x00\x00\x00")
-    directories, next_links = [], []
-    for w, h, dw, dh in pages:
-        pixels = bytes([200]) * (w * h)
-        offset = len(out)
-        out += pixels + (b"\0" if len(pixels) % 2 else b"")
-        entries = [
-            (256, 4, dw), (257, 4, dh), (258, 3, 8), (259, 3, 1), (262, 3, 1),
-            (273, 4, offset), (277, 3, 1), (278, 4, dh), (279, 4, len(pixels)),
-        ]  # fmt: skip
-        directories.append(len(out))
-        out += struct.pack("<H", len(entries))
-        for tag, kind, value in entries:
-            packed = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
-            out += struct.pack("<HHI", tag, kind, 1) + packed
-        next_links.append(len(out))
-        out += b"\0\0\0\0"
-    struct.pack_into("<I", out, 4, directories[0])
-    for link, target in zip(next_links, directories[1:], strict=False):
-        struct.pack_into("<I", out, link, target)
-    return bytes(out)
-
-
-def png_bad_crc() -> bytes:
-    """A PNG whose image data fails its checksum (a bit flipped in transit)."""
-    data = bytearray(save(Image.fromarray(noise((64, 48))), "PNG"))
-    at = data.index(b"IDAT") + 8
-    data[at] ^= 0xFF
-    return bytes(data)
-
-
-def sixteen_bit_png(size: tuple[int, int] = (64, 48)) -> bytes:
-    """A 16-bit grey scan: dark text (value 5000) on paper (value 60000)."""
-    arr = np.full((size[1], size[0]), 60000, dtype=np.uint16)
-    arr[size[1] // 3 : size[1] // 2, 4:-4] = 5000
-    return save(Image.fromarray(arr), "PNG")
-
-
-def transparent_png(size: tuple[int, int] = (64, 48)) -> bytes:
-    """Black text on a transparent background, as screenshot and signature tools save it."""
-    arr = np.zeros((size[1], size[0], 4), dtype=np.uint8)
-    arr[size[1] // 3 : size[1] // 2, 4:-4, 3] = 255
-    return save(Image.fromarray(arr, "RGBA"), "PNG")
-
-
-def multipage_tiff(colours: tuple[str, ...] = ("white", "black", "gray")) -> bytes:
-    frames = [Image.new("RGB", (40, 30), c) for c in colours]
-    return save(frames[0], "TIFF", save_all=True, append_images=frames[1:])
-
-
-# --- benign makers and the batch -----------------------------------------------------------------
-
-
-def jpeg(seed: int = 0, size: tuple[int, int] = (64, 48)) -> bytes:
-    """Noise, so every seed gives other bytes (another SHA-256, another document)."""
-    return save(Image.fromarray(noise(size, seed)), "JPEG")
-
-
-def claim_row(claim_id: str, documents: list[str] | None = None, **values: str) -> dict[str, str]:
-    row = {
-        "claim_id": claim_id,
-        "policy_number": "P-2026-0001",
-        "claimant": "张三",
-        "incident_date": "2026-02-20",
-        "submitted_at": "2026-03-01 09:30:00",
-        "channel": "app",
-        "documents": ";".join(documents or []),
-    }
-    return {**row, **values}
-
-
-def write_manifest(folder: Path, rows: list[dict[str, str]]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path = folder / "claims.csv"
-    path.write_bytes(out.getvalue().encode("utf-8"))
-    return path
-
-
-def put(folder: Path, name: str, data: bytes) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
+from helpers.batch import COLUMNS, claim_row, put, write_manifest
+from helpers.files import (
+    jpeg,
+    jpeg_claiming,
+    multipage_tiff,
+    noise,
+    pages_pdf,
+    png_bad_crc,
+    raw_pdf,
+    save,
+    sixteen_bit_png,
+    tiff_pages,
+    transparent_png,
+    webp_claiming,
+)
 
 # --- the kinds ----------------------------------------------------------------------------------
 
-COLUMNS = [
-    "claim_id", "policy_number", "claimant", "incident_date", "submitted_at", "channel", "documents",
-    "amount_claimed",
-]  # fmt: skip
+MANIFEST_COLUMNS = [*COLUMNS, "amount_claimed"]
 PAGE = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"]
 ONE_PAGE = [*PAGE, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
 
@@ -452,5 +307,5 @@ def write_hostile_batch(batch: Path) -> HostileBatch:
     # the same file twice: once more in another row's claim, and twice within one claim
     put(batch, "twice.jpg", jpeg(seed=300))
     rows.append(claim_row("D1", ["twice.jpg", "twice.jpg", "./twice.jpg", "good-1.jpg"]))
-    write_manifest(batch, rows)
+    write_manifest(batch, rows, MANIFEST_COLUMNS)
     return HostileBatch(kinds, row_kinds, good, len(rows))

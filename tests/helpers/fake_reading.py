@@ -1,4 +1,4 @@
-"""Stand-ins for OCR and for extraction in flow tests that are about the flow, not about reading.
+"""Stand-ins for OCR and for extraction in tests that are about a flow or a bench, not about reading.
 
 `fake_ocr` keeps the real loaders (what intake let through must load, page for page) and returns
 every page without text, in milliseconds; `truth_facts` makes extraction assemble the facts the
@@ -8,35 +8,15 @@ documents say. Both are installed with monkeypatch inside a test, never in produ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from helpers.ocr_engine import FakeEngine
 from ocr.elements import Page
-from ocr.engine import Detection, Reading
-
-
-class FakeEngine:
-    """An OCR engine that sees no text; `explode(image)` may raise instead (a crash on one page)."""
-
-    name = "fake"
-    version = "1"
-
-    def __init__(self, explode: Callable[[np.ndarray], bool] | None = None) -> None:
-        self.explode = explode
-        self.crashes = 0
-
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        if self.explode is not None and self.explode(image):
-            self.crashes += 1
-            raise RuntimeError("the OCR engine crashed on this page (onnxruntime: invalid input)")
-        return []
-
-    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
-        return [Reading("", 0.0, []) for _ in crops]
 
 
 def blank_pages(path: Path | str) -> list[Page]:
