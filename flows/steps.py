@@ -1,5 +1,13 @@
 """The runner: the batch's steps as plain functions over ids, each idempotent through the case store.
 
+A claim goes ingest → ocr → extract → fraud → decide → payout: `ingest_step` (pipeline.ingest),
+`ocr_step` (ocr), `extract_step` (pipeline.extract: the claim's facts, with the payee
+`pipeline.payout.settle_directly` names), `fraud_step` (fraud, a chunk against the history),
+`decide_step` (adjudication.decide: rules → benefit → triage → ML gate → route; triage sits inside
+because it classifies with the product's required documents and the prior claims adjudication finds,
+and the gate reads it) and `payout_step` (pipeline.payout). The runner holds no rule of its own: it
+reads each step's inputs from the store, calls the stage and writes its output.
+
 Every step first asks the store whether its output exists and returns it if so; otherwise it does
 the work and writes the output in one transaction at the end. That is what makes a batch safe to
 rerun after a crash: whatever finished is not redone, whatever did not is done once. A decided claim
@@ -22,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from adjudication.decide import DecisionBundle, decide
+from adjudication.decide import DecisionBundle, index_and_decide
 from adjudication.model import load_gate
 from adjudication.rules import RuleBook, StoreInvoiceHistory, load_rule_book
 from classifiers.doc_type import DocTypeModel, load_doc_type
@@ -33,7 +41,7 @@ from pipeline.errors import ClaimsError
 from pipeline.extract.documents import extract
 from pipeline.extract.facts import assemble_facts
 from pipeline.ingest import IngestReport, ingest_batch
-from pipeline.payout import PayoutResult, export_pending, pay, payee_of
+from pipeline.payout import PayoutResult, export_pending, pay, payee_of, settle_directly
 from pipeline.records import (
     ClaimFacts,
     DirectSettlement,
@@ -172,16 +180,7 @@ def extract_step(store: CaseStore, claim_id: str, key: str, models: Models) -> C
         extractions.append(ex)
     policy = store.get_result(claim_id, POLICY_STAGE, Policy)
     facts = assemble_facts(claim, extractions, policy)
-    settlement = store.get_result(claim_id, SETTLEMENT_STAGE, DirectSettlement)
-    if settlement is not None:  # 医疗直付: the hospital, not the claimant, is paid
-        facts = facts.model_copy(
-            update={
-                "direct_settlement": True,
-                "payee_name": settlement.account_name,
-                "payee_bank": settlement.bank,
-                "payee_account": settlement.account,
-            }
-        )
+    facts = settle_directly(facts, store.get_result(claim_id, SETTLEMENT_STAGE, DirectSettlement))
     store.put_result(claim_id, FACTS_STAGE, facts)
     return facts
 
@@ -246,14 +245,10 @@ def decide_step(
     claim_id = facts.claim.claim_id
     settled = decisions.runner_may_decide(store, claim_id)
     if settled is None:
-        history = StoreInvoiceHistory(store)
-        # indexed first, so every later claim (in this batch or the next) sees this one's invoices and
-        # account; the rules only hold a key against a claim that came earlier (rules._earlier)
-        history.record(facts)
-        bundle = decide(
+        bundle = index_and_decide(
             facts,
             rules=models.rules,
-            history=history,
+            history=StoreInvoiceHistory(store),
             gate=models.gate,
             fraud=fraud,
             settings=settings,
