@@ -317,7 +317,7 @@ def index_and_decide(
     """Record the claim's keys (invoices, visit, payee account, policy) in the history, then decide it.
 
     Indexed first, so every later claim (in this batch or the next) sees this one's invoices and
-    account; the rules only hold a key against a claim that came earlier (submitted before it).
+    account; the rules only hold a key against a claim that came earlier (submitted, or indexed, first).
     """
     history.record(facts)
     return decide(facts, rules=rules, history=history, gate=gate, fraud=fraud, settings=settings, now=now)

@@ -99,8 +99,14 @@ def settle_directly(facts: ClaimFacts, settlement: DirectSettlement | None) -> C
     account it gave, not the claimant; without one the facts are returned as they are."""
     if settlement is None:
         return facts
-    update = {"payee_name": settlement.account_name, "payee_bank": settlement.bank}
-    return facts.model_copy(update={**update, "direct_settlement": True, "payee_account": settlement.account})
+    return facts.model_copy(
+        update={
+            "direct_settlement": True,
+            "payee_name": settlement.account_name,
+            "payee_bank": settlement.bank,
+            "payee_account": settlement.account,
+        }
+    )
 
 
 def payee_of(facts: ClaimFacts | None, claimant: str) -> tuple[Payee | None, str]:
