@@ -13,7 +13,15 @@ Precedence, as a careful adjuster reads a file:
    and the ML gate says it is safe: flash pay (闪赔闪付) when triage found it simple, auto approve
    otherwise; else it goes to an adjuster with the reason.
 
-`decide` is pure: the clock, the history and the models come in as arguments.
+`decide` is pure: the clock, the history and the models come in as arguments. `index_and_decide`
+first records the claim's keys in the history, as the runner does, so later claims see this one.
+
+Where it sits in a claim's way (`flows/steps.py`): extract → fraud → decide → payout, and inside
+`decide`: rules → benefit → triage → ML gate → route. Triage runs here, after the rules, because it
+classifies with what adjudication finds: the documents the product's terms require (the terms the
+rule set in force on the incident date picks) and the claims on the policy before this one (the
+invoice history); the ML gate then reads triage's class, and the route its flash-pay eligibility.
+The fraud score is computed before, over the whole history, and comes in as an argument.
 """
 
 from __future__ import annotations
@@ -287,6 +295,25 @@ def decide(
         notify_by=notify_by,
         missing_documents=ev.missing_documents,
     )
+
+
+def index_and_decide(
+    facts: ClaimFacts,
+    *,
+    rules: RuleBook | RuleSet,
+    history: InvoiceHistory,
+    gate: SafePayGate | None,
+    fraud: FraudScore | None,
+    settings: Settings,
+    now: dt.datetime,
+) -> DecisionBundle:
+    """Record the claim's keys (invoices, visit, payee account, policy) in the history, then decide it.
+
+    Indexed first, so every later claim (in this batch or the next) sees this one's invoices and
+    account; the rules only hold a key against a claim that came earlier (submitted, or indexed, first).
+    """
+    history.record(facts)
+    return decide(facts, rules=rules, history=history, gate=gate, fraud=fraud, settings=settings, now=now)
 
 
 def payable_now(adj: Adjudication) -> Decimal:

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from adjudication.decide import REVIEW_RIGHT_ZH
 from adjudication.terms import DOC_NAMES_ZH
 from flows import steps
-from flows.claims_batch import _store, transient
+from flows.runtime import store_for, transient
 from pipeline import decisions
 from pipeline.errors import ClaimsError
 from pipeline.payout import mask_account, pay, payee_of
@@ -206,7 +206,7 @@ def apply_decision(store: CaseStore, decision: ReviewDecision, routed_version: i
     name="apply-decision", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE
 )
 def apply_task(pending: Pending, settings: Settings) -> Applied:
-    return apply_decision(_store(settings), pending.decision, pending.routed_version)
+    return apply_decision(store_for(settings), pending.decision, pending.routed_version)
 
 
 @flow(name="apply-review", log_prints=False)
@@ -214,7 +214,7 @@ def apply_review(data_dir: str | None = None) -> list[Applied]:
     """Apply every adjuster decision not yet applied; one failing decision does not stop the others."""
     logger = get_run_logger()
     settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
-    store = _store(settings)
+    store = store_for(settings)
     todo = pending_decisions(store)
     logger.info("%d adjuster decisions to apply", len(todo))
     applied: list[Applied] = []

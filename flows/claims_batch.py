@@ -4,87 +4,43 @@ A thin Prefect layer over `flows.steps`: one task per document for OCR (the engi
 per worker process), chunks of claims for the cheap stages, ids between tasks, never images. Each
 step persists its output in the case store, so a rerun after a crash redoes nothing finished and
 pays nothing twice. Retries are for transient faults (database, disk) only; bad input is recorded
-on its claim and the batch goes on.
+on its claim and the batch goes on. The task runner (threads, or Dask) is chosen when a run starts,
+from the environment then (`flows.runtime`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
-from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from flows import steps
+from flows.runtime import DeferredTaskRunner, is_transient, models_for, store_for, transient
 from pipeline import decisions
 from pipeline.errors import ClaimsError
 from pipeline.kpi import Kpis, batch_kpis
 from pipeline.records import DocStatus, Extraction
 from pipeline.settings import Settings
 from pipeline.stages import Stage
-from pipeline.store import CaseStore, open_store
+from pipeline.store import CaseStore
 
 log = logging.getLogger(__name__)
-
-_STORES: dict[str, CaseStore] = {}
-_MODELS: dict[str, steps.Models] = {}
-
-
-def _store(settings: Settings) -> CaseStore:
-    """One store (engine and pool) per process and database."""
-    if settings.db_url not in _STORES:
-        _STORES[settings.db_url] = open_store(settings)
-    return _STORES[settings.db_url]
-
-
-def _models(settings: Settings) -> steps.Models:
-    """Champion models, loaded once per worker process."""
-    key = str(settings.models_dir)
-    if key not in _MODELS:
-        _MODELS[key] = steps.load_models(settings)
-    return _MODELS[key]
-
-
-TRANSIENT_ERRNOS = (errno.ENOSPC, errno.EIO, errno.EAGAIN)
 
 
 class BatchIncomplete(ClaimsError):
     """Some claims wait for a rerun: a fault that may pass (database, disk) outlasted its retries."""
 
 
-def is_transient(exc: BaseException) -> bool:
-    """A fault that may pass if tried again: the database went away or is busy, a connection pool
-    ran dry, the disk filled. Never bad input, never a bug."""
-    if isinstance(exc, OperationalError | PoolTimeout | TimeoutError | ConnectionError):
-        return True
-    if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated)
-    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
-
-
-def transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry only what may pass (`is_transient`); never bad input."""
-    try:
-        state.result()
-    except Exception as exc:
-        return is_transient(exc)
-    return False
-
-
 WAITING = "waiting"
 """A claim's state in a batch result when a fault kept it from an outcome: a rerun finishes it."""
 
 ClaimResult = steps.ClaimResult
-_result = steps.claim_result
 
 
 class BatchResult(BaseModel):
@@ -97,22 +53,22 @@ class BatchResult(BaseModel):
 
 @task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE)
 def ingest_task(folder: str, settings: Settings) -> dict[str, Any]:
-    return steps.ingest_step(Path(folder), _store(settings), settings).summary()
+    return steps.ingest_step(Path(folder), store_for(settings), settings).summary()
 
 
 @task(name="ocr-document", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE)
 def ocr_task(document_id: str, key: str, settings: Settings) -> int:
-    return steps.ocr_step(_store(settings), settings, document_id, key)
+    return steps.ocr_step(store_for(settings), settings, document_id, key)
 
 
 @task(name="decide-claims", retries=2, retry_delay_seconds=2, retry_condition_fn=transient, cache_policy=NONE)
 def decide_task(claim_ids: list[str], key: str, settings: Settings, issued_by: str) -> list[ClaimResult]:
     """Extraction, fraud, decision and payout for a chunk of claims (`steps.decide_claims`)."""
     return steps.decide_claims(
-        _store(settings),
+        store_for(settings),
         claim_ids,
         key,
-        _models(settings),
+        models_for(settings),
         settings,
         issued_by=issued_by,
         is_transient=is_transient,
@@ -126,22 +82,7 @@ def _fault(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first.removeprefix('(builtins.Exception) ')}".rstrip(": ")
 
 
-def _task_runner() -> Any:
-    """Bounded threads by default; a Dask cluster when CLAIMS_TASK_RUNNER=dask (the [dask] extra)."""
-    kind = os.environ.get("CLAIMS_TASK_RUNNER", "threads")
-    if kind == "dask":
-        try:
-            from prefect_dask import DaskTaskRunner
-        except ImportError as exc:  # pragma: no cover - depends on the extra
-            raise ClaimsError(
-                'the dask task runner needs the dask extra: pip install "claims-di[dask]"'
-            ) from exc
-        address = os.environ.get("CLAIMS_DASK_ADDRESS")
-        return DaskTaskRunner(address=address) if address else DaskTaskRunner()
-    return ThreadPoolTaskRunner(max_workers=Settings().ocr_workers)
-
-
-@flow(name="claims-batch", task_runner=_task_runner(), log_prints=False)
+@flow(name="claims-batch", task_runner=DeferredTaskRunner(), log_prints=False)
 def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50) -> BatchResult:
     """Ingest a batch folder and take every claim in it to an outcome."""
     logger = get_run_logger()
@@ -149,7 +90,7 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
     started = dt.datetime.now(dt.UTC)
     summary = ingest_task(folder, settings)
     batch_id = summary["batch_id"]
-    store = _store(settings)
+    store = store_for(settings)
     claims = store.list_claims(batch_id=batch_id)
     logger.info("batch %s: %d claims", batch_id, len(claims))
 
@@ -180,7 +121,7 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
         ]
         if bad:
             outcome = steps.error_outcome(store, c.claim_id, "; ".join(bad))
-            results.append(_result(outcome, error="; ".join(bad)))
+            results.append(steps.claim_result(outcome, error="; ".join(bad)))
         elif unread:
             waiting[c.claim_id] = "; ".join(unread)
         else:
@@ -200,8 +141,8 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
         for cid, why in waiting.items()
     ]
 
-    result = _finish(store, settings, batch_id, results, summary, started, source=issued_by)
-    _publish(result)
+    result = close_batch(store, settings, batch_id, results, summary, started, source=issued_by)
+    publish_batch(result)
     if waiting:
         listed = "; ".join(f"{cid}: {why}" for cid, why in sorted(waiting.items())[:5])
         raise BatchIncomplete(
@@ -212,7 +153,7 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
     return result
 
 
-def _finish(
+def close_batch(
     store: CaseStore,
     settings: Settings,
     batch_id: str,
@@ -250,7 +191,7 @@ def _finish(
     )
 
 
-def _publish(result: BatchResult) -> None:
+def publish_batch(result: BatchResult) -> None:
     """The run's artifacts: a table of claims and outcomes, and the KPI summary."""
     key = "".join(ch if ch.isalnum() else "-" for ch in result.batch_id.lower())[:60].strip("-")
     create_table_artifact(

@@ -24,17 +24,8 @@ from pathlib import Path
 from prefect import flow, get_run_logger, unmapped
 
 from flows import steps
-from flows.claims_batch import (
-    BatchResult,
-    ClaimResult,
-    _finish,
-    _publish,
-    _result,
-    _store,
-    _task_runner,
-    decide_task,
-    ocr_task,
-)
+from flows.claims_batch import BatchResult, ClaimResult, close_batch, decide_task, ocr_task, publish_batch
+from flows.runtime import DeferredTaskRunner, store_for
 from pipeline.intake_tables import DONE, QUEUED, finish_claims, take_queued
 from pipeline.records import DocStatus, Extraction
 from pipeline.settings import Settings
@@ -44,7 +35,7 @@ from pipeline.store import CaseStore
 log = logging.getLogger(__name__)
 
 
-@flow(name="intake-batch", task_runner=_task_runner(), log_prints=False)
+@flow(name="intake-batch", task_runner=DeferredTaskRunner(), log_prints=False)
 def intake_batch(
     claim_ids: list[str] | None = None,
     data_dir: str | None = None,
@@ -59,7 +50,7 @@ def intake_batch(
     if database_url:
         overrides["database_url"] = database_url
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    store = _store(settings)
+    store = store_for(settings)
     taken = take_queued(store, claim_ids)
     if not taken:
         logger.info("intake queue: nothing to do")
@@ -73,7 +64,7 @@ def intake_batch(
     except BaseException:
         finish_claims(store, taken, status=QUEUED)  # back in the queue for the next run
         raise
-    result = _finish(
+    result = close_batch(
         store,
         settings,
         batch_id,
@@ -83,7 +74,7 @@ def intake_batch(
         source=f"intake {batch_id}",
     )
     finish_claims(store, taken, status=DONE)
-    _publish(result)
+    publish_batch(result)
     return result
 
 
@@ -114,7 +105,7 @@ def _process(
         bad = [f"{d.filename}: could not be read ({failed[d.id]})" for d in c.documents if d.id in failed]
         if bad:
             outcome = steps.error_outcome(store, c.claim_id, "; ".join(bad))
-            results.append(_result(outcome, error="; ".join(bad)))
+            results.append(steps.claim_result(outcome, error="; ".join(bad)))
         else:
             todo.append(c.claim_id)
     chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]

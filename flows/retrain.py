@@ -26,7 +26,7 @@ from prefect.cache_policies import NONE
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from flows.claims_batch import _store
+from flows.runtime import store_for
 from flows.steps import reader_key
 from pipeline.records import ClaimFacts, Decision, Extraction, Page, ReviewAction, ReviewDecision
 from pipeline.registry import ModelCard, ModelRegistry, data_hash
@@ -312,12 +312,12 @@ def _fmt(v: Any) -> str:
 
 @task(name="retrain-doc-type", cache_policy=NONE)
 def doc_type_task(settings: Settings, claims: int, seed: int) -> Retrained:
-    return retrain_doc_type(_store(settings), settings, claims=claims, seed=seed)
+    return retrain_doc_type(store_for(settings), settings, claims=claims, seed=seed)
 
 
 @task(name="retrain-gate", cache_policy=NONE)
 def gate_task(settings: Settings, claims: int, seed: int) -> Retrained:
-    return retrain_gate(_store(settings), settings, claims=claims, seed=seed)
+    return retrain_gate(store_for(settings), settings, claims=claims, seed=seed)
 
 
 @task(name="retrain-fraud", cache_policy=NONE)
@@ -327,7 +327,7 @@ def fraud_task(settings: Settings, rows: int, seed: int) -> Retrained:
 
 @task(name="extraction-check", cache_policy=NONE)
 def extraction_task(settings: Settings) -> ExtractionCheck:
-    return extraction_check(_store(settings))
+    return extraction_check(store_for(settings))
 
 
 def extraction_markdown(check: ExtractionCheck) -> str:

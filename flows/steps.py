@@ -1,5 +1,13 @@
 """The runner: the batch's steps as plain functions over ids, each idempotent through the case store.
 
+A claim goes ingest → ocr → extract → fraud → decide → payout: `ingest_step` (pipeline.ingest),
+`ocr_step` (ocr), `extract_step` (pipeline.extract: the claim's facts, with the payee
+`pipeline.payout.settle_directly` names), `fraud_step` (fraud, a chunk against the history),
+`decide_step` (adjudication.decide: rules → benefit → triage → ML gate → route; triage sits inside
+because it classifies with the product's required documents and the prior claims adjudication finds,
+and the gate reads it) and `payout_step` (pipeline.payout). The runner holds no rule of its own: it
+reads each step's inputs from the store, calls the stage and writes its output.
+
 Every step first asks the store whether its output exists and returns it if so; otherwise it does
 the work and writes the output in one transaction at the end. That is what makes a batch safe to
 rerun after a crash: whatever finished is not redone, whatever did not is done once. A decided claim
@@ -22,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from adjudication.decide import DecisionBundle, decide
+from adjudication.decide import DecisionBundle, index_and_decide
 from adjudication.history import StoreInvoiceHistory
 from adjudication.model import load_gate
 from adjudication.rules import RuleBook, load_rule_book
@@ -33,8 +41,7 @@ from pipeline.errors import ClaimsError
 from pipeline.extract.documents import extract
 from pipeline.extract.facts import assemble_facts
 from pipeline.ingest import IngestReport, ingest_batch
-from pipeline.payout import PayoutResult, export_pending, pay, payee_of
-from pipeline.policies import read_policy_file
+from pipeline.payout import PayoutResult, export_pending, pay, payee_of, settle_directly
 from pipeline.records import (
     ClaimFacts,
     DirectSettlement,
@@ -50,14 +57,6 @@ from pipeline.stages import Stage
 from pipeline.store import CaseStore
 
 log = logging.getLogger(__name__)
-
-FACTS_STAGE = Stage.FACTS
-
-POLICY_STAGE = Stage.POLICY
-EXTRACT_STAGE = Stage.EXTRACT
-FRAUD_STAGE = Stage.FRAUD
-DECISION_STAGE = Stage.DECISION
-SETTLEMENT_STAGE = Stage.DIRECT_SETTLEMENT
 
 
 # --- models, loaded once per process -----------------------------------------------------------
@@ -100,19 +99,7 @@ def load_models(settings: Settings) -> Models:
 
 def ingest_step(folder: Path, store: CaseStore, settings: Settings) -> IngestReport:
     """Store the batch's claims and files, and the policy extract that travels with it."""
-    report = ingest_batch(folder, store, settings)
-    policies = read_policies(folder)
-    for claim in store.list_claims(batch_id=report.batch_id):
-        policy = policies.get(claim.policy_number)
-        if policy is not None:
-            store.put_result(claim.claim_id, POLICY_STAGE, policy)
-    return report
-
-
-def read_policies(folder: Path) -> dict[str, Policy]:
-    """`policies.csv`: the policy administration system's extract for the batch (may be absent)."""
-    path = folder / "policies.csv"
-    return read_policy_file(path) if path.exists() else {}
+    return ingest_batch(folder, store, settings)
 
 
 # --- OCR -----------------------------------------------------------------------------------------
@@ -150,7 +137,7 @@ def ocr_step(store: CaseStore, settings: Settings, document_id: str, key: str) -
 
 def extract_step(store: CaseStore, claim_id: str, key: str, models: Models) -> ClaimFacts:
     """Extract every stored document of a claim and assemble the claim's facts."""
-    done = store.get_result(claim_id, FACTS_STAGE, ClaimFacts)
+    done = store.get_result(claim_id, Stage.FACTS, ClaimFacts)
     if done is not None:
         return done
     claim = store.get_claim(claim_id)
@@ -162,28 +149,19 @@ def extract_step(store: CaseStore, claim_id: str, key: str, models: Models) -> C
         if doc.status is not DocStatus.STORED or doc.id in seen:
             continue  # the same file sent twice (two names, one SHA-256) is one document, paid once
         seen.add(doc.id)
-        ex = store.get_result(claim_id, EXTRACT_STAGE, Extraction, key=doc.id)
+        ex = store.get_result(claim_id, Stage.EXTRACT, Extraction, key=doc.id)
         if ex is None:
             pages = store.get_pages(doc.id, key)
             if pages is None:
                 raise ClaimsError(f"claim {claim_id}: {doc.filename} has not been read")
             ex = extract(pages, models.doc_type, document_id=doc.id)
-            store.put_result(claim_id, EXTRACT_STAGE, ex, key=doc.id)
+            store.put_result(claim_id, Stage.EXTRACT, ex, key=doc.id)
             store.set_doc_type(claim_id, doc.id, ex.doc_type.value)
         extractions.append(ex)
-    policy = store.get_result(claim_id, POLICY_STAGE, Policy)
+    policy = store.get_result(claim_id, Stage.POLICY, Policy)
     facts = assemble_facts(claim, extractions, policy)
-    settlement = store.get_result(claim_id, SETTLEMENT_STAGE, DirectSettlement)
-    if settlement is not None:  # 医疗直付: the hospital, not the claimant, is paid
-        facts = facts.model_copy(
-            update={
-                "direct_settlement": True,
-                "payee_name": settlement.account_name,
-                "payee_bank": settlement.bank,
-                "payee_account": settlement.account,
-            }
-        )
-    store.put_result(claim_id, FACTS_STAGE, facts)
+    facts = settle_directly(facts, store.get_result(claim_id, Stage.DIRECT_SETTLEMENT, DirectSettlement))
+    store.put_result(claim_id, Stage.FACTS, facts)
     return facts
 
 
@@ -195,7 +173,7 @@ def fraud_step(store: CaseStore, batch: list[ClaimFacts], models: Models) -> dic
     scores: dict[str, FraudScore] = {}
     todo = []
     for facts in batch:
-        done = store.get_result(facts.claim.claim_id, FRAUD_STAGE, FraudScore)
+        done = store.get_result(facts.claim.claim_id, Stage.FRAUD, FraudScore)
         if done is not None:
             scores[facts.claim.claim_id] = done
         else:
@@ -206,7 +184,7 @@ def fraud_step(store: CaseStore, batch: list[ClaimFacts], models: Models) -> dic
 
     history = [f for f in _all_facts(store) if f.claim.claim_id not in {t.claim.claim_id for t in todo}]
     for score in models.fraud.score(history_frame(todo), history_frame(history) if history else None):
-        store.put_result(score.claim_id, FRAUD_STAGE, score)
+        store.put_result(score.claim_id, Stage.FRAUD, score)
         scores[score.claim_id] = score
     return scores
 
@@ -214,7 +192,7 @@ def fraud_step(store: CaseStore, batch: list[ClaimFacts], models: Models) -> dic
 def _all_facts(store: CaseStore) -> list[ClaimFacts]:
     out = []
     for claim in store.list_claims():
-        f = store.get_result(claim.claim_id, FACTS_STAGE, ClaimFacts)
+        f = store.get_result(claim.claim_id, Stage.FACTS, ClaimFacts)
         if f is not None:
             out.append(f)
     return out
@@ -247,14 +225,10 @@ def decide_step(
     claim_id = facts.claim.claim_id
     settled = decisions.runner_may_decide(store, claim_id)
     if settled is None:
-        history = StoreInvoiceHistory(store)
-        # indexed first, so every later claim (in this batch or the next) sees this one's invoices and
-        # account; the rules only hold a key against a claim that came earlier (history.came_earlier)
-        history.record(facts)
-        bundle = decide(
+        bundle = index_and_decide(
             facts,
             rules=models.rules,
-            history=history,
+            history=StoreInvoiceHistory(store),
             gate=models.gate,
             fraud=fraud,
             settings=settings,
@@ -266,13 +240,13 @@ def decide_step(
             store,
             bundle.outcome,
             routing=decisions.Routing(tri.priority, tri.due_at, bundle.outcome.reasons),
-            result=(DECISION_STAGE, lambda v: bundle.model_copy(update={"decision_version": v})),
+            result=(Stage.DECISION, lambda v: bundle.model_copy(update={"decision_version": v})),
         )
     else:
         rec = decisions.latest(store, claim_id)
         if rec is None:  # pragma: no cover - settled means a decision exists
             raise ClaimsError(f"claim {claim_id}: {settled}")
-    stored = store.get_result(claim_id, DECISION_STAGE, DecisionBundle)
+    stored = store.get_result(claim_id, Stage.DECISION, DecisionBundle)
     mine = stored if stored is not None and stored.decision_version == rec.version else None
     return Decided(version=rec.version, outcome=rec.outcome, new=rec.new, bundle=mine, settled=rec.settled)
 
@@ -367,7 +341,7 @@ def decide_claims(
         facts, scores = [], {}
     by_id = {f.claim.claim_id: f for f in facts}
     for cid in [*by_id, *settled]:
-        f = by_id.get(cid) or store.get_result(cid, FACTS_STAGE, ClaimFacts)
+        f = by_id.get(cid) or store.get_result(cid, Stage.FACTS, ClaimFacts)
         try:
             if f is not None and cid in by_id:
                 decided = decide_step(store, f, scores.get(cid), models, settings)

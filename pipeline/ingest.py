@@ -35,7 +35,7 @@ from pydantic import Field as PField
 
 from pipeline.files import FileCheck, inspect_file, sha256_file
 from pipeline.manifest import CHINA_TZ, ManifestRow, claim_from_row, load_manifest, read_manifest
-from pipeline.policies import POLICIES_FILE
+from pipeline.policies import POLICIES_FILE, read_policies
 from pipeline.records import Claim, DocStatus, DocType, Document, Policy
 from pipeline.settings import Settings
 from pipeline.stages import Stage
@@ -348,7 +348,8 @@ def ingest_batch(
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
-    """Validate, store and quarantine a batch folder's files, save its claims, and report.
+    """Validate, store and quarantine a batch folder's files, save its claims with the policies of
+    the batch's extract (`policies.csv`), and report.
 
     Idempotent: the batch id comes from the folder name and the manifest's hash, files are stored by
     their hash and claims are upserted, so ingesting the same folder again changes nothing.
@@ -399,6 +400,13 @@ def ingest_batch(
     for rel in report.unclaimed:
         log.warning("%s: in the batch folder but listed by no claim", rel)
     store.finish_batch(batch_id, report.summary())
+    # the policy extract that travels with the batch, read once every claim is safely stored: a bad
+    # row there is the extract's error (BadInputError naming the file), never a lost claim
+    policies = read_policies(root)
+    for claim in store.list_claims(batch_id=batch_id):
+        policy = policies.get(claim.policy_number)
+        if policy is not None:
+            store.put_result(claim.claim_id, Stage.POLICY, policy)
     log.info(
         "batch %s: %d claims, %d stored, %d quarantined, %d duplicates, %d unclaimed, %d row errors",
         batch_id, report.claims, report.documents_stored, report.documents_quarantined,

@@ -34,7 +34,7 @@ from sqlalchemy import func, select, update
 from pipeline.decisions import FINAL, PAYING, latest_row, lock_claim
 from pipeline.errors import ClaimsError
 from pipeline.extract.checks import luhn_valid
-from pipeline.records import ClaimFacts, PaymentInstruction, Route, money
+from pipeline.records import ClaimFacts, DirectSettlement, PaymentInstruction, Route, money
 from pipeline.store import CaseStore, DecisionRow, PaymentExportRow, PaymentRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,21 @@ def account_problems(payee: Payee | None, claimant: str) -> list[str]:
 def mask_account(account: str) -> str:
     digits = re.sub(r"\D", "", account)
     return f"{digits[:4]}****{digits[-4:]}" if len(digits) >= 8 else "****"
+
+
+def settle_directly(facts: ClaimFacts, settlement: DirectSettlement | None) -> ClaimFacts:
+    """The facts with their payee: 医疗直付 (`settlement` recorded at intake) pays the hospital, on the
+    account it gave, not the claimant; without one the facts are returned as they are."""
+    if settlement is None:
+        return facts
+    return facts.model_copy(
+        update={
+            "direct_settlement": True,
+            "payee_name": settlement.account_name,
+            "payee_bank": settlement.bank,
+            "payee_account": settlement.account,
+        }
+    )
 
 
 def payee_of(facts: ClaimFacts | None, claimant: str) -> tuple[Payee | None, str]:

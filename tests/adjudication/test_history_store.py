@@ -6,7 +6,7 @@ import datetime as dt
 
 from helpers.facts import make_facts
 
-from adjudication.decide import decide
+from adjudication.decide import decide, index_and_decide
 from adjudication.history import StoreInvoiceHistory
 from adjudication.rules import RuleBook, evaluate
 from pipeline.records import Route
@@ -57,20 +57,26 @@ def _keys(facts, kind):  # type: ignore[no-untyped-def]
     return {k.key for k in claim_keys(facts) if k.kind == kind}
 
 
-def test_the_batch_decide_step_indexes_what_it_decides(settings: Settings, book: RuleBook) -> None:
-    """The flow's own step: a second claim with an invoice already decided is a duplicate."""
-    from flows.steps import Models, decide_step
-
+def test_index_and_decide_indexes_what_it_decides(settings: Settings, book: RuleBook) -> None:
+    """What the runner calls: a second claim with an invoice already decided is a duplicate."""
     store = open_store(settings)
-    models = Models(doc_type=None, rules=book, gate=None, fraud=None)  # type: ignore[arg-type]
     try:
+        history = StoreInvoiceHistory(store)
         first = make_facts(claim_id="A")
         again = make_facts(claim_id="B", submitted=first.claim.submitted_at + dt.timedelta(days=30))
-        for facts in (first, again):
-            store.save_claim(facts.claim)
-        assert decide_step(store, first, None, models, settings).outcome.route is not Route.DENY
-        b = decide_step(store, again, None, models, settings)
-        assert b.bundle is not None and b.outcome.route is Route.DENY
-        assert b.bundle.adjudication.reason_codes == ["DUPLICATE_INVOICE"]
+        now = dt.datetime.now(dt.UTC)
+        kw = {
+            "rules": book,
+            "history": history,
+            "gate": None,
+            "fraud": None,
+            "settings": settings,
+            "now": now,
+        }
+        assert index_and_decide(first, **kw).outcome.route is not Route.DENY  # type: ignore[arg-type]
+        b = index_and_decide(again, **kw)  # type: ignore[arg-type]
+        assert b.outcome.route is Route.DENY
+        assert b.adjudication.reason_codes == ["DUPLICATE_INVOICE"]
+        assert decide(first, **kw).outcome.route is not Route.DENY  # type: ignore[arg-type]  # B came later
     finally:
         store.engine.dispose()

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from flows import steps
-from flows.claims_batch import BatchResult, claims_batch, transient
+from flows.claims_batch import BatchResult, claims_batch
+from flows.runtime import transient
 from pipeline.records import Route
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, DecisionRow, PageRow, PaymentRow, StageResultRow, open_store

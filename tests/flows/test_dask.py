@@ -1,7 +1,7 @@
 """The batch flow on a local Dask cluster (the `[dask]` extra): same outcomes as on threads.
 
-`flows.claims_batch` picks its task runner from CLAIMS_TASK_RUNNER when it is imported (right for
-`claims run`, a fresh process); a test swaps the runner with `with_options` instead.
+`flows.claims_batch` picks its task runner from CLAIMS_TASK_RUNNER when a run starts
+(`tests/flows/test_runtime.py`); this test gives the run a small local cluster with `with_options`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import money
+from helpers.facts import make_facts
 from sqlalchemy import select, update
 
 from pipeline import decisions
@@ -25,9 +26,11 @@ from pipeline.payout import (
     export_pending,
     mask_account,
     pay,
+    payee_of,
     reconcile,
+    settle_directly,
 )
-from pipeline.records import Claim, Outcome, Route
+from pipeline.records import Claim, DirectSettlement, Outcome, Route
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, PaymentRow, open_store
 
@@ -304,3 +307,28 @@ def test_the_database_refuses_a_second_payment_of_one_decision(store: CaseStore)
                 record={},
             )
         )
+
+
+def test_direct_settlement_pays_the_hospital_not_the_claimant() -> None:
+    """医疗直付: the facts name the hospital's account, and the money is owed to the invoicing hospital."""
+    facts = make_facts(hospital="上海市浦江人民医院", payee="张三", account="6222020000000000001")
+    assert settle_directly(facts, None) is facts
+    assert payee_of(facts, "张三") == (
+        Payee(name="张三", bank=facts.payee_bank or "", account=facts.payee_account or ""),
+        "张三",
+    )
+    settled = settle_directly(
+        facts,
+        DirectSettlement(
+            hospital="上海市浦江人民医院",
+            account_name="上海市浦江人民医院",
+            bank="中国银行",
+            account="12345678901234",
+        ),
+    )
+    assert settled.direct_settlement and settled.payee_account == "12345678901234"
+    payee, entitled = payee_of(settled, facts.claim.claimant)
+    assert payee == Payee(
+        name="上海市浦江人民医院", bank="中国银行", account="12345678901234", corporate=True
+    )
+    assert entitled == "上海市浦江人民医院" and not account_problems(payee, entitled)

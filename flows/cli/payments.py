@@ -1,9 +1,8 @@
-"""`claims payments ...` and `claims reopen`: how money leaves, and the one way past a decision.
+"""`claims payments ...`: how money leaves, and the proof that it left right.
 
 - `claims payments export` puts every payment instruction not yet in a file into a new payment file
   (one CSV plus one JSON); `--again FILE_ID` writes an earlier one again, byte for byte.
 - `claims payments reconcile` proves the ledger and exits 1 naming each break.
-- `claims reopen CLAIM --reason ... --by USER`: a senior's audited reopening of a final decision.
 """
 
 from __future__ import annotations
@@ -11,10 +10,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from flows.cli_common import emit_json, fail
+from flows.cli.common import emit_json, fail, out
 from pipeline.errors import ClaimsError
 from pipeline.settings import get_settings
 
@@ -22,7 +20,6 @@ payments_app = typer.Typer(
     help="Payment files: export the instructions not yet sent, re-export one, reconcile the ledger.",
     no_args_is_help=True,
 )
-out = Console()
 
 
 @payments_app.command("export")
@@ -106,29 +103,3 @@ def payments_reconcile(
         emit_json({"ok": result.ok, **result.model_dump(mode="json")})
     if not result.ok:
         raise typer.Exit(code=1)
-
-
-def reopen(
-    claim_id: Annotated[str, typer.Argument(help="The claim whose final decision is reopened.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why: kept on the decision and in the audit.")] = "",
-    by: Annotated[
-        str, typer.Option("--by", help="The senior adjuster or claims manager (a review-app account).")
-    ] = "",
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
-) -> None:
-    """Reopen a decided claim: a new decision version, back in the review queue (seniors only)."""
-    from pipeline.store import open_store
-    from review.reopen import reopen_claim
-
-    try:
-        if not reason.strip():
-            raise ClaimsError("a reopen needs a reason: --reason '...'")
-        if not by.strip():
-            raise ClaimsError("say who reopens it: --by USER (a senior adjuster's review-app account)")
-        recorded = reopen_claim(open_store(get_settings()), by.strip(), claim_id, reason)
-    except ClaimsError as exc:
-        fail(exc, as_json)
-        return
-    out.print(f"claim {claim_id} reopened as decision v{recorded.version}: back in the review queue")
-    if as_json:
-        emit_json({"ok": True, "claim_id": claim_id, "decision_version": recorded.version})

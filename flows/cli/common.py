@@ -12,6 +12,9 @@ from rich.console import Console
 console = Console(stderr=True)
 """Errors and progress: stderr, so stdout stays the command's output."""
 
+out = Console()
+"""The command's output: stdout."""
+
 
 def emit_json(summary: dict[str, Any]) -> None:
     """The machine-readable summary, always the last line of stdout."""
