@@ -80,7 +80,7 @@ def run(
     ] = Path("sample_docs"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the batch result as the last line.")] = False,
 ) -> None:
-    """Run the batch claims flow: ingest, OCR, extraction, triage, adjudication, fraud, payout."""
+    """Run the batch claims flow: ingest, OCR, extraction, fraud, adjudication (with triage), payout."""
     from flows.claims_batch import claims_batch
     from flows.models import ensure_models
 
