@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from review_fixtures import USERS, Built, Session
 
-from review.app import PUBLIC_PATHS
+from review.access import PUBLIC_PATHS
 
 ADJ, SENIOR, MGR, OPS, AUD = "adj1", "senior1", "mgr1", "ops1", "aud1"
 ALL = (ADJ, SENIOR, MGR, OPS, AUD)
