@@ -42,11 +42,12 @@ from review.access import (
 from review.auth import Cap
 from review.db import require_schema
 from review.masking import is_sensitive_field, mask_text
-from review.render import HERE, templates
+from review.render import templates
 from review.routes import auth, claims, ops, queue
 
 log = logging.getLogger(__name__)
 
+HERE = Path(__file__).parent
 FONTS = Path(pylopdf_fonts_zh_cn.__file__).parent
 
 
@@ -66,17 +67,17 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
     app.middleware("http")(security_headers)
     app.add_exception_handler(NotSignedIn, signed_out)
     app.add_exception_handler(Forbidden, forbidden)
-    for router in (auth.router, queue.router, claims.router, images, ops.router):
+    for router in (auth.router, queue.router, claims.router, page_images, ops.router):
         app.include_router(router)
     return app
 
 
 # --- page images --------------------------------------------------------------------------------
 
-images = APIRouter()
+page_images = APIRouter()
 
 
-@images.get("/claims/{claim_id}/documents/{document_id}/pages/{number}.jpg")
+@page_images.get("/claims/{claim_id}/documents/{document_id}/pages/{number}.jpg")
 def page_image(
     claim_id: str, document_id: str, number: int, viewer: ClaimViewer, store: Store, settings: AppSettings
 ) -> Response:
