@@ -18,7 +18,7 @@ Import from `pipeline.store` itself: these names are the store's public face.
 from __future__ import annotations
 
 from pipeline.store.case_store import CaseStore, open_store
-from pipeline.store.engine import MIGRATIONS, Repository, Transaction, make_engine, migrate
+from pipeline.store.engine import MIGRATIONS, Repository, Sessions, make_engine, migrate
 from pipeline.store.files import DocumentFiles
 from pipeline.store.tables import (
     AuditEventRow,
@@ -57,9 +57,9 @@ __all__ = [
     "PaymentRow",
     "Repository",
     "ReviewTaskRow",
+    "Sessions",
     "StageResultRow",
     "TextLineRow",
-    "Transaction",
     "make_engine",
     "migrate",
     "open_store",

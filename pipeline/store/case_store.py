@@ -37,14 +37,14 @@ class CaseStore:
         self.engine = engine
         self.files = files
         self._session = sessionmaker(engine, expire_on_commit=False)
-        self.batches = BatchRepository(self.session)
-        self.claims = ClaimRepository(self.session)
-        self.pages = PageRepository(self.session)
-        self.stage_results = StageResultRepository(self.session)
-        self.ledger = LedgerRepository(self.session)
-        self.review_queue = ReviewTaskRepository(self.session)
-        self.claim_keys = ClaimKeyRepository(self.session)
-        self.audit_log = AuditRepository(self.session)
+        self.batches = BatchRepository(self)
+        self.claims = ClaimRepository(self)
+        self.pages = PageRepository(self)
+        self.stage_results = StageResultRepository(self)
+        self.ledger = LedgerRepository(self)
+        self.review_queue = ReviewTaskRepository(self)
+        self.claim_keys = ClaimKeyRepository(self)
+        self.audit_log = AuditRepository(self)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

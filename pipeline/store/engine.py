@@ -6,10 +6,9 @@ by the Alembic migrations in `pipeline/migrations`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -17,8 +16,11 @@ from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
-Transaction = Callable[[], AbstractContextManager[Session]]
-"""Opens a session inside one transaction, committed when the block ends (`CaseStore.session`)."""
+
+class Sessions(Protocol):
+    """What the repositories stand on: `CaseStore`, whose `session()` opens one transaction."""
+
+    def session(self) -> AbstractContextManager[Session]: ...
 
 
 def make_engine(url: str) -> Engine:
@@ -53,5 +55,10 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 class Repository:
     """One aggregate's reads and writes; every method is a short transaction of its own."""
 
-    def __init__(self, session: Transaction) -> None:
-        self.session = session
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    def session(self) -> AbstractContextManager[Session]:
+        """A transaction of the store's, looked up at each call: whatever wraps the store's `session`
+        (a test crashing at the n-th write) wraps the repositories' too."""
+        return self._sessions.session()
