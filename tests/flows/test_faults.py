@@ -27,7 +27,7 @@ from helpers.prefect_harness import link_shared
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-import pipeline.store
+import pipeline.store.files
 from flows import steps
 from flows.claims_batch import BatchIncomplete, BatchResult, claims_batch
 from ocr.reader import read_document
@@ -216,7 +216,7 @@ def test_document_store_disk_full_fails_the_run_loudly_then_a_rerun_finishes(
             return OSError(errno.ENOSPC, "No space left on device")
         return None
 
-    copies = flaky(monkeypatch, pipeline.store, "_atomic_copy", fails)
+    copies = flaky(monkeypatch, pipeline.store.files, "_atomic_copy", fails)
 
     with pytest.raises(OSError, match="No space left on device"):
         run(batch, settings)

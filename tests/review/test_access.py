@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from review_fixtures import USERS, Built, Session
 
-from review.app import PUBLIC_PATHS
+from review.access import PUBLIC_PATHS
 
 ADJ, SENIOR, MGR, OPS, AUD = "adj1", "senior1", "mgr1", "ops1", "aud1"
 ALL = (ADJ, SENIOR, MGR, OPS, AUD)
@@ -50,18 +50,25 @@ ROUTES: list[tuple[str, str, str, dict[str, str], tuple[str, ...]]] = [
 SignIn = Callable[[str | None], Session]
 
 
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every API route of the app, those of the routers it includes too (FastAPI keeps an included
+    router as one entry of `app.routes`); the static mounts (CSS, JS, font) are not API routes."""
+    return [
+        c.original_route for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)
+    ]
+
+
 def test_every_route_is_in_the_matrix_and_guarded(app: FastAPI) -> None:
     listed = {(m, p) for m, p, *_ in ROUTES}
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue  # the static mounts (CSS, JS, font)
+    routes = api_routes(app)
+    for route in routes:
         for method in route.methods - {"HEAD"}:
             if route.path in PUBLIC_PATHS:
                 continue
             assert (method, route.path) in listed, f"{method} {route.path} is not in the access matrix"
             caps = [getattr(d.call, "capability", "missing") for d in route.dependant.dependencies]
             assert any(c != "missing" for c in caps), f"{method} {route.path} has no require() dependency"
-    assert listed <= {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
+    assert listed <= {(m, r.path) for r in routes for m in r.methods}
     assert set(USERS) >= set(ALL)
 
 
