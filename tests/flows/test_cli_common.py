@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import typer
 
-from flows.cli_common import emit_json, fail
+from flows.cli.common import emit_json, fail
 from pipeline.errors import ClaimsError
 
 

@@ -13,7 +13,7 @@ from helpers import money
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.cli_payments import payments_app
+from flows.cli.payments import payments_app
 from pipeline.payout import Payee, pay
 from pipeline.records import Claim, Outcome, Route
 from pipeline.settings import Settings, get_settings
