@@ -189,6 +189,43 @@ def read_image(
     checked = _reread_numbers(engine, crops, readings, opt, trace)
     t = trace.lap("retry", t)
 
+    lines = _text_lines(boxes, initial, checked, opt, trace)
+    t = trace.lap("correct", t)
+    if opt.qr and not codes:  # none on the raw pixels: the cleaned page may show it better (light)
+        codes = [(c.text, np.asarray(c.box, dtype=np.float32)) for c in decode_qr(image)]
+    t = trace.lap("qr", t)
+    h, w = image.shape[:2]
+    found = [TextLine(text=text, box=clean.order_points(b), score=1.0, source="qr") for text, b in codes]
+    seals: list[TextLine] = []
+    if ink is not None and circles:
+        box_of = {id(c): b for c, b in zip(circles, stamps, strict=True)}
+        seals = [
+            TextLine(text=text, box=clean.order_points(box_of[id(c)]), score=score, source="seal")
+            for text, score, c in read_seals(engine, ink, circles, trace.rotation, opt.min_score)
+        ]
+    trace.lap("seals", t)
+    page = Page(
+        number=number,
+        width=w,
+        height=h,
+        lines=reading_order(lines),
+        rotation=trace.rotation,
+        codes=found,
+        seals=seals,
+    )
+    trace.seconds = time.perf_counter() - t0
+    return page, image, trace
+
+
+def _text_lines(
+    boxes: list[np.ndarray],
+    initial: list[Reading],
+    checked: list[Reading],
+    opt: ReadOptions,
+    trace: PageTrace,
+) -> list[TextLine]:
+    """The lines kept from the readings: confident enough, corrected by the lexicon, each with the
+    first reading beside it where a second pass changed it."""
     lines: list[TextLine] = []
     for box, first, reading in zip(boxes, initial, checked, strict=True):
         if reading.score < opt.min_score or not reading.text.strip():
@@ -204,32 +241,7 @@ def read_image(
                 line = line.model_copy(update={"text": fixed, "raw_text": line.raw_text or reading.text})
                 trace.corrected += 1
         lines.append(line)
-
-    t = trace.lap("correct", t)
-    if opt.qr and not codes:  # none on the raw pixels: the cleaned page may show it better (light)
-        codes = [(c.text, np.asarray(c.box, dtype=np.float32)) for c in decode_qr(image)]
-    t = trace.lap("qr", t)
-    h, w = image.shape[:2]
-    found = [TextLine(text=text, box=clean.order_points(b), score=1.0, source="qr") for text, b in codes]
-    seals: list[TextLine] = []
-    if ink is not None and circles:
-        box_of = {id(c): b for c, b in zip(circles, stamps, strict=True)}
-        for text, score, c in read_seals(engine, ink, circles, trace.rotation, opt.min_score):
-            seals.append(
-                TextLine(text=text, box=clean.order_points(box_of[id(c)]), score=score, source="seal")
-            )
-    trace.lap("seals", t)
-    page = Page(
-        number=number,
-        width=w,
-        height=h,
-        lines=reading_order(lines),
-        rotation=trace.rotation,
-        codes=found,
-        seals=seals,
-    )
-    trace.seconds = time.perf_counter() - t0
-    return page, image, trace
+    return lines
 
 
 def _detect(engine: OcrEngine, image: np.ndarray, scale: float) -> list[np.ndarray]:

@@ -46,6 +46,7 @@ from pipeline.records import (
     TriageResult,
 )
 from pipeline.settings import Settings
+from pipeline.stages import Stage
 from pipeline.store import CaseStore, open_store
 from review.auth import Role, add_user
 
@@ -125,6 +126,16 @@ def _routed_claim(
     band: FraudBand,
     submitted: dt.datetime,
 ) -> str:
+    """A claim with its invoice read, its facts and fraud score, and the machine's referral."""
+    claim, sha = _stored_claim(store, settings, claim_id, src, amount, submitted)
+    check = _read_invoice(store, claim, sha, amount, star)
+    _refer(store, claim_id, amount, star=star, due_in=due_in, band=band, submitted=submitted, check=check)
+    return sha
+
+
+def _stored_claim(
+    store: CaseStore, settings: Settings, claim_id: str, src: Path, amount: Decimal, submitted: dt.datetime
+) -> tuple[Claim, str]:
     sha = hashlib.sha256(src.read_bytes()).hexdigest()
     store.files.put(src, sha)
     doc = Document(
@@ -162,6 +173,11 @@ def _routed_claim(
 
     with Image.open(src) as im:
         im.convert("RGB").save(image, format="JPEG", quality=90)
+    return claim, sha
+
+
+def _read_invoice(store: CaseStore, claim: Claim, sha: str, amount: Decimal, star: int) -> Check:
+    claim_id = claim.claim_id
     fields = [
         Field(
             name=name,
@@ -188,7 +204,7 @@ def _routed_claim(
         fields=fields,
         checks=[check],
     )
-    store.put_result(claim_id, "extract", ex, key=sha)
+    store.put_result(claim_id, Stage.EXTRACT, ex, key=sha)
     policy = Policy(
         policy_number=claim.policy_number,
         product_id="OP-BASIC",
@@ -213,7 +229,21 @@ def _routed_claim(
         payee_account=ACCOUNT,
         low_confidence_fields=["total"],
     )
-    store.put_result(claim_id, "facts", facts)
+    store.put_result(claim_id, Stage.FACTS, facts)
+    return check
+
+
+def _refer(
+    store: CaseStore,
+    claim_id: str,
+    amount: Decimal,
+    *,
+    star: int,
+    due_in: dt.timedelta,
+    band: FraudBand,
+    submitted: dt.datetime,
+    check: Check,
+) -> None:
     adjudication = Adjudication(
         claim_id=claim_id,
         decision=Decision.REFER,
@@ -281,7 +311,7 @@ def _routed_claim(
         ],
         model_version="fraud-test",
     )
-    store.put_result(claim_id, "fraud", fraud)
+    store.put_result(claim_id, Stage.FRAUD, fraud)
     money.record(
         store,
         outcome,
@@ -289,7 +319,6 @@ def _routed_claim(
         due_at=triage.due_at,
         bundle=DecisionBundle(adjudication=adjudication, triage=triage, outcome=outcome),
     )
-    return sha
 
 
 def build_store(root: Path, settings: Settings | None = None) -> Built:
