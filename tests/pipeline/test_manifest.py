@@ -49,18 +49,21 @@ def test_a_json_manifest_numbers_its_items(tmp_path: Path) -> None:
     items = [claim_row("J1"), claim_row("J2", ["a.jpg"])]
     (tmp_path / "claims.json").write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
     rows = read_manifest(tmp_path)
-    assert [(r.claim_id, r.where) for r in rows] == [("J1", "claims.json item 1"), ("J2", "claims.json item 2")]
+    assert [(r.claim_id, r.where) for r in rows] == [
+        ("J1", "claims.json item 1"),
+        ("J2", "claims.json item 2"),
+    ]
     assert rows[1].documents == ["a.jpg"]
 
 
 def test_an_unreadable_manifest_raises_naming_what_is_wrong(tmp_path: Path) -> None:
-    with pytest.raises(BadInputError, match="no claims.csv"):
+    with pytest.raises(BadInputError, match=r"no claims\.csv"):
         read_manifest(tmp_path)
     write_manifest(tmp_path, [claim_row("C1")], columns=[c for c in COLUMNS if c != "claimant"])
-    with pytest.raises(BadInputError, match="missing required .*claimant"):
+    with pytest.raises(BadInputError, match=r"missing required .*claimant"):
         read_manifest(tmp_path)
     (tmp_path / "claims.json").write_text("[]", encoding="utf-8")
-    with pytest.raises(BadInputError, match="both claims.csv and claims.json"):
+    with pytest.raises(BadInputError, match=r"both claims\.csv and claims\.json"):
         read_manifest(tmp_path)
     with pytest.raises(BadInputError, match="not a folder"):
         read_manifest(tmp_path / "claims.csv")
@@ -68,7 +71,12 @@ def test_an_unreadable_manifest_raises_naming_what_is_wrong(tmp_path: Path) -> N
 
 def test_a_good_row_builds_its_claim_with_chinese_dates_and_names_read() -> None:
     claim, problems = claim_from_row(
-        row(submitted_at="2026年3月1日", incident_date="2026/2/20", claim_type="门诊", amount_claimed="¥1,234.50"),
+        row(
+            submitted_at="2026年3月1日",
+            incident_date="2026/2/20",
+            claim_type="门诊",
+            amount_claimed="¥1,234.50",
+        ),
         now=NOW,
     )
     assert problems == []
