@@ -19,6 +19,10 @@ from intake.keys import create_key
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, open_store
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:You should not use the .timeout. argument"
+)  # the bench sets one
+
 
 @dataclass
 class Api:
