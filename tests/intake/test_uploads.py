@@ -18,11 +18,6 @@ from pipeline.settings import Settings
 NOW = dt.datetime(2026, 3, 1, 10, 0, tzinfo=CHINA_TZ)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
-
-
 def upload(tmp_path: Path, name: str, data: bytes) -> Upload:
     path = tmp_path / f"spool-{len(list(tmp_path.glob('spool-*')))}"
     path.write_bytes(data)
