@@ -1,4 +1,4 @@
-"""`claims rules backtest` on its own: a rule-set change replayed over a generated corpus, bad input refused."""
+"""`claims rules backtest` on its own: a rule-set change replayed over a corpus, bad input refused."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_backtest_replays_a_corpus_under_two_versions(env: Path) -> None:
 
 
 def test_an_unknown_version_is_refused_before_any_claim_is_read(env: Path) -> None:
-    code, output, summary = _backtest("--from", "1999.9", "--to", "2026.1", "--claims", "db")
+    code, _, summary = _backtest("--from", "1999.9", "--to", "2026.1", "--claims", "db")
     assert code == 2 and summary["ok"] is False
     assert "1999.9" in summary["error"] and "2025.1, 2026.1" in summary["error"]
     assert not (env / "data" / "claims.db").exists()  # refused before the store was opened
