@@ -74,3 +74,22 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"development data not found at {SHARED_DATA} (a fresh clone has no ../shared)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder whose `data/` the `claims` command uses (CLAIMS_DATA_DIR), settings read afresh."""
+    from pipeline.settings import get_settings
+
+    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_settings(cli_home: Path) -> Settings:
+    """The settings the `claims` command reads in `cli_home`."""
+    from pipeline.settings import get_settings
+
+    return get_settings()

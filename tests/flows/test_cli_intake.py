@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from flows.cli.intake import intake_app
-from pipeline.settings import get_settings
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def _last_json(stdout: str) -> dict:  # type: ignore[type-arg]
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def test_a_key_is_shown_once_listed_without_its_secret_and_revoked(env: Path) -> None:
+def test_a_key_is_shown_once_listed_without_its_secret_and_revoked(cli_home: Path) -> None:
     runner = CliRunner()
     made = runner.invoke(intake_app, ["addkey", "--channel", "agent", "--name", "平安代理"])
     assert made.exit_code == 0, made.output
@@ -43,7 +32,7 @@ def test_a_key_is_shown_once_listed_without_its_secret_and_revoked(env: Path) ->
     assert again.exit_code == 2 and f"no active key {row['key_id']}" in again.output
 
 
-def test_an_unknown_channel_is_one_line_and_makes_no_key(env: Path) -> None:
+def test_an_unknown_channel_is_one_line_and_makes_no_key(cli_home: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(intake_app, ["addkey", "--channel", "fax", "--name", "x", "--json"])
     assert result.exit_code == 2

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from helpers import money
 from typer.testing import CliRunner
 
@@ -16,20 +14,12 @@ from flows.cli import app
 from flows.cli.payments import payments_app
 from pipeline.payout import Payee, pay
 from pipeline.records import Claim, Outcome, Route
-from pipeline.settings import Settings, get_settings
+from pipeline.settings import Settings
 from pipeline.store import CaseStore, open_store
 from review.auth import add_user
 
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 CARD = Payee(name="张三", bank="中国工商银行", account="4111111111111111")
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
 
 
 def _paid_claim(store: CaseStore, claim_id: str, amount: str) -> None:
@@ -49,8 +39,8 @@ def _run(*args: str) -> tuple[int, str, dict]:  # type: ignore[type-arg]
     return result.exit_code, result.output, json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_export_again_and_reconcile(env: Settings) -> None:
-    store = open_store(env)
+def test_export_again_and_reconcile(cli_settings: Settings) -> None:
+    store = open_store(cli_settings)
     _paid_claim(store, "C1", "120.00")
     code, output, summary = _run("payments", "reconcile")
     assert code == 1 and "C1:d1: in no payment file yet" in output and summary["ok"] is False
@@ -61,7 +51,7 @@ def test_export_again_and_reconcile(env: Settings) -> None:
     code, output, summary = _run("payments", "export")
     assert code == 0 and summary["count"] == 0 and "no payment instruction is waiting" in output
 
-    Path(env.payments_dir / "payments-000001.csv").unlink()
+    Path(cli_settings.payments_dir / "payments-000001.csv").unlink()
     code, output, _ = _run("payments", "reconcile")
     assert code == 1 and "payments-000001.csv is missing" in output
     code, _, summary = _run("payments", "export", "--again", "000001")
@@ -71,15 +61,15 @@ def test_export_again_and_reconcile(env: Settings) -> None:
     store.engine.dispose()
 
 
-def test_bad_input_is_one_line_and_changes_nothing(env: Settings) -> None:
+def test_bad_input_is_one_line_and_changes_nothing(cli_settings: Settings) -> None:
     code, output, summary = _run("payments", "reconcile")  # an empty store
     assert code == 2 and "holds no claims: nothing to reconcile" in summary["error"]
     assert len([ln for ln in output.splitlines() if ln.strip()]) == 2  # the error line and the JSON
-    store = open_store(env)
+    store = open_store(cli_settings)
     _paid_claim(store, "C1", "10.00")
     code, _, summary = _run("payments", "export", "--again", "000042")
     assert code == 2 and summary["error"].startswith("no payment file 000042")
-    assert not env.payments_dir.exists() or not list(env.payments_dir.iterdir())
+    assert not cli_settings.payments_dir.exists() or not list(cli_settings.payments_dir.iterdir())
     code, _, summary = _run("reopen", "C1", "--by", "senior1")
     assert code == 2 and "needs a reason" in summary["error"]
     code, _, summary = _run("reopen", "C1", "--reason", "complaint", "--by", "nobody")
@@ -91,8 +81,8 @@ def test_bad_input_is_one_line_and_changes_nothing(env: Settings) -> None:
     store.engine.dispose()
 
 
-def test_a_senior_reopens_from_the_command_line(env: Settings) -> None:
-    store = open_store(env)
+def test_a_senior_reopens_from_the_command_line(cli_settings: Settings) -> None:
+    store = open_store(cli_settings)
     _paid_claim(store, "C1", "10.00")
     add_user(store, "senior1", "a-long-password", "senior_adjuster")
     code, output, summary = _run("reopen", "C1", "--reason", "发票疑似重复", "--by", "senior1")
@@ -104,7 +94,7 @@ def test_a_senior_reopens_from_the_command_line(env: Settings) -> None:
     store.engine.dispose()
 
 
-def test_the_payments_sub_app_on_an_empty_ledger(env: Settings) -> None:
+def test_the_payments_sub_app_on_an_empty_ledger(cli_settings: Settings) -> None:
     """The sub-app alone, as `claims payments` mounts it: nothing to export, and a store without claims
     is no ledger to reconcile (exit code 2, the problem named)."""
     runner = CliRunner()
@@ -115,5 +105,5 @@ def test_the_payments_sub_app_on_an_empty_ledger(env: Settings) -> None:
     assert reconciled.exit_code == 2
     assert json.loads(reconciled.stdout.strip().splitlines()[-1]) == {
         "ok": False,
-        "error": f"the case store ({env.db_url}) holds no claims: nothing to reconcile",
+        "error": f"the case store ({cli_settings.db_url}) holds no claims: nothing to reconcile",
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from typer.testing import CliRunner
 
 from flows.cli.root import ingest, ocr, reopen
 from pipeline.records import Claim, Outcome, Route
-from pipeline.settings import Settings, get_settings
+from pipeline.settings import Settings
 from pipeline.store import open_store
 from review.auth import Role, add_user
 
@@ -29,26 +28,18 @@ for command in (ingest, ocr):  # `run` imports Prefect and the flow: tests/flows
     cli.command()(command)
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
-
-
 def _cli(*args: str) -> tuple[int, str, dict]:  # type: ignore[type-arg]
     result = CliRunner().invoke(cli, [*args, "--json"])
     return result.exit_code, result.output, json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_ingest_of_a_folder_without_claims_names_the_file(env: Settings, tmp_path: Path) -> None:
+def test_ingest_of_a_folder_without_claims_names_the_file(cli_settings: Settings, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     code, _, summary = _cli("ingest", str(tmp_path / "empty"))
     assert code == 2 and "claims.csv" in summary["error"]
 
 
-def test_ocr_of_a_missing_file(env: Settings, tmp_path: Path) -> None:
+def test_ocr_of_a_missing_file(cli_settings: Settings, tmp_path: Path) -> None:
     code, _, summary = _cli("ocr", str(tmp_path / "nothing.jpg"))
     assert code == 2 and summary["error"] == f"{tmp_path / 'nothing.jpg'}: no such file"
 
@@ -60,13 +51,15 @@ def test_ocr_of_a_missing_file(env: Settings, tmp_path: Path) -> None:
         (("C1", "--reason", "complaint"), "say who reopens it: --by USER"),
     ],
 )
-def test_reopen_needs_a_reason_and_a_person(env: Settings, args: tuple[str, ...], error: str) -> None:
+def test_reopen_needs_a_reason_and_a_person(
+    cli_settings: Settings, args: tuple[str, ...], error: str
+) -> None:
     code, _, summary = _cli("reopen", *args)
     assert code == 2 and summary["error"].startswith(error)
 
 
-def test_a_senior_reopens_a_decided_claim_and_an_adjuster_may_not(env: Settings) -> None:
-    store = open_store(env)
+def test_a_senior_reopens_a_decided_claim_and_an_adjuster_may_not(cli_settings: Settings) -> None:
+    store = open_store(cli_settings)
     store.save_claim(
         Claim(claim_id="C1", policy_number="P1", claimant="张三", incident_date=NOW.date(), submitted_at=NOW)
     )

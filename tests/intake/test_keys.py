@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,16 +18,8 @@ from intake.keys import KeyRing, create_key, digest, list_keys, revoke_key
 from intake.ratelimit import MemoryBuckets, RedisBuckets
 from pipeline.errors import ClaimsError
 from pipeline.intake_tables import ApiKeyRow
-from pipeline.settings import Settings, get_settings
+from pipeline.settings import Settings
 from pipeline.store import MIGRATIONS, Base, migrate, open_store
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("CLAIMS_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_a_key_is_stored_only_as_its_digest_and_checked_in_full(settings: Settings) -> None:
@@ -55,7 +46,7 @@ def test_a_key_is_stored_only_as_its_digest_and_checked_in_full(settings: Settin
         create_key(store, "app", "x", settlement_bank="b", settlement_account="12345678")
 
 
-def test_claims_intake_addkey_prints_the_key_once_and_keys_lists_without_it(env: Path) -> None:
+def test_claims_intake_addkey_prints_the_key_once_and_keys_lists_without_it(cli_home: Path) -> None:
     runner = CliRunner()
     made = runner.invoke(cli, ["intake", "addkey", "--channel", "hospital", "--name", "仁和医院", "--json"])
     assert made.exit_code == 0, made.output
@@ -68,7 +59,7 @@ def test_claims_intake_addkey_prints_the_key_once_and_keys_lists_without_it(env:
     assert bad.exit_code == 2 and "unknown channel" in bad.stdout
     assert runner.invoke(cli, ["intake", "revokekey", out["key_id"]]).exit_code == 0
     assert runner.invoke(cli, ["intake", "revokekey", out["key_id"]]).exit_code == 2
-    store = open_store(Settings(data_dir=env / "data"))
+    store = open_store(Settings(data_dir=cli_home / "data"))
     assert KeyRing(store).authenticate(out["key"]) is None
 
 
