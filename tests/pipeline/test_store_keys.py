@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from helpers.claims import save_claims
 
-from pipeline.records import Claim
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, open_store
 from pipeline.store.keys import ClaimKeyRepository
@@ -19,16 +19,7 @@ T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def store(db_settings: Settings) -> Iterator[CaseStore]:
     s = open_store(db_settings)
-    for claim_id in ("C1", "C2"):
-        s.save_claim(
-            Claim(
-                claim_id=claim_id,
-                policy_number="P1",
-                claimant="张三",
-                incident_date=T0.date(),
-                submitted_at=T0,
-            )
-        )
+    save_claims(s, "C1", "C2", at=T0)
     yield s
     s.engine.dispose()
 

@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 from helpers import money
+from helpers.claims import save_claims
 
 from pipeline import decisions
 from pipeline.payout import Payee, pay
-from pipeline.records import Claim, Outcome, Route
+from pipeline.records import Outcome, Route
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, open_store
 from pipeline.store.ledger import LedgerRepository
@@ -24,16 +25,7 @@ CARD = Payee(name="张三", bank="中国工商银行", account="4111111111111111
 @pytest.fixture
 def store(settings: Settings) -> Iterator[CaseStore]:
     s = open_store(settings)
-    for claim_id in ("C1", "C2"):
-        s.save_claim(
-            Claim(
-                claim_id=claim_id,
-                policy_number="P1",
-                claimant="张三",
-                incident_date=NOW.date(),
-                submitted_at=NOW,
-            )
-        )
+    save_claims(s, "C1", "C2", at=NOW)
     yield s
     s.engine.dispose()
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 from helpers import money
+from helpers.claims import save_claims
 
-from pipeline.records import Claim, Outcome, ReviewAction, ReviewDecision, Route
+from pipeline.records import Outcome, ReviewAction, ReviewDecision, Route
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, open_store
 from pipeline.store.reviews import ReviewTaskRepository
@@ -21,15 +22,7 @@ NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 def store(db_settings: Settings) -> Iterator[CaseStore]:
     s = open_store(db_settings)
     for claim_id, priority in (("C1", 10), ("C2", 90)):
-        s.save_claim(
-            Claim(
-                claim_id=claim_id,
-                policy_number="P1",
-                claimant="张三",
-                incident_date=NOW.date(),
-                submitted_at=NOW,
-            )
-        )
+        save_claims(s, claim_id, at=NOW)
         money.record(
             s,
             Outcome(claim_id=claim_id, route=Route.ADJUSTER, decided_at=NOW, reasons=["FRAUD_HIGH"]),
