@@ -75,3 +75,15 @@ def test_every_production_module_is_imported_by_a_test() -> None:
         "no test imports these modules: write a test of their public functions in the mirrored test "
         f"file (tests/<package>/test_<module>.py): {untested}"
     )
+
+
+def test_no_two_test_files_share_a_name() -> None:
+    # the test folders are no packages, so pytest imports each file by its bare name: two alike
+    # stop the whole run at collection (tests/review/test_render.py beside tests/synth/test_render.py)
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted(TESTS.rglob("test_*.py")):
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(TESTS)} and {path.relative_to(TESTS)}")
+        seen.setdefault(path.name, path)
+    assert clashes == [], f"rename one of each: {clashes}"
