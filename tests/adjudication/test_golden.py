@@ -91,7 +91,9 @@ def _facts(
         if key in kw:
             kw[key] = dt.date.fromisoformat(str(kw[key]))
     if "line_items" in kw:
-        kw["line_items"] = items(*(tuple(str(v) for v in row) for row in kw["line_items"]))
+        # a class left empty (null) is an item whose 甲/乙/丙 class could not be read
+        rows = [(str(n), str(c), None if k is None else str(k), str(a)) for n, c, k, a in kw["line_items"]]
+        kw["line_items"] = items(*rows)  # type: ignore[arg-type]
     if "documents" in kw:
         kw["documents"] = [DocType(d) for d in kw["documents"]]
     extra = {k: kw.pop(k) for k in list(kw) if k in ClaimFacts.model_fields and k not in MAKE_FACTS}
