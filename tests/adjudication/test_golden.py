@@ -11,7 +11,7 @@ Every `tests/adjudication/golden/*.yaml` holds::
         derivation: "免赔额 100 元先扣除，余额 200 元按 80% 给付 = 160.00 元"   # one line, from the terms
         facts:                        # keyword arguments of tests/helpers/facts.py make_facts, plus:
           claim_type: outpatient      #   ClaimType value
-          incident: "2025-09-01"      #   dates as ISO strings (effective, incident, reinstated_at)
+          incident: "2025-09-01"      #   dates as ISO strings (effective, incident, reinstated_at, ...)
           social_insurance: true
           line_items: [[诊察费, 诊察费, 甲, "100.00"]]   #   [name, category, class, yuan], ...
           documents: [outpatient_invoice, expense_list]   # DocType values (default: all the product needs)
@@ -61,7 +61,7 @@ from pipeline.records import Adjudication, ClaimFacts, ClaimType, Decision, DocT
 from pipeline.settings import Settings
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-DATES = ("effective", "incident", "reinstated_at")
+DATES = ("effective", "incident", "reinstated_at", "admission_date", "discharge_date")
 PAID = (Decision.APPROVE, Decision.PARTIAL)
 MAKE_FACTS = set(inspect.signature(make_facts).parameters)
 
