@@ -41,6 +41,8 @@ class Assessment:
     zero_reason: str | None = None
     """Why nothing is payable: BELOW_DEDUCTIBLE, OVER_LIMIT, ALREADY_PAID, NOTHING_COVERED, ..."""
     working: list[str] = field(default_factory=list)
+    needs_person: str | None = None
+    """Why the terms cannot be applied without a person (e.g. DAYS_UNKNOWN): the claim is referred."""
 
     @property
     def claimed(self) -> Decimal:
@@ -101,11 +103,15 @@ def _reimbursement(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assess
             )
         else:
             covered_by_category[it.category] += it.amount
-    days = max(1, facts.days_in_hospital or 1)
+    days = max(1, facts.days_in_hospital or 1)  # a same-day stay counts as one day
+    needs_person = None
     for category, cap_per_day in b.per_day_limits.items():
         spent = covered_by_category.get(category, ZERO)
         cap = money(cap_per_day * days)
         if spent > cap:
+            if facts.days_in_hospital is None:
+                # the stay's length was not read: one day is only a floor, a person counts the days
+                needs_person = "DAYS_UNKNOWN"
             lines.append(
                 _line(
                     f"{category}超出每日限额{cap_per_day}×{days}天",
@@ -154,7 +160,7 @@ def _reimbursement(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assess
         f"deductible left {deductible_left}, applied {deductible}; after {after}",
         f"ratio {ratio}: {raw}; limit left {left}: payable {payable}",
     ]
-    return Assessment(payable, raw, lines, payable < raw and payable > 0, zero, working)
+    return Assessment(payable, raw, lines, payable < raw and payable > 0, zero, working, needs_person)
 
 
 def _daily_allowance(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assessment:

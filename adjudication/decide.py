@@ -61,6 +61,7 @@ BENEFIT_MESSAGES_ZH = {
     "NOTHING_COVERED": "所列费用均不在保险责任范围内（如丙类自费项目）",
     "PAID_BY_SOCIAL_INSURANCE": "可赔付的费用已由社会医疗保险全部支付",
     "NO_HOSPITAL_DAYS": "没有可给付津贴的住院天数",
+    "DAYS_UNKNOWN": "未能读取住院起止日期，按日限额的费用需人工核定住院天数",
 }
 REVIEW_RIGHT_ZH = (
     "如您对本结论有异议，您有权申请人工复核：请在收到本通知后通过原申请渠道（APP、微信或柜面）"
@@ -117,7 +118,7 @@ def adjudicate(
     elif fatal:
         decision, codes = Decision.DENY, fatal
         lines = refuse_all(facts, fatal[0], ev.messages_zh.get(fatal[0], fatal[0]))
-    elif refer or assessment is None:
+    elif refer or assessment is None or assessment.needs_person:
         decision = Decision.REFER
         flags = ev.fraud_flags
         codes = ([FRAUD_SUSPECTED] if flags else []) + refer
@@ -125,6 +126,7 @@ def adjudicate(
             codes.append("NOT_ASSESSABLE")
             lines = refuse_all(facts, codes[0], "待人工审核")
         else:
+            codes += [assessment.needs_person] if assessment.needs_person else []
             lines, payable = assessment.lines, assessment.payable
     elif assessment.zero_reason:
         decision, codes = Decision.DENY, [assessment.zero_reason]
@@ -246,6 +248,7 @@ def decide(
         priority_bump = 10 if FRAUD_SUSPECTED in adj.reason_codes else 0
         if FRAUD_SUSPECTED in adj.reason_codes:
             reasons.insert(0, "FRAUD_SUSPECTED: 存在欺诈疑点，需人工调查")
+        reasons += [f"{c}: {BENEFIT_MESSAGES_ZH[c]}" for c in adj.reason_codes if c in BENEFIT_MESSAGES_ZH]
         if not reasons:
             reasons = list(adj.reason_codes)
     else:

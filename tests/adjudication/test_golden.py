@@ -89,7 +89,7 @@ def _facts(
     kw["claim_type"] = ClaimType(kw.get("claim_type", "outpatient"))
     for key in DATES:
         if key in kw:
-            kw[key] = dt.date.fromisoformat(str(kw[key]))
+            kw[key] = None if kw[key] is None else dt.date.fromisoformat(str(kw[key]))
     if "line_items" in kw:
         # a class left empty (null) is an item whose 甲/乙/丙 class could not be read
         rows = [(str(n), str(c), None if k is None else str(k), str(a)) for n, c, k, a in kw["line_items"]]
