@@ -30,7 +30,6 @@ from adjudication.history import ClaimKey, InvoiceHistory, came_earlier, claim_k
 from adjudication.terms import (
     CLAIM_TYPE_ZH,
     DOC_NAMES_ZH,
-    INJURIES,
     PRODUCTS_DIR,
     ZERO,
     BenefitTerms,
@@ -209,16 +208,9 @@ class Context:
         t = self.terms
         if t is None:
             return 0
-        if not t.waiting_period_applies_to_accident and self.is_accident:
+        if self.facts.claim_type is ClaimType.ACCIDENT and not t.waiting_period_applies_to_accident:
             return 0
         return t.waiting_period_days
-
-    @property
-    def is_accident(self) -> bool:
-        """An accident claim, or a medical claim whose principal diagnosis is an injury (骨折 in hospital):
-        the waiting period is for illness (等待期仅适用于疾病), so it does not hold against either."""
-        f = self.facts
-        return f.claim_type is ClaimType.ACCIDENT or bool(f.diagnoses and INJURIES.contains(f.diagnoses[0]))
 
 
 class Verdict(NamedTuple):

@@ -21,7 +21,6 @@ from pipeline.records import ClaimType, DocType, Money
 __all__ = [
     "CLAIM_TYPE_ZH",
     "DOC_NAMES_ZH",
-    "INJURIES",
     "PRODUCTS_DIR",
     "ZERO",
     "BenefitTerms",
@@ -67,11 +66,6 @@ class IcdRange(BaseModel):
     def contains(self, icd10: str) -> bool:
         category = icd10.replace(".", "").strip().upper()[:3]
         return self.start.upper() <= category <= self.end.upper()
-
-
-INJURIES = IcdRange.model_validate({"from": "S00", "to": "T75", "label": "意外伤害（损伤、中毒等外因）"})
-"""Diagnoses of an accident (意外伤害): ICD-10 S00-T75, not T78-T88 (allergies, complications of care).
-A waiting period that does not apply to accidents does not apply to a medical claim for one either."""
 
 
 class BenefitTerms(BaseModel):
