@@ -17,6 +17,7 @@ Every `tests/adjudication/golden/*.yaml` holds::
           documents: [outpatient_invoice, expense_list]   # DocType values (default: all the product needs)
           deductible_used: "0"
           direct_settlement: true     #   ClaimFacts fields make_facts does not take are set on the facts
+          invoice_total: "350.00"     #   the invoice's total when it is not the items' sum (claimed in full)
           payee: 上海市浦江人民医院
         history:                      # optional: earlier claims (facts as above), decided first, in order
           - {claim_type: outpatient, incident: "2025-03-01", line_items: [...]}
@@ -100,7 +101,12 @@ def _facts(
     kw.setdefault("invoice_number", invoice_number)
     kw["prior_paid"] = str(Decimal(str(kw.get("prior_paid", "0"))) + paid)
     kw["deductible_used"] = str(Decimal(str(kw.get("deductible_used", "0"))) + used)
+    total = kw.pop("invoice_total", None)
     facts = make_facts(claim_id=claim_id, **kw)
+    if total is not None:  # an invoice whose total is not its items' sum, claimed in full
+        invoice = facts.invoices[0].model_copy(update={"total": Decimal(str(total))})
+        claim = facts.claim.model_copy(update={"amount_claimed": invoice.total})
+        extra |= {"invoices": [invoice, *facts.invoices[1:]], "claim": claim}
     return facts.model_copy(update=extra) if extra else facts
 
 
