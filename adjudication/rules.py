@@ -30,6 +30,7 @@ from adjudication.history import ClaimKey, InvoiceHistory, came_earlier, claim_k
 from adjudication.terms import (
     CLAIM_TYPE_ZH,
     DOC_NAMES_ZH,
+    INJURY,
     PRODUCTS_DIR,
     ZERO,
     BenefitTerms,
@@ -204,11 +205,18 @@ class Context:
         return max(p.effective_date, p.reinstated_at) if p.reinstated_at else p.effective_date
 
     @property
+    def accident(self) -> bool:
+        """An accident claim, or a stay or visit whose principal diagnosis is an injury (S00-T98): the
+        waiting period (等待期) is for illness, and a 住院 claim after a fracture is an accident's."""
+        d = self.facts.diagnoses
+        return self.facts.claim_type is ClaimType.ACCIDENT or (bool(d) and INJURY.contains(d[0]))
+
+    @property
     def waiting_days(self) -> int:
         t = self.terms
         if t is None:
             return 0
-        if self.facts.claim_type is ClaimType.ACCIDENT and not t.waiting_period_applies_to_accident:
+        if self.accident and not t.waiting_period_applies_to_accident:
             return 0
         return t.waiting_period_days
 

@@ -21,6 +21,7 @@ from pipeline.records import ClaimType, DocType, Money
 __all__ = [
     "CLAIM_TYPE_ZH",
     "DOC_NAMES_ZH",
+    "INJURY",
     "PRODUCTS_DIR",
     "ZERO",
     "BenefitTerms",
@@ -66,6 +67,11 @@ class IcdRange(BaseModel):
     def contains(self, icd10: str) -> bool:
         category = icd10.replace(".", "").strip().upper()[:3]
         return self.start.upper() <= category <= self.end.upper()
+
+
+INJURY = IcdRange.model_validate({"from": "S00", "to": "T98", "label": "损伤、中毒（意外伤害）"})
+"""ICD-10 chapter XIX: a claim whose principal diagnosis is here was caused by an accident (意外伤害),
+whatever its claim type, so a waiting period that does not apply to accidents does not apply to it."""
 
 
 class BenefitTerms(BaseModel):
