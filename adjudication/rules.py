@@ -30,6 +30,7 @@ from adjudication.history import ClaimKey, InvoiceHistory, came_earlier, claim_k
 from adjudication.terms import (
     CLAIM_TYPE_ZH,
     DOC_NAMES_ZH,
+    EXTERNAL_CAUSE,
     INJURY,
     PRODUCTS_DIR,
     ZERO,
@@ -341,6 +342,12 @@ def _exclusion(c: Context) -> Verdict | None:
         return None
     icd10 = c.facts.diagnoses[0]
     hit = c.terms.exclusion_for(icd10)
+    if hit is None:  # the injury's external cause (S61.0 with X78: a cut by oneself) is part of the principal
+        for cause in c.facts.diagnoses[1:]:
+            hit = c.terms.exclusion_for(cause) if EXTERNAL_CAUSE.contains(cause) else None
+            if hit is not None:
+                icd10 = f"{icd10}（外因{cause}）"
+                break
     if hit is None:
         return Verdict(True, {"icd10": icd10})
     return Verdict(False, {"icd10": icd10, "label": hit.label}, hit.code)

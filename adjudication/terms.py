@@ -21,6 +21,7 @@ from pipeline.records import ClaimType, DocType, Money
 __all__ = [
     "CLAIM_TYPE_ZH",
     "DOC_NAMES_ZH",
+    "EXTERNAL_CAUSE",
     "INJURY",
     "PRODUCTS_DIR",
     "ZERO",
@@ -72,6 +73,9 @@ class IcdRange(BaseModel):
 INJURY = IcdRange.model_validate({"from": "S00", "to": "T98", "label": "损伤、中毒（意外伤害）"})
 """ICD-10 chapter XIX: a claim whose principal diagnosis is here was caused by an accident (意外伤害),
 whatever its claim type, so a waiting period that does not apply to accidents does not apply to it."""
+EXTERNAL_CAUSE = IcdRange.model_validate({"from": "V01", "to": "Y98", "label": "损伤和中毒的外因"})
+"""ICD-10 chapter XX: how an injury came about (a fall, a cut by oneself). Coded beside the injury,
+never as the principal diagnosis, so an excluded cause (故意自伤 X60-X84) holds wherever it is listed."""
 
 
 class BenefitTerms(BaseModel):

@@ -98,7 +98,9 @@ def expected_outcome(
     working.append(f"days in force at incident: {days_in_force} (waiting period {waiting})")
     if days_in_force < waiting:
         return result(Decision.DENY, ["WAITING_PERIOD"])
-    for icd10, _name in incident.diagnoses[:1]:
+    # the principal diagnosis, and an injury's external cause (V01-Y98) wherever it is listed
+    causes = [d for d in incident.diagnoses[1:] if "V01" <= d[0].replace(".", "").upper()[:3] <= "Y98"]
+    for icd10, _name in incident.diagnoses[:1] + causes:
         exclusion = product.exclusion_for(icd10)
         if exclusion:
             working.append(f"{icd10} falls in exclusion {exclusion.start}-{exclusion.end} {exclusion.label}")
