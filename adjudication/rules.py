@@ -30,8 +30,6 @@ from adjudication.history import ClaimKey, InvoiceHistory, came_earlier, claim_k
 from adjudication.terms import (
     CLAIM_TYPE_ZH,
     DOC_NAMES_ZH,
-    EXTERNAL_CAUSE,
-    INJURY,
     PRODUCTS_DIR,
     ZERO,
     BenefitTerms,
@@ -206,18 +204,11 @@ class Context:
         return max(p.effective_date, p.reinstated_at) if p.reinstated_at else p.effective_date
 
     @property
-    def accident(self) -> bool:
-        """An accident claim, or a stay or visit whose principal diagnosis is an injury (S00-T98): the
-        waiting period (等待期) is for illness, and a 住院 claim after a fracture is an accident's."""
-        d = self.facts.diagnoses
-        return self.facts.claim_type is ClaimType.ACCIDENT or (bool(d) and INJURY.contains(d[0]))
-
-    @property
     def waiting_days(self) -> int:
         t = self.terms
         if t is None:
             return 0
-        if self.accident and not t.waiting_period_applies_to_accident:
+        if self.facts.claim_type is ClaimType.ACCIDENT and not t.waiting_period_applies_to_accident:
             return 0
         return t.waiting_period_days
 
@@ -342,12 +333,6 @@ def _exclusion(c: Context) -> Verdict | None:
         return None
     icd10 = c.facts.diagnoses[0]
     hit = c.terms.exclusion_for(icd10)
-    if hit is None:  # the injury's external cause (S61.0 with X78: a cut by oneself) is part of the principal
-        for cause in c.facts.diagnoses[1:]:
-            hit = c.terms.exclusion_for(cause) if EXTERNAL_CAUSE.contains(cause) else None
-            if hit is not None:
-                icd10 = f"{icd10}（外因{cause}）"
-                break
     if hit is None:
         return Verdict(True, {"icd10": icd10})
     return Verdict(False, {"icd10": icd10, "label": hit.label}, hit.code)

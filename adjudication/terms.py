@@ -21,8 +21,6 @@ from pipeline.records import ClaimType, DocType, Money
 __all__ = [
     "CLAIM_TYPE_ZH",
     "DOC_NAMES_ZH",
-    "EXTERNAL_CAUSE",
-    "INJURY",
     "PRODUCTS_DIR",
     "ZERO",
     "BenefitTerms",
@@ -68,14 +66,6 @@ class IcdRange(BaseModel):
     def contains(self, icd10: str) -> bool:
         category = icd10.replace(".", "").strip().upper()[:3]
         return self.start.upper() <= category <= self.end.upper()
-
-
-INJURY = IcdRange.model_validate({"from": "S00", "to": "T98", "label": "损伤、中毒（意外伤害）"})
-"""ICD-10 chapter XIX: a claim whose principal diagnosis is here was caused by an accident (意外伤害),
-whatever its claim type, so a waiting period that does not apply to accidents does not apply to it."""
-EXTERNAL_CAUSE = IcdRange.model_validate({"from": "V01", "to": "Y98", "label": "损伤和中毒的外因"})
-"""ICD-10 chapter XX: how an injury came about (a fall, a cut by oneself). Coded beside the injury,
-never as the principal diagnosis, so an excluded cause (故意自伤 X60-X84) holds wherever it is listed."""
 
 
 class BenefitTerms(BaseModel):

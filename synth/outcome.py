@@ -21,13 +21,6 @@ SOON_AFTER_INCEPTION_DAYS = 15
 """Days after the end of the waiting period (or after inception) within which a claim looks early."""
 
 
-def _accident(incident: IncidentTruth) -> bool:
-    """An accident claim, or one whose principal diagnosis is an injury (ICD-10 S00-T98): the waiting
-    period is for illness, whatever the claim type."""
-    principal = incident.diagnoses[0][0].replace(".", "").upper()[:3] if incident.diagnoses else ""
-    return incident.claim_type is ClaimType.ACCIDENT or "S00" <= principal <= "T98"
-
-
 def fraud_signals(
     bills: list[BillTruth],
     incident: IncidentTruth,
@@ -42,7 +35,7 @@ def fraud_signals(
     if any(b.printed_words != amount_in_words(b.printed_total) for b in bills):
         found.append("words_figures_mismatch")
     days = (incident.incident_date - policy.effective_date).days
-    waiting = 0 if _accident(incident) else product.waiting_period_days
+    waiting = 0 if incident.claim_type is ClaimType.ACCIDENT else product.waiting_period_days
     if waiting and waiting <= days < waiting + SOON_AFTER_INCEPTION_DAYS:
         found.append("soon_after_inception")
     if incident.hospital in anomalous_providers:
@@ -92,15 +85,13 @@ def expected_outcome(
         working.append("invoice already claimed in " + ", ".join(b.duplicate_of or "" for b in bills))
         return result(Decision.DENY, ["DUPLICATE_INVOICE"])
     waiting = product.waiting_period_days
-    if _accident(incident) and not product.waiting_period_applies_to_accident:
+    if claim_type is ClaimType.ACCIDENT and not product.waiting_period_applies_to_accident:
         waiting = 0
     days_in_force = (incident.incident_date - policy.effective_date).days
     working.append(f"days in force at incident: {days_in_force} (waiting period {waiting})")
     if days_in_force < waiting:
         return result(Decision.DENY, ["WAITING_PERIOD"])
-    # the principal diagnosis, and an injury's external cause (V01-Y98) wherever it is listed
-    causes = [d for d in incident.diagnoses[1:] if "V01" <= d[0].replace(".", "").upper()[:3] <= "Y98"]
-    for icd10, _name in incident.diagnoses[:1] + causes:
+    for icd10, _name in incident.diagnoses[:1]:
         exclusion = product.exclusion_for(icd10)
         if exclusion:
             working.append(f"{icd10} falls in exclusion {exclusion.start}-{exclusion.end} {exclusion.label}")
