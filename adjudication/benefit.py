@@ -174,6 +174,8 @@ def _daily_allowance(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Asse
         )
     raw = money(b.per_day * paid_days)
     left = limit_left(policy)
+    if b.max_days_per_year:  # 年度最高给付天数: the allowance is fixed per day, so days paid = paid / per_day
+        left = min(left, max(ZERO, money(b.per_day * b.max_days_per_year - policy.prior_paid_this_year)))
     payable = min(raw, left)
     if raw > payable:
         lines.append(_line(f"超过年度保额余额{left}", raw - payable, ZERO, "OVER_LIMIT"))

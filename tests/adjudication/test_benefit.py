@@ -111,6 +111,20 @@ def test_hospital_cash_per_night_with_a_cap_on_days(book: RuleBook) -> None:
     assert _by_code(a)["DAYS_OVER_LIMIT"] == D("2000.00")
 
 
+def test_hospital_cash_stops_at_the_days_of_a_year(book: RuleBook) -> None:
+    # HCA01: 180 days a year at 200 whatever the sum insured: 170 days paid (34000) leave 10 days (2000)
+    facts = make_facts(
+        ClaimType.INPATIENT, product_id="HCA01", days=30, sum_insured="100000", prior_paid="34000"
+    )
+    a = _assess(facts, book)
+    assert a.payable == D("2000.00") and a.limited
+    assert _by_code(a)["OVER_LIMIT"] == D("4000.00")
+    spent = make_facts(
+        ClaimType.INPATIENT, product_id="HCA01", days=5, sum_insured="100000", prior_paid="36000"
+    )
+    assert _assess(spent, book).zero_reason == "OVER_LIMIT"
+
+
 def test_critical_illness_pays_once(book: RuleBook) -> None:
     first = make_facts(ClaimType.CRITICAL_ILLNESS, diagnoses=["C34.9"], sum_insured="200000")
     assert _assess(first, book).payable == D("200000.00")
