@@ -351,8 +351,10 @@ def _secondary_exclusion(c: Context) -> Verdict | None:
 
 @rule("covered_condition")
 def _covered_condition(c: Context) -> Verdict | None:
-    if c.benefit is None or c.benefit.kind != "lump_sum" or c.terms is None:
+    if c.benefit is None or c.terms is None:
         return None
+    if c.benefit.kind != "lump_sum" and not c.terms.covered_conditions:
+        return None  # a lump sum needs a listed condition; another benefit only if its product lists them
     if not c.facts.diagnoses:
         return Verdict(False, {"icd10": "-"})
     ok = any(c.terms.covered_condition(d) for d in c.facts.diagnoses)

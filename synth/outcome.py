@@ -97,7 +97,8 @@ def expected_outcome(
             working.append(f"{icd10} falls in exclusion {exclusion.start}-{exclusion.end} {exclusion.label}")
             return result(Decision.DENY, [exclusion.code or "EXCLUDED"])
     benefit = product.benefit_for(claim_type)
-    if benefit.kind == "lump_sum" and not any(product.covers_condition(c) for c, _ in incident.diagnoses):
+    listed = benefit.kind == "lump_sum" or bool(product.covered_conditions)  # AM01 lists injuries
+    if listed and not any(product.covers_condition(c) for c, _ in incident.diagnoses):
         working.append(f"{incident.diagnoses[0][0]} is not a covered condition")
         return result(Decision.DENY, ["NOT_COVERED_CONDITION"])
 
