@@ -203,9 +203,29 @@ def test_golden(name: str, at: int, case: dict[str, Any], book: RuleBook) -> Non
             problems.append(
                 f"route {bundle.outcome.route.value}, expected {want['route']}: {bundle.outcome.reasons}"
             )
+    if "authority" in want and (who := _who_may_pay(adj.payable, facts)) != want["authority"]:
+        problems.append(f"{adj.payable} is paid by {who} by the default table, expected {want['authority']}")
     assert not problems, f"golden case {case['id']} ({name}:{at}) {case['title']}:\n  " + "\n  ".join(
         problems
     )
+
+
+AUTHORITY_ORDER = (
+    ("machine", ("machine",)),
+    ("adjuster", ("adjuster",)),
+    ("senior_adjuster", ("senior_adjuster",)),
+    ("two_seniors", ("senior_adjuster", "senior_adjuster")),
+)
+"""Who may pay, from the least authority up: the first whose limit covers the amount."""
+
+
+def _who_may_pay(amount: Decimal, facts: ClaimFacts) -> str:
+    table = Settings().authority
+    product = facts.policy.product_id if facts.policy else None
+    for name, roles in AUTHORITY_ORDER:
+        if table.covers(amount, *roles, product_id=product):
+            return name
+    return "nobody"
 
 
 def test_golden_runner_sees_every_file() -> None:
