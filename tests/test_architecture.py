@@ -18,20 +18,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.rooms import ROOMS
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOMS = (
-    "ocr",
-    "pipeline",
-    "classifiers",
-    "fraud",
-    "adjudication",
-    "synth",
-    "review",
-    "intake",
-    "flows",
-    "bench",
-)
 STAGE_KEYS = {"policy", "extract", "facts", "fraud", "decision", "direct_settlement", "review_applied"}
 STAGE_ARGUMENT = {"put_result": 1, "get_result": 1, "results": 1, "stage_record": 2}
 """Calls whose argument at this position is a stage key."""

@@ -10,20 +10,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from helpers.rooms import ROOMS
+
 REPO = Path(__file__).resolve().parents[1]
 TESTS = REPO / "tests"
-PACKAGES = (
-    "ocr",
-    "pipeline",
-    "classifiers",
-    "fraud",
-    "adjudication",
-    "synth",
-    "review",
-    "intake",
-    "flows",
-    "bench",
-)
+PACKAGES = ROOMS
 WIRING = {"__init__", "__main__"}
 
 
