@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from bench.loadtest.harness import Calls, latency, running_server, timed
 from pipeline.settings import Settings
 from pipeline.stages import Stage
+from synth import documents
 
 __all__ = [
     "POLICY_COLUMNS",
@@ -32,6 +33,9 @@ __all__ = [
     "submit_hospitals",
     "train_models",
 ]
+
+POLICY_COLUMNS = tuple(documents.POLICY_COLUMNS)
+"""The policy extract's header, as the generator writes it."""
 
 
 def _hospital_account(name: str) -> str:
@@ -111,23 +115,6 @@ def submission(truth: Any) -> dict[str, Any]:
             **when,
         },
     }
-
-
-POLICY_COLUMNS = (
-    "policy_number",
-    "product_id",
-    "product_version",
-    "policyholder",
-    "insured",
-    "insured_id_number",
-    "effective_date",
-    "sum_insured",
-    "social_insurance",
-    "cumulative_annualised_premium",
-    "star_tier",
-    "prior_paid_this_year",
-    "deductible_used_this_year",
-)
 
 
 def hospital_book(claims: int, seed: int, policies: Path) -> list[tuple[str, str, dict[str, Any]]]:
