@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.errors import BadInputError
 from synth import catalog
+from synth.products import load_products
 from synth.rulesets import RULESETS_DIR, change_dates, load_rule_sets, merge_terms, rule_set_on
 
 
@@ -24,6 +25,7 @@ def test_both_rule_sets_are_read_with_their_amendments() -> None:
     assert ipm[0].per_day_limits == {} and ipm[1].per_day_limits == {"床位费": D("50.00")}
     assert ipm[1].deductible == ipm[0].deductible  # what the amendment does not name stays as filed
     assert second.products["HCA01"] == first.products["HCA01"]
+    assert first.products == load_products()  # 2025.1 amends nothing: the products as filed
 
 
 def test_the_version_in_force_is_chosen_by_the_incident_date() -> None:
