@@ -7,8 +7,10 @@ show them (`synth.facts`), trains the ML gate on a separate synthetic book, and 
 Scores against the generator's expected outcome: payable exact match, decision agreement, reason
 codes, missing documents, straight-through rate (flash pay + auto approve), wrong-pay rate (paid
 without a person where the truth denies, refers, asks for documents, or pays another amount), and
-claims per second for rules + benefit on one core. The last stdout line is one JSON object, also
-written to bench/results/adjudicate.json.
+claims per second for rules + benefit on one core. Every figure is also given per rule-set version
+(`by_rule_set`: the version in force on each claim's incident date), and the engine is run over the
+hand-computed golden cases (`golden`: tests/adjudication/golden, adjudication.golden), which must all
+agree. The last stdout line is one JSON object, also written to bench/results/adjudicate.json.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from adjudication.decide import adjudicate, decide, payable_now
+from adjudication.decide import DecisionBundle, adjudicate, decide, payable_now
+from adjudication.golden import run_golden
 from adjudication.history import MemoryInvoiceHistory
 from adjudication.model import load_gate, train_gate
 from adjudication.rules import load_rule_book
@@ -32,6 +35,7 @@ from pipeline.records import Decision, Route
 from pipeline.settings import Settings
 from synth.documents import generate_corpus
 from synth.facts import facts_from_truth, gate_training_pairs, misread, read_truth
+from synth.truth import ClaimTruth
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +48,14 @@ TARGETS = {
     "claims_per_second_min": 2000,
 }
 STRAIGHT = (Route.FLASH_PAY, Route.AUTO_APPROVE)
+GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "adjudication" / "golden"
+GOLDEN_TARGET = 1.0
+"""Every hand-computed golden case must agree with the engine."""
 
 
-def run(claims: int, seed: int, corpus: Path | None, train_claims: int) -> dict[str, object]:
+def run(
+    claims: int, seed: int, corpus: Path | None, train_claims: int, golden_dir: Path = GOLDEN_DIR
+) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix="bench-adjudicate-"))
     if corpus is None or not (corpus / ".truth" / "truth.jsonl").exists():
         corpus = corpus or work / "corpus"
@@ -152,7 +161,112 @@ def run(claims: int, seed: int, corpus: Path | None, train_claims: int) -> dict[
         "wrong_pay_rate": wrong_pay / n <= TARGETS["wrong_pay_rate_max"],
         "claims_per_second": n / rules_seconds >= TARGETS["claims_per_second_min"],
     }
+    add_rule_sets_and_golden(result, truths, bundles, golden_dir)
     return result
+
+
+# --- per rule-set version, and the golden cases ------------------------------------------------------
+
+
+def rule_set_figures(truths: list[ClaimTruth], bundles: list[DecisionBundle]) -> dict[str, dict[str, object]]:
+    """The headline figures per rule-set version: the one in force on each claim's incident date by the
+    generator's truth (the engine's own choice where an older corpus does not say), so a term change
+    that only one side reads shows as that version's disagreement."""
+    groups: dict[str, list[tuple[ClaimTruth, DecisionBundle]]] = {}
+    for t, b in zip(truths, bundles, strict=True):
+        groups.setdefault(t.expected.rule_set or b.outcome.rule_set_version, []).append((t, b))
+    out: dict[str, dict[str, object]] = {}
+    for version, pairs in sorted(groups.items()):
+        n = len(pairs)
+        decision_ok = payable_ok = codes_ok = missing_ok = straight = wrong_pay = other_version = 0
+        routes: Counter[str] = Counter()
+        truth: Counter[str] = Counter()
+        disagreements: Counter[str] = Counter()
+        for t, b in pairs:
+            e, adj, route = t.expected, b.adjudication, b.outcome.route
+            d_ok, p_ok = adj.decision == e.decision, payable_now(adj) == e.payable
+            decision_ok += d_ok
+            payable_ok += p_ok
+            codes_ok += set(e.reason_codes) <= set(adj.reason_codes)
+            missing_ok += e.missing_documents == b.missing_documents
+            other_version += adj.rule_set_version != version
+            routes[route.value] += 1
+            truth[e.decision.value] += 1
+            if route in STRAIGHT:
+                straight += 1
+                wrong_pay += (
+                    e.decision not in (Decision.APPROVE, Decision.PARTIAL) or b.outcome.payable != e.payable
+                )
+            if not (d_ok and p_ok):
+                said = f"{e.decision.value}/{','.join(e.reason_codes)}"
+                disagreements[f"{said} vs {adj.decision.value}/{','.join(adj.reason_codes)}"] += 1
+        true_paid = truth[Decision.APPROVE.value] + truth[Decision.PARTIAL.value]
+        out[version] = {
+            "claims": n,
+            "payable_exact": round(payable_ok / n, 5),
+            "decision_agreement": round(decision_ok / n, 5),
+            "reason_codes_cover_truth": round(codes_ok / n, 5),
+            "missing_documents_exact": round(missing_ok / n, 5),
+            "straight_through_rate": round(straight / n, 5),
+            "straight_through_of_payable_claims": round(straight / true_paid, 5) if true_paid else None,
+            "wrong_pay_rate": round(wrong_pay / n, 5),
+            "wrong_pay_claims": wrong_pay,
+            "engine_used_another_version": other_version,
+            "truth_decisions": dict(sorted(truth.items())),
+            "routes": dict(sorted(routes.items())),
+            "disagreements": dict(disagreements.most_common(5)),
+            "targets_met": {
+                "payable_exact": payable_ok / n >= TARGETS["payable_exact"],
+                "decision_agreement": decision_ok / n >= TARGETS["decision_agreement"],
+                "straight_through_rate": straight / n >= TARGETS["straight_through_rate"],
+                "wrong_pay_rate": wrong_pay / n <= TARGETS["wrong_pay_rate_max"],
+            },
+        }
+    return out
+
+
+def golden_figures(case_dir: Path = GOLDEN_DIR) -> dict[str, object]:
+    """The engine over the hand-computed golden cases: run, agreed, share, and every disagreement."""
+    report = run_golden(case_dir, load_rule_book())
+    return {
+        "cases": report.cases,
+        "agreed": report.agreed,
+        "agreement": round(report.agreement, 5),
+        "disagreements": [
+            {"case": d.case, "file": d.file, "line": d.line, "problems": d.problems}
+            for d in report.disagreements
+        ],
+    }
+
+
+def add_rule_sets_and_golden(
+    result: dict[str, object], truths: list[ClaimTruth], bundles: list[DecisionBundle], golden_dir: Path
+) -> None:
+    """Add the per-rule-set figures and the golden agreement (with its target) to a result."""
+    result["by_rule_set"] = rule_set_figures(truths, bundles)
+    golden = golden_figures(golden_dir)
+    result["golden"] = golden
+    result["golden_target"] = GOLDEN_TARGET
+    met = result["targets_met"]
+    assert isinstance(met, dict)
+    met["golden_agreement"] = golden["agreement"] >= GOLDEN_TARGET  # type: ignore[operator]
+
+
+def print_rule_sets_and_golden(result: dict[str, object]) -> None:
+    """The per-rule-set figures and the golden agreement as lines a person reads."""
+    by_version = result["by_rule_set"]
+    assert isinstance(by_version, dict)
+    for version, f in by_version.items():
+        print(
+            f"rule set {version:8s} claims {f['claims']:6d}  payable_exact {f['payable_exact']}"
+            f"  decision_agreement {f['decision_agreement']}  straight_through {f['straight_through_rate']}"
+            f"  wrong_pay {f['wrong_pay_rate']} ({f['wrong_pay_claims']})"
+        )
+    g = result["golden"]
+    assert isinstance(g, dict)
+    print(f"golden cases {g['agreed']}/{g['cases']} agree ({g['agreement']})")
+    for d in g["disagreements"]:
+        print(f"  golden disagreement {d['case']} ({d['file']}:{d['line']}): {'; '.join(d['problems'])}")
 
 
 def _misread_run(truths, facts, book, history, gate, settings, seed):  # type: ignore[no-untyped-def]
@@ -208,6 +322,7 @@ def main(argv: list[str] | None = None) -> None:
         ):
             print(f"{key:36s} {result[key]}")
         print("routes", result["routes"])
+        print_rule_sets_and_golden(result)
     print(line)
 
 

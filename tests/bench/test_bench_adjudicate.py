@@ -19,6 +19,13 @@ def test_a_small_adjudication_bench_accounts_for_every_claim() -> None:
         for key in ("payable_exact", "decision_agreement", "straight_through_rate", "wrong_pay_rate"):
             assert 0 <= r[key] <= 1, key  # type: ignore[operator]
         assert r["payable_exact"] > 0.5  # type: ignore[operator]  # the rules agree with the truth on most claims
-        assert set(r["targets_met"]) >= {"payable_exact", "wrong_pay_rate"}  # type: ignore[arg-type]
+        assert set(r["targets_met"]) >= {"payable_exact", "wrong_pay_rate", "golden_agreement"}  # type: ignore[arg-type]
+        by_version = r["by_rule_set"]
+        assert set(by_version) == {"2025.1", "2026.1"}  # type: ignore[arg-type]  # the book spans both
+        assert sum(f["claims"] for f in by_version.values()) == 60  # type: ignore[union-attr,index]
+        for f in by_version.values():  # type: ignore[union-attr]
+            assert sum(f["routes"].values()) == f["claims"] and 0 <= f["payable_exact"] <= 1
+        golden = r["golden"]
+        assert golden["cases"] > 100 and golden["agreed"] == golden["cases"], golden["disagreements"]  # type: ignore[index]
     finally:
         shutil.rmtree(str(r["_work"]), ignore_errors=True)
