@@ -59,6 +59,7 @@ def test_plausible_book_mix() -> None:
 def test_no_render_mode_writes_claims_and_truth_only(tmp_path: Path) -> None:
     summary = generate_corpus(tmp_path, 2000, seed=1, render=False)
     assert summary.claims == 2000
+    assert set(summary.rule_sets) == {"2025.1", "2026.1"} and sum(summary.rule_sets.values()) == 2000
     lines = (tmp_path / "claims.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0].split(",") == [
         "claim_id",
