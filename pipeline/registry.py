@@ -2,7 +2,8 @@
 
 Every model (doc type, triage, adjudication gate, fraud) is saved as `models/<name>/<version>/` with
 `model.joblib`, `model_card.json` (data hash, code version, library versions, parameters, metrics,
-the hash of the holdout it was judged on) and the PNG plots its trainer made (`plots/*.png`).
+the hash of the holdout it was judged on, every champion/challenger comparison it took part in as
+the challenger) and the PNG plots its trainer made (`plots/*.png`).
 Decisions record the version they used, so any decision can be traced to the exact model that made it.
 
 Beside the versions, each model's folder holds:
@@ -70,22 +71,6 @@ CHALLENGES = "challenges.jsonl"
 HOLDOUT = "holdout"
 
 
-class ModelCard(BaseModel):
-    name: str
-    version: str
-    created_at: dt.datetime
-    data_hash: str
-    code_version: str
-    libraries: dict[str, str]
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    params: dict[str, Any] = Field(default_factory=dict)
-    notes: str = ""
-    holdout_hash: str | None = None
-    """The frozen holdout `metrics["holdout"]` was measured on (None: the model has none)."""
-    plots: list[str] = Field(default_factory=list)
-    """PNG files inside the version folder, e.g. `plots/roc.png`."""
-
-
 class Holdout(BaseModel):
     """A frozen evaluation set: saved once per model name, never replaced, identified by its hash."""
 
@@ -130,6 +115,25 @@ class Challenge(BaseModel):
     at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
     challenger_metrics: dict[str, Any] = Field(default_factory=dict)
     champion_metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelCard(BaseModel):
+    name: str
+    version: str
+    created_at: dt.datetime
+    data_hash: str
+    code_version: str
+    libraries: dict[str, str]
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    notes: str = ""
+    holdout_hash: str | None = None
+    """The frozen holdout `metrics["holdout"]` was measured on (None: the model has none)."""
+    plots: list[str] = Field(default_factory=list)
+    """PNG files inside the version folder, e.g. `plots/roc.png`."""
+    challenges: list[Challenge] = Field(default_factory=list)
+    """Every time this version was judged against the champion (`ModelRegistry.challenge`): the
+    metric, both values, where they were measured and the verdict, added when it happens."""
 
 
 Evaluate = Callable[[Any, Path], Mapping[str, Any]]
@@ -465,7 +469,15 @@ class ModelRegistry:
                 result.promoted = False
                 result.reason += "; not promoted (judged only)"
             _append_jsonl(self._dir(name) / CHALLENGES, result)
+            self._note_on_card(name, version, result)
         return result
+
+    def _note_on_card(self, name: str, version: str, result: Challenge) -> None:
+        """Add the verdict to the challenger's card (rewritten whole; the caller holds the lock)."""
+        card = self.card(name, version)
+        noted = card.model_copy(update={"challenges": [*card.challenges, result]})
+        path = self._dir(name) / card.version / "model_card.json"
+        _write_atomic(path, noted.model_dump_json(indent=2))
 
     def _judge(
         self,
