@@ -10,7 +10,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from flows.cli import app
-from pipeline.settings import get_settings
+from pipeline.registry import ModelCard
+from pipeline.settings import Settings, get_settings
 
 
 @pytest.fixture
@@ -121,7 +122,10 @@ def test_extract_on_a_fresh_install_trains_its_first_model(
     """No `claims models train` first: extract trains the doc-type model and says so, as `run` does."""
     from flows import models
 
-    small = {**models.TRAINERS, "doc-type": lambda s: models.train_doc_type_model(s, claims=30)}
+    def small_doc_type(settings: Settings) -> ModelCard:
+        return models.train_doc_type_model(settings, claims=30, holdout_claims=6)
+
+    small = {**models.TRAINERS, "doc-type": small_doc_type}
     monkeypatch.setattr(models, "TRAINERS", small)
     sample = Path(__file__).resolve().parents[2] / "sample_docs" / "C0002" / "id_card_1.webp"
     r = CliRunner().invoke(app, ["extract", str(sample), "--json"])
