@@ -34,13 +34,18 @@ def test_register_load_promote(tmp_path: Path) -> None:
     assert (tmp_path / "doc-type" / card1.version / "model_card.json").exists()
     assert reg.promote_if_better("doc-type", card1.version, "accuracy") is True
     loaded, card = reg.load("doc-type")
-    assert card == card1
+    # the card as registered, plus the verdict that made it champion
+    assert card.model_copy(update={"challenges": []}) == card1 and card1.challenges == []
+    assert [c.reason for c in card.challenges] == ["no champion yet"]
     assert loaded.predict([[1.0]]).tolist() == [1]
 
     worse = reg.register("doc-type", model, data_hash=data_hash("b"), metrics={"accuracy": 0.90})
     assert worse.version != card1.version
     assert reg.promote_if_better("doc-type", worse.version, "accuracy") is False
     assert reg.champion("doc-type") == card1.version
+    (refused,) = reg.card("doc-type", worse.version).challenges
+    assert not refused.promoted and refused.champion == card1.version
+    assert refused == reg.challenges("doc-type")[-1]
     better = reg.register("doc-type", model, data_hash=data_hash("c"), metrics={"accuracy": 0.99})
     assert reg.promote_if_better("doc-type", better.version, "accuracy", min_gain=0.01) is True
     assert reg.champion("doc-type") == better.version
