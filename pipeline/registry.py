@@ -2,8 +2,7 @@
 
 Every model (doc type, triage, adjudication gate, fraud) is saved as `models/<name>/<version>/` with
 `model.joblib`, `model_card.json` (data hash, code version, library versions, parameters, metrics,
-the hash of the holdout it was judged on, every champion/challenger comparison it took part in as
-the challenger) and the PNG plots its trainer made (`plots/*.png`).
+the holdout's hash, its verdicts as challenger) and the PNG plots its trainer made (`plots/*.png`).
 Decisions record the version they used, so any decision can be traced to the exact model that made it.
 
 Beside the versions, each model's folder holds:
@@ -132,8 +131,7 @@ class ModelCard(BaseModel):
     plots: list[str] = Field(default_factory=list)
     """PNG files inside the version folder, e.g. `plots/roc.png`."""
     challenges: list[Challenge] = Field(default_factory=list)
-    """Every time this version was judged against the champion (`ModelRegistry.challenge`): the
-    metric, both values, where they were measured and the verdict, added when it happens."""
+    """Its verdicts as challenger (`ModelRegistry.challenge`), added as they are given."""
 
 
 Evaluate = Callable[[Any, Path], Mapping[str, Any]]
@@ -469,15 +467,10 @@ class ModelRegistry:
                 result.promoted = False
                 result.reason += "; not promoted (judged only)"
             _append_jsonl(self._dir(name) / CHALLENGES, result)
-            self._note_on_card(name, version, result)
+            noted = self.card(name, version)  # the challenger's card keeps its verdicts
+            noted.challenges.append(result)
+            _write_atomic(self._dir(name) / version / "model_card.json", noted.model_dump_json(indent=2))
         return result
-
-    def _note_on_card(self, name: str, version: str, result: Challenge) -> None:
-        """Add the verdict to the challenger's card (rewritten whole; the caller holds the lock)."""
-        card = self.card(name, version)
-        noted = card.model_copy(update={"challenges": [*card.challenges, result]})
-        path = self._dir(name) / card.version / "model_card.json"
-        _write_atomic(path, noted.model_dump_json(indent=2))
 
     def _judge(
         self,
@@ -560,21 +553,6 @@ class ModelRegistry:
                 return pair[0][metric], pair[1][metric], "card-holdout"
         incumbent = champion.metrics.get(metric) if champion is not None else None
         return card.metrics.get(metric), incumbent, "card"
-
-    def promote_if_better(
-        self,
-        name: str,
-        version: str,
-        metric: str,
-        *,
-        min_gain: float = 0.0,
-        higher_is_better: bool = True,
-        evaluate: Evaluate | None = None,
-    ) -> bool:
-        """Champion/challenger: the challenger replaces the champion only if it beats it on `metric`."""
-        return self.challenge(
-            name, version, metric, evaluate=evaluate, margin=min_gain, higher_is_better=higher_is_better
-        ).promoted
 
 
 def _png_bytes(key: str, value: bytes | Path) -> bytes:
