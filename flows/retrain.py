@@ -76,7 +76,7 @@ class Retrained(BaseModel):
         if self.store_labels:
             labels = f"{self.store_labels} {self.label_source}"
         elif self.label_source.startswith("none"):
-            labels = f"no store labels ({self.label_source})"
+            labels = f"no store labels ({self.label_source.removeprefix('none: ')})"
         else:
             labels = f"no {self.label_source} in the store yet"
         verdict = "promoted" if self.promoted else f"not promoted, champion stays {self.champion}"
