@@ -108,7 +108,7 @@ def run(claims: int, seed: int, corpus: Path | None, train_claims: int) -> dict[
             assessed_ok += adj.payable == e.assessed
         routes[route.value] += 1
         if route is Route.ADJUSTER:
-            adjuster_reasons.update({r.split(":", 1)[0] for r in b.outcome.reasons if not r.startswith(" ")})
+            adjuster_reasons.update({r.code for r in b.outcome.reasons if r.code})
         matrix[f"{e.decision.value}->{route.value}"] += 1
         if route in STRAIGHT:
             straight += 1

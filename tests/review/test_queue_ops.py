@@ -10,10 +10,11 @@ import pytest
 from review_fixtures import Built, Session
 
 from pipeline import decisions
+from pipeline.reasons import read_reasons
 from pipeline.records import Outcome, Route
 from review.masking import mask_number, mask_text
 from review.ops import outcome_rates, rates_over_time, rates_svg, recent_batches, review_backlog
-from review.queue import QueueFilters, build_queue, reason_code, urgency
+from review.queue import QueueFilters, build_queue, urgency
 
 SignIn = Callable[[str | None], Session]
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -28,9 +29,8 @@ def test_urgency_follows_the_legal_clock() -> None:
 
 
 def test_reason_codes() -> None:
-    assert reason_code("FRAUD_SCORE_HIGH: score 0.81") == "FRAUD_SCORE_HIGH"
-    assert reason_code("  claims_90d: 3 claims") is None
-    assert reason_code("MISSING_DOCUMENT: expense_list") == "MISSING_DOCUMENT"
+    stored = ["FRAUD_SCORE_HIGH: score 0.81", "  claims_90d: 3 claims", "MISSING_DOCUMENT: expense_list"]
+    assert [r.code for r in read_reasons(stored)] == ["FRAUD_SCORE_HIGH", None, "MISSING_DOCUMENT"]
 
 
 def test_queue_order_clock_then_vip_then_deadline(built: Built) -> None:
