@@ -139,9 +139,14 @@ def model_source(
 ) -> ReasonSource:
     """A model's verdict: 'model: fraud v0003 band high 0.82', 'model: gate g1 P(safe) 0.410 < 0.9'."""
     ident = " ".join(p for p in (name, version, band) if p)
-    label = f"{name} {version}" + (f" band {band}" if band else "")
-    label += f" {score:.2f}" if score is not None else ""
-    return ReasonSource(kind=SourceKind.MODEL, id=ident, label=f"{label} {detail}".strip())
+    parts = [
+        name,
+        version,
+        f"band {band}" if band else "",
+        f"{score:.2f}" if score is not None else "",
+        detail,
+    ]
+    return ReasonSource(kind=SourceKind.MODEL, id=ident, label=" ".join(p for p in parts if p))
 
 
 def terms_source(product_id: str | None, version: str | None) -> ReasonSource:
@@ -216,6 +221,7 @@ _BENEFIT = (
     "NO_HOSPITAL_DAYS",
     "DAYS_UNKNOWN",
 )
+_LEGACY_TERMS = ReasonSource(kind=SourceKind.TERMS, id="product", label="benefit calculation")
 _FRAUD_FLAG_RULES = frozenset(
     {"extraction_checks", "shared_payee_account", "early_claim", "watched_provider"}
 )
@@ -223,7 +229,7 @@ _FRAUD_FLAG_RULES = frozenset(
 LEGACY_SOURCES: dict[str, ReasonSource] = {
     **{code: rule_source(rid, label) for code, (rid, label) in _RULES.items()},
     **{code: check_source([name]) for code, name in _CHECKS.items()},
-    **{code: terms_source("product", None) for code in _BENEFIT},
+    **dict.fromkeys(_BENEFIT, _LEGACY_TERMS),
     "NOT_ASSESSABLE": terms_source(None, None),
     "INTAKE_PROBLEMS": check_source(["intake"]),
     "PROCESSING_ERROR": system_source(),
@@ -249,14 +255,14 @@ def _legacy_source(code: str | None, message: str, versions: Mapping[str, str]) 
         m = _SCORE.search(message)
         return model_source(
             "fraud",
-            versions.get("fraud", "?"),
+            versions.get("fraud", ""),
             band=code.removeprefix("FRAUD_SCORE_").lower(),
             score=float(m.group(1)) if m else None,
         )
     if code in ("GATE_NOT_CONFIDENT", "GATE_UNAVAILABLE"):
         m = _P_SAFE.search(message)
         detail = f"P(safe) {m.group(1)}" if m else "unavailable"
-        return model_source("gate", versions.get("adjudication-gate", "none"), detail=detail)
+        return model_source("gate", versions.get("adjudication-gate", ""), detail=detail)
     if code == "ABOVE_AUTO_PAY_LIMIT":
         return authority_source("machine", message.rsplit(">", 1)[-1].strip() or "?")
     if code == "REOPENED":
@@ -275,7 +281,7 @@ def _from_string(
     if route == "error":
         return Reason(code=code, message=message, source=system_source())
     if code is None and route in ("flash_pay", "auto_approve") and previous is None:
-        return Reason(message=message, source=terms_source("product", None))  # "approve: 80.00"
+        return Reason(message=message, source=_LEGACY_TERMS)  # "approve: 80.00"
     return Reason(code=code, message=message, source=_legacy_source(code, message, versions))
 
 

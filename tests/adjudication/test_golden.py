@@ -54,6 +54,7 @@ from typing import Any
 import pytest
 import yaml
 from helpers.facts import items, make_facts
+from helpers.reasons import unsourced
 
 from adjudication.decide import adjudicate, decide
 from adjudication.history import MemoryInvoiceHistory
@@ -208,6 +209,15 @@ def test_golden(name: str, at: int, case: dict[str, Any], book: RuleBook) -> Non
     assert not problems, f"golden case {case['id']} ({name}:{at}) {case['title']}:\n  " + "\n  ".join(
         problems
     )
+
+
+@pytest.mark.parametrize(("name", "at", "case"), CASES, ids=[c["id"] for _, _, c in CASES])
+def test_golden_reasons_name_their_sources(name: str, at: int, case: dict[str, Any], book: RuleBook) -> None:
+    """Whatever the case's route, each reason names the rule, check, terms or limit that gave it."""
+    facts, _, history = _run(case, book)
+    now = dt.datetime.combine(facts.claim.submitted_at.date(), dt.time(12), tzinfo=dt.UTC)
+    bundle = decide(facts, rules=book, history=history, gate=None, fraud=None, settings=Settings(), now=now)
+    assert unsourced(bundle) == [], f"golden case {case['id']} ({name}:{at})"
 
 
 AUTHORITY_ORDER = (
