@@ -53,7 +53,7 @@ def test_the_claim_page_names_what_raised_a_fraud_referral(sign_in, built: Built
     add_watch_list_referral(built.store, "C300", recorded_before_sources=old)
     page = sign_in("adj1").get("/claims/C300").text
     assert text_of(page, "fraud-raised-by") == (
-        "Referred for fraud (FRAUD_SUSPECTED), raised by rule: provider on watch list:"
+        "Referred for fraud (FRAUD_SUSPECTED), raised by rule: provider on watch list;"
         " not by the model, whose band is low."
     )
     assert text_of(page, "fraud-model") == "Model fraud-test: low score 0.000"
