@@ -117,7 +117,7 @@ def run(
             assessed_ok += adj.payable == e.assessed
         routes[route.value] += 1
         if route is Route.ADJUSTER:
-            adjuster_reasons.update({r.split(":", 1)[0] for r in b.outcome.reasons if not r.startswith(" ")})
+            adjuster_reasons.update({r.code for r in b.outcome.reasons if r.code})
         matrix[f"{e.decision.value}->{route.value}"] += 1
         if route in STRAIGHT:
             straight += 1

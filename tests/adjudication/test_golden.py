@@ -6,15 +6,19 @@ Each case is one test here, so a disagreement names its case, its file and line,
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers.reasons import unsourced
 
-from adjudication.golden import GoldenCase, check_case, load_cases, run_golden
+from adjudication.decide import decide
+from adjudication.golden import GoldenCase, check_case, load_cases, run_case, run_golden
 from adjudication.rules import RuleBook, load_rule_book
 from pipeline.errors import BadInputError
+from pipeline.settings import Settings
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = load_cases(GOLDEN)
@@ -41,6 +45,15 @@ def test_golden(case: GoldenCase, book: RuleBook) -> None:
     assert not problems, f"golden case {case.id} ({case.file}:{case.line}) {case.title}:\n  " + "\n  ".join(
         problems
     )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_golden_reasons_name_their_sources(case: GoldenCase, book: RuleBook) -> None:
+    """Whatever the case's route, each reason names the rule, check, terms or limit that gave it."""
+    facts, _, history = run_case(case, book)
+    now = dt.datetime.combine(facts.claim.submitted_at.date(), dt.time(12), tzinfo=dt.UTC)
+    bundle = decide(facts, rules=book, history=history, gate=None, fraud=None, settings=Settings(), now=now)
+    assert unsourced(bundle) == [], f"golden case {case.id} ({case.file}:{case.line})"
 
 
 def test_golden_runner_sees_every_file() -> None:
