@@ -81,8 +81,8 @@ def classify(field: str, want: str, got: str, *, cause: str | None = None, other
         return "value_missing"
     if got in set(others) - {want} or (cause == "pairing" and want and got):
         return "wrong_field"
-    if field_family(field) in ("amounts", "dates", "codes") and (kind := digit_kind(want, got)):
-        return kind
+    if field_family(field) in ("amounts", "dates", "codes"):  # a number read as quite another: other
+        return digit_kind(want, got) or "other"
     if want and difflib.SequenceMatcher(None, want, got).ratio() >= 0.5:
         return "text_misread"
     return "other"

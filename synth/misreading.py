@@ -35,6 +35,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.extract import checks as ck
+from pipeline.extract.icd10 import code_for, dictionary
 from pipeline.extract.plausible import KEY_FIELDS, implausible
 from pipeline.records import Check, ClaimFacts, ClaimType, DocType, FieldKind, LineItem, money
 from pipeline.records import Field as ReadField
@@ -338,6 +339,22 @@ def _siblings(data: dict[str, Any], slot: _Slot, slots: list[_Slot], value: Any)
     return [v for v in found if type(v) is type(value) and v != value and v not in ("", Decimal(0))]
 
 
+@cache
+def _names_by_code() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for name, code in dictionary().items():
+        names.setdefault(code, name)
+    return names
+
+
+def _misread_diagnosis(code: str, rng: random.Random) -> str | None:
+    """The code the pipeline finds for the diagnosis's name read with a character wrong
+    (`icd10.code_for`, as for a name printed without its code); None when it finds none."""
+    name = _names_by_code().get(code)
+    found = code_for(text_error(name, rng)) if name else None
+    return found[0] if found else None
+
+
 def _misread_value(
     data: dict[str, Any], slot: _Slot, slots: list[_Slot], kind: str, rng: random.Random
 ) -> tuple[Any, str]:
@@ -350,8 +367,8 @@ def _misread_value(
         if others:
             return rng.choice(others), kind
         kind = "other"
-    if slot.path[0] == "diagnoses":  # a name read wrong is not found in ICD-10: its code is lost
-        return None, kind
+    if slot.path[0] == "diagnoses":  # the name is read wrong, and looked up as the pipeline does
+        return _misread_diagnosis(value, rng), kind
     if isinstance(value, Decimal):
         text = f"{value:.2f}"
         if kind.startswith("digit") or not value:
@@ -418,8 +435,8 @@ def read_with_errors(
 def _unread(data: dict[str, Any]) -> list[Check]:
     """What the pipeline does with values it could not read (`pipeline.extract.facts`): a bill's
     amounts count as 0.00 but its total is the items' sum and a person is asked; a bill without
-    its total, date or issuer goes to a person (`decisive_fields`); a diagnosis misread is not
-    looked up. Done on the dump, before it is validated."""
+    its total, date or issuer goes to a person (`decisive_fields`); a diagnosis whose name is not
+    found has no code. Done on the dump, before it is validated."""
     out: list[Check] = []
     for inv in data["invoices"]:
         for name in ("fund_paid", "account_paid", "cash_paid", "self_pay", "self_expense"):
@@ -431,7 +448,7 @@ def _unread(data: dict[str, Any]) -> list[Check]:
             out.append(Check(name="invoice_total_unread", passed=False, fields=["total_amount"]))
         if unread:
             out.append(Check(name="decisive_fields", passed=False, fields=unread, severity="error"))
-    data["diagnoses"] = [d for d in data["diagnoses"] if d]
+    data["diagnoses"] = list(dict.fromkeys(d for d in data["diagnoses"] if d))
     return out
 
 

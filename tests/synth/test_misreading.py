@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from helpers.facts import make_facts
 
+from pipeline.extract.icd10 import dictionary
 from pipeline.records import ClaimFacts, ClaimType
 from synth.misreading import (
     FAMILIES,
@@ -160,10 +161,15 @@ def test_an_unread_total_is_the_items_sum_and_goes_to_a_person() -> None:
     assert {"invoice_total_unread", "decisive_fields"} <= names
 
 
-def test_a_misread_diagnosis_is_lost_and_a_misread_account_fails_luhn() -> None:
+def test_a_misread_diagnosis_is_looked_up_again_and_a_misread_account_fails_luhn() -> None:
     f = make_facts(ClaimType.INPATIENT, days=3, diagnoses=["J18.9", "K76.0"], account="6222020000000000001")
-    read, _ = read_with_errors(f, random.Random(1), model(rate=1.0, only="diagnosis"))
-    assert len(read.diagnoses) < 2
+    read, _ = read_with_errors(f, random.Random(1), model("value_missing", rate=1.0, only="diagnosis"))
+    assert read.diagnoses == []
+    for seed in range(5):  # a name read with a character wrong is looked up again, as the pipeline does
+        read, done = read_with_errors(
+            f, random.Random(seed), model("text_misread", rate=1.0, only="diagnosis")
+        )
+        assert len(done) == 2 and set(read.diagnoses) <= set(dictionary().values())
     read, done = read_with_errors(f, random.Random(1), model(rate=1.0, only="account_number"))
     assert [x.field for x in done] == ["account_number"] and read.payee_account != f.payee_account
     assert {c.name for c in read.failed_checks} & {"luhn", "same_account"}
