@@ -9,6 +9,13 @@ codes, missing documents, straight-through rate (flash pay + auto approve), wron
 without a person where the truth denies, refers, asks for documents, or pays another amount), and
 claims per second for rules + benefit on one core. The last stdout line is one JSON object, also
 written to bench/results/adjudicate.json.
+
+Misreadings (`error_models`): the same claims read wrong by two error models and decided with the gate,
+which is trained on the simulated one only: `simulated` (`synth.facts.misread`) and `measured`
+(`synth.misreading`, the readers' own misses from `bench.misreadings`). For each: straight-through,
+wrong-pay (of all claims, and of the claims paid without a person), rules-only wrong-pay, payable
+claims denied; for the measured one also what the wrongly paid claims had misread and why payable
+claims were held back.
 """
 
 from __future__ import annotations
@@ -188,8 +195,9 @@ def _misread_run(  # type: ignore[no-untyped-def]
     (with the misreadings known) which fields read wrong the wrongly paid claims carried."""
     history = MemoryInvoiceHistory(read)  # what the case store would hold: the claims as read
     n = len(read)
-    rules_wrong = gated_wrong = straight = 0
+    rules_wrong = gated_wrong = straight = denied = 0
     wrong_by: Counter[str] = Counter()
+    held: Counter[str] = Counter()
     examples: list[str] = []
     for k, (t, f) in enumerate(zip(truths, read, strict=True)):
         now = f.claim.submitted_at.replace(tzinfo=dt.UTC) + dt.timedelta(hours=1)
@@ -199,7 +207,10 @@ def _misread_run(  # type: ignore[no-untyped-def]
         rules_pay = adj.decision in (Decision.APPROVE, Decision.PARTIAL)
         if rules_pay and (not truly_paid or adj.payable != e.payable):
             rules_wrong += 1  # what rules alone would have paid wrongly
+        denied += truly_paid and adj.decision is Decision.DENY
         if b.outcome.route not in STRAIGHT:
+            if misreadings is not None and truly_paid:
+                held[held_back_reason(f, b, misreadings[k])] += 1
             continue
         straight += 1
         if truly_paid and b.outcome.payable == e.payable:
@@ -223,6 +234,7 @@ def _misread_run(  # type: ignore[no-untyped-def]
         "paid_straight_through": straight,
         "wrong_pay_of_paid": round(gated_wrong / straight, 5) if straight else None,
         "straight_through_rate": round(straight / n, 5),
+        "payable_denied_rate": round(denied / n, 5),
     }
     if misreadings is not None:
         out["misread_claims"] = round(sum(bool(m) for m in misreadings) / n, 5)
@@ -230,6 +242,8 @@ def _misread_run(  # type: ignore[no-untyped-def]
         out["fields_misread"] = sum(len(m) for m in misreadings)
         out["wrong_pay_misreadings"] = dict(wrong_by.most_common(15))
         out["wrong_pay_examples"] = examples
+        out["payable_held_back"] = round(sum(held.values()) / n, 5)
+        out["payable_held_back_by"] = {k: round(v / n, 5) for k, v in held.most_common(12)}
         out["targets"] = MISREAD_TARGETS
         out["targets_met"] = {
             "wrong_pay_of_paid": straight > 0
@@ -239,6 +253,28 @@ def _misread_run(  # type: ignore[no-untyped-def]
     return out
 
 
+def held_back_reason(facts, bundle, misreadings: list[Misreading]) -> str:  # type: ignore[no-untyped-def]
+    """Why a claim the truth pays was not paid straight through: whether it was misread (and the
+    reader flagged it), and the first reason the decision gives (the failed checks by name)."""
+    status = (
+        "flagged misreading"
+        if any(m.flag for m in misreadings)
+        else "unflagged misreading"
+        if misreadings
+        else "read right"
+    )
+    adj = bundle.adjudication
+    if adj.decision in (Decision.APPROVE, Decision.PARTIAL):
+        why = bundle.outcome.reasons[0].split(":", 1)[0] if bundle.outcome.reasons else "?"
+    else:
+        codes = [c for c in adj.reason_codes if c != "FRAUD_SUSPECTED"] or adj.reason_codes or ["?"]
+        why = f"{adj.decision.value} {codes[0]}"
+    if "EXTRACTION_CHECK_FAILED" in why or "INVOICE_" in why:
+        names = sorted({c.name for c in facts.failed_checks if not c.passed and c.severity == "error"})
+        why += f" ({', '.join(names)})"
+    return f"{status}: {why}"
+
+
 def error_model_lines(result: dict[str, object]) -> list[str]:
     """The error models' figures as stdout lines."""
     lines = []
@@ -246,11 +282,12 @@ def error_model_lines(result: dict[str, object]) -> list[str]:
         lines.append(
             f"misread ({name:9s}) straight-through {r['straight_through_rate']}, wrong-pay"
             f" {r['wrong_pay_claims']} = {r['wrong_pay_of_paid']} of paid, {r['gated_wrong_pay_rate']} of all"
-            f" (rules alone {r['rules_only_wrong_pay_rate']})"
+            f" (rules alone {r['rules_only_wrong_pay_rate']}); payable denied {r['payable_denied_rate']}"
         )
         if "wrong_pay_misreadings" in r:
             lines.append(f"  claims misread {r['misread_claims']}, unflagged {r['misread_unflagged_claims']}")
             lines.append(f"  wrong pay by misreading {r['wrong_pay_misreadings']}")
+            lines.append(f"  payable claims held back {r['payable_held_back']}: {r['payable_held_back_by']}")
     return lines
 
 

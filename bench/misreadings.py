@@ -122,16 +122,36 @@ def doc_type_of(file: str) -> str:
     return m.group(1) if m else "unknown"
 
 
-def extract_misses(
-    misses: Sequence[dict[str, Any]], report: dict[str, Any]
-) -> tuple[list[dict], Counter[str]]:
-    """bench.extract's misses as rows (doc type, field, kind, flags) and its fields read per field;
-    PDFs left out (their text layer is read, not their pixels)."""
+def report_fields_read(report: dict[str, Any]) -> Counter[str]:
+    """Fields bench.extract scored, per field, from its report's `synthetic.by_field`; PDFs left out
+    (their text layer is read, not their pixels)."""
     read: Counter[str] = Counter()
     for key, v in report["synthetic"]["by_field"].items():
         group, field = key.split(".", 1)
         if not group.endswith("/pdf"):
             read[base_field(field)] += int(v["n"])
+    return read
+
+
+def corpus_fields_read(corpus: Path) -> Counter[str]:
+    """The same count from the corpus bench.extract read (its truth: every field it scores on the
+    first photos), for when its report is not at hand."""
+    from bench.extract import SKIP_FIELDS
+    from synth.facts import read_truth
+
+    return Counter(
+        base_field(f.name)
+        for t in read_truth(corpus)
+        for d in t.documents
+        if d.media_type != "application/pdf"
+        for f in d.fields
+        if f.name not in SKIP_FIELDS
+    )
+
+
+def extract_misses(misses: Sequence[dict[str, Any]], read: Counter[str]) -> tuple[list[dict], Counter[str]]:
+    """bench.extract's misses as rows (doc type, field, kind, flags), PDFs left out, beside the
+    fields read per field (`report_fields_read` or `corpus_fields_read`)."""
     wants: dict[str, list[str]] = {}
     for m in misses:
         wants.setdefault(m["file"], []).append(m["want"])
@@ -254,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--extract", type=Path, help="bench.extract --misses file")
     ap.add_argument("--extract-report", type=Path, default=EXTRACT_REPORT, help="bench.extract's report")
+    ap.add_argument("--extract-corpus", type=Path, help="or the corpus it read, to count the fields read")
     ap.add_argument("--real", type=Path, help="bench.real --misses file")
     ap.add_argument("--out", type=Path, default=MEASURED_FILE)
     ap.add_argument("--min-reads", type=int, default=30)
@@ -263,21 +284,26 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("give --extract and/or --real (the benches' --misses files)")
     for name in ("extract", "extract_report", "real"):
         path = getattr(args, name)
-        if path is not None and (name != "extract_report" or args.extract) and not path.is_file():
+        needed = name != "extract_report" or (args.extract and not args.extract_corpus)
+        if path is not None and needed and not path.is_file():
             ap.error(f"--{name.replace('_', '-')} {path}: no such file")
     rows: list[dict[str, Any]] = []
     read: Counter[str] = Counter()
     sources: list[Source] = []
     try:
         if args.extract:
-            r, n = extract_misses(read_lines(args.extract), read_report(args.extract_report))
+            if args.extract_corpus:
+                read_e, where = corpus_fields_read(args.extract_corpus), str(args.extract_corpus)
+            else:
+                report = read_report(args.extract_report)
+                read_e, where = report_fields_read(report), report["synthetic"].get("corpus", "?")
+            r, n = extract_misses(read_lines(args.extract), read_e)
             rows, read = rows + r, read + n
-            corpus = read_report(args.extract_report)["synthetic"].get("corpus", "?")
             sources.append(
                 Source(
                     name="extract",
                     file=str(args.extract),
-                    command=f"bench.extract --misses, corpus {corpus}, first photos, PDFs left out",
+                    command=f"bench.extract --misses, corpus {where}, first photos, PDFs left out",
                     misses=len(r),
                     fields_read=n.total(),
                 )
@@ -298,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                     fields_read=n.total(),
                 )
             )
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, FileNotFoundError) as exc:
         ap.error(str(exc))
     model = aggregate(rows, read, sources, args.min_reads)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -41,4 +41,7 @@ def test_both_error_models_are_scored_on_the_same_claims(tmp_path: Path) -> None
     measured = r["measured"]
     assert measured["fields_misread"] > 0 and 0 < measured["misread_claims"] <= 1  # type: ignore[operator]
     assert set(measured["targets_met"]) == {"wrong_pay_of_paid", "straight_through_rate"}  # type: ignore[arg-type]
+    held = measured["payable_held_back_by"]  # type: ignore[index]
+    assert sum(held.values()) <= measured["payable_held_back"] + 1e-9  # type: ignore[union-attr,operator]
+    assert all(k.split(":")[0] in ("flagged misreading", "unflagged misreading", "read right") for k in held)
     assert r["simulated"]["misread_rate"] == 0.2 and "targets_met" not in r["simulated"]

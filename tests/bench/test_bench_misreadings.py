@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bench.misreadings import aggregate, classify, digit_kind, extract_misses, main, real_misses
+from bench.misreadings import (
+    aggregate,
+    classify,
+    corpus_fields_read,
+    digit_kind,
+    extract_misses,
+    main,
+    real_misses,
+    report_fields_read,
+)
 from synth.misreading import Source, load_error_model
 
 EXTRACT_MISSES = [  # as bench.extract --misses writes them
@@ -80,7 +89,7 @@ def test_another_fields_value_is_a_wrong_field() -> None:
 
 
 def test_extract_misses_count_per_field_read_without_pdfs() -> None:
-    rows, read = extract_misses(EXTRACT_MISSES, EXTRACT_REPORT)
+    rows, read = extract_misses(EXTRACT_MISSES, report_fields_read(EXTRACT_REPORT))
     assert [(r["doc_type"], r["field"], r["kind"]) for r in rows] == [
         ("outpatient_invoice", "total_amount", "digit_swapped"),
         ("outpatient_invoice", "fund_paid", "value_missing"),
@@ -101,7 +110,7 @@ def test_real_misses_leave_out_what_is_no_claim_document_and_count_the_unsure() 
 
 
 def test_aggregate_gives_rates_per_field_and_family() -> None:
-    rows_e, read_e = extract_misses(EXTRACT_MISSES, EXTRACT_REPORT)
+    rows_e, read_e = extract_misses(EXTRACT_MISSES, report_fields_read(EXTRACT_REPORT))
     rows_r, read_r = real_misses(REAL_MISSES, REAL_LABELS)
     sources = [
         Source(name="extract", file="e", misses=4, fields_read=50),
@@ -137,3 +146,12 @@ def test_the_command_names_a_missing_file(tmp_path: Path, capsys: pytest.Capture
     with pytest.raises(SystemExit):
         main(["--extract", str(tmp_path / "none.jsonl")])
     assert "none.jsonl: no such file" in capsys.readouterr().err
+
+
+def test_fields_read_can_be_counted_from_the_corpus(tmp_path: Path) -> None:
+    from synth.documents import generate_corpus
+
+    generate_corpus(tmp_path / "c", 2, seed=3)
+    read = corpus_fields_read(tmp_path / "c")
+    assert read["hospital"] > 0 and read["patient_name"] + read["payer_name"] > 0
+    assert "title" not in read and not [f for f in read if f[-1].isdigit()]  # drawn only; numbered as one
