@@ -360,6 +360,12 @@ def _misread_value(
 ) -> tuple[Any, str]:
     """The value as read wrong in `kind`'s way (None: not read at all), and the kind applied."""
     value = _get(data, slot.path)
+    if (
+        slot.field == "account_number"
+        and kind == "value_missing"
+        and DocType.BANK_CARD in data["documents_present"]
+    ):
+        return value, kind  # the form's account unread: the pipeline takes the bank card's number
     if kind == "value_missing" or value is None:
         return None, "value_missing"
     if kind == "wrong_field":

@@ -11,7 +11,7 @@ import pytest
 from helpers.facts import make_facts
 
 from pipeline.extract.icd10 import dictionary
-from pipeline.records import ClaimFacts, ClaimType
+from pipeline.records import ClaimFacts, ClaimType, DocType
 from synth.misreading import (
     FAMILIES,
     MEASURED_FILE,
@@ -181,3 +181,18 @@ def test_the_committed_model_loads_with_its_sources(tmp_path: Path) -> None:
     assert set(m.families) == set(FAMILIES) and sum(f.read for f in m.families.values()) > 0
     with pytest.raises(FileNotFoundError, match=r"bench\.misreadings"):
         load_error_model(tmp_path / "none.json")
+
+
+def test_an_unread_form_account_is_taken_from_the_bank_card() -> None:
+    f = make_facts()  # claim form and bank card
+    read, done = read_with_errors(
+        f, random.Random(1), model("value_missing", rate=1.0, only="account_number")
+    )
+    assert [x.field for x in done] == ["account_number"] and read.payee_account == f.payee_account
+    alone = f.model_copy(
+        update={"documents_present": [d for d in f.documents_present if d != DocType.BANK_CARD]}
+    )
+    read, _ = read_with_errors(
+        alone, random.Random(1), model("value_missing", rate=1.0, only="account_number")
+    )
+    assert read.payee_account is None
