@@ -26,7 +26,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from synth.misreading import FAMILIES, KINDS, MEASURED_FILE, ErrorModel, FieldErrors, Source, field_family
+from synth.misreading import (
+    FAMILIES,
+    KINDS,
+    MEASURED_FILE,
+    ErrorModel,
+    FieldErrors,
+    KindCount,
+    Source,
+    field_family,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EXTRACT_REPORT = REPO / "bench" / "results" / "extract.json"
@@ -210,22 +219,13 @@ def aggregate(
     for r in rows:
         fe = fields.setdefault(r["field"], FieldErrors())
         fe.add(r["kind"], to_person=r["to_person"], unsure=r["unsure"])
-    families = {f: FieldErrors() for f in FAMILIES}
-    for name, fe in fields.items():
-        fam = families[field_family(name)]
-        fam.read += fe.read
-        for kind, k in fe.kinds.items():
-            into = fam.kinds.setdefault(kind, type(k)())
-            into.n, into.to_person, into.unsure = (
-                into.n + k.n,
-                into.to_person + k.to_person,
-                into.unsure + k.unsure,
-            )
+    families = pooled({n: fe for n, fe in fields.items() if fe.read < min_reads})
     return ErrorModel(
         about=(
             "Misreadings of the product's reader, per field read: counts by kind and how many were "
             "flagged (to_person: the document went to a person; unsure: read below the confidence "
-            "threshold). Fields read fewer than min_reads times use their family's figures."
+            "threshold). A field read fewer than min_reads times is misread by its family's figures, "
+            "which pool the fields read fewer than min_reads times."
         ),
         rebuild=REBUILD,
         min_reads=min_reads,
@@ -233,6 +233,22 @@ def aggregate(
         fields=dict(sorted(fields.items())),
         families=families,
     )
+
+
+def pooled(fields: dict[str, FieldErrors]) -> dict[str, FieldErrors]:
+    """The fields' reads and misses summed per family."""
+    families = {f: FieldErrors() for f in FAMILIES}
+    for name, fe in fields.items():
+        fam = families[field_family(name)]
+        fam.read += fe.read
+        for kind, k in fe.kinds.items():
+            into = fam.kinds.setdefault(kind, KindCount())
+            into.n, into.to_person, into.unsure = (
+                into.n + k.n,
+                into.to_person + k.to_person,
+                into.unsure + k.unsure,
+            )
+    return families
 
 
 def table(model: ErrorModel) -> list[str]:
@@ -246,15 +262,18 @@ def table(model: ErrorModel) -> list[str]:
         return f"{name:24s} {family:8s} {fe.read:5d} {fe.misses:5d} {fe.rate:7.4f} {flagged:>8s}  {kinds}"
 
     lines += [row(n, field_family(n), fe) for n, fe in model.fields.items() if fe.read or fe.misses]
-    lines.append("")
+    lines.append(
+        f"families: the fields read fewer than {model.min_reads} times, pooled (what they are misread by)"
+    )
     lines += [row(n, "family", fe) for n, fe in model.families.items()]
     return lines
 
 
 def summary(model: ErrorModel) -> dict[str, Any]:
-    fams = model.families.values()
-    read, misses = sum(f.read for f in fams), sum(f.misses for f in fams)
-    silent = misses - sum(f.flagged for f in fams)
+    """The whole model in a few figures (every field, whatever its reads)."""
+    fams = pooled(model.fields)
+    read, misses = sum(f.read for f in fams.values()), sum(f.misses for f in fams.values())
+    silent = misses - sum(f.flagged for f in fams.values())
     return {
         "bench": "misreadings",
         "sources": [s.model_dump() for s in model.sources],
@@ -264,9 +283,9 @@ def summary(model: ErrorModel) -> dict[str, Any]:
         "unflagged_miss_rate": round(silent / read, 5) if read else None,
         "by_family": {
             k: {"read": f.read, "misses": f.misses, "flagged": f.flagged, "rate": round(f.rate, 5)}
-            for k, f in model.families.items()
+            for k, f in fams.items()
         },
-        "kinds": dict(Counter({k: sum(f.kinds[k].n for f in fams if k in f.kinds) for k in KINDS})),
+        "kinds": {k: sum(f.kinds[k].n for f in fams.values() if k in f.kinds) for k in KINDS},
     }
 
 

@@ -151,8 +151,10 @@ class Source(_Model):
 
 
 class ErrorModel(_Model):
-    """Per field and per family: fields read, misses by kind, flagged. Field figures are used where
-    the field was read at least `min_reads` times, else its family's."""
+    """Per field and per family: fields read, misses by kind, flagged. A field read at least
+    `min_reads` times is misread by its own figures, any other by its family's, which pool the
+    fields read fewer times (a well-read field, such as a seal-covered hospital name, does not
+    lend its rate to the others)."""
 
     about: str = ""
     rebuild: str = ""
