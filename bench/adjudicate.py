@@ -31,15 +31,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from adjudication.decide import adjudicate, decide, payable_now
+from adjudication.decide import DecisionBundle, adjudicate, decide, payable_now
 from adjudication.history import MemoryInvoiceHistory
-from adjudication.model import load_gate, train_gate
-from adjudication.rules import load_rule_book
-from pipeline.records import Decision, Route
+from adjudication.model import AdjudicationGate, load_gate, train_gate
+from adjudication.rules import RuleBook, load_rule_book
+from pipeline.records import ClaimFacts, Decision, Route
 from pipeline.settings import Settings
 from synth.documents import generate_corpus
 from synth.facts import facts_from_truth, gate_training_pairs, misread, read_truth
 from synth.misreading import Misreading, load_error_model, read_with_errors
+from synth.truth import ClaimTruth
 
 log = logging.getLogger(__name__)
 
@@ -170,8 +171,13 @@ MISREAD_TARGETS = {"wrong_pay_of_paid_max": 0.005, "straight_through_rate": 0.80
 wrong, and at least 80% of claims straight through."""
 
 
-def error_model_runs(  # type: ignore[no-untyped-def]
-    truths, facts, book, gate, settings, seed: int
+def error_model_runs(
+    truths: list[ClaimTruth],
+    facts: list[ClaimFacts],
+    book: RuleBook,
+    gate: AdjudicationGate | None,
+    settings: Settings,
+    seed: int,
 ) -> dict[str, dict[str, object]]:
     """The same claims read with misreadings, by each error model, decided by the gate trained on the
     simulated one: `simulated` (synth.facts.misread, 20% of claims, 90% flagged) and `measured`
@@ -188,8 +194,13 @@ def error_model_runs(  # type: ignore[no-untyped-def]
     }
 
 
-def _misread_run(  # type: ignore[no-untyped-def]
-    truths, read, book, gate, settings, misreadings: list[list[Misreading]] | None = None
+def _misread_run(
+    truths: list[ClaimTruth],
+    read: list[ClaimFacts],
+    book: RuleBook,
+    gate: AdjudicationGate | None,
+    settings: Settings,
+    misreadings: list[list[Misreading]] | None = None,
 ) -> dict[str, object]:
     """Decide the claims as read: what rules alone would pay wrong, what the gate lets through, and
     (with the misreadings known) which fields read wrong the wrongly paid claims carried."""
@@ -253,7 +264,7 @@ def _misread_run(  # type: ignore[no-untyped-def]
     return out
 
 
-def held_back_reason(facts, bundle, misreadings: list[Misreading]) -> str:  # type: ignore[no-untyped-def]
+def held_back_reason(facts: ClaimFacts, bundle: DecisionBundle, misreadings: list[Misreading]) -> str:
     """Why a claim the truth pays was not paid straight through: whether it was misread (and the
     reader flagged it), and the first reason the decision gives (the failed checks by name)."""
     status = (

@@ -158,13 +158,15 @@ def corpus_fields_read(corpus: Path) -> Counter[str]:
     )
 
 
-def extract_misses(misses: Sequence[dict[str, Any]], read: Counter[str]) -> tuple[list[dict], Counter[str]]:
+def extract_misses(
+    misses: Sequence[dict[str, Any]], read: Counter[str]
+) -> tuple[list[dict[str, Any]], Counter[str]]:
     """bench.extract's misses as rows (doc type, field, kind, flags), PDFs left out, beside the
     fields read per field (`report_fields_read` or `corpus_fields_read`)."""
     wants: dict[str, list[str]] = {}
     for m in misses:
         wants.setdefault(m["file"], []).append(m["want"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for m in misses:
         if m["file"].lower().endswith(".pdf"):
             continue
@@ -185,14 +187,14 @@ def extract_misses(misses: Sequence[dict[str, Any]], read: Counter[str]) -> tupl
 
 def real_misses(
     misses: Sequence[dict[str, Any]], labels: Sequence[dict[str, Any]]
-) -> tuple[list[dict], Counter[str]]:
+) -> tuple[list[dict[str, Any]], Counter[str]]:
     """bench.real's misses as rows and the labelled fields per field, claim documents only."""
     from bench.real import normalise
 
     claim_labels = [lab for lab in labels if lab["doc_type"] != "other"]
     read = Counter(base_field(f) for lab in claim_labels for f in lab["fields"])
     values = {lab["file"]: [normalise(k, v) for k, v in lab["fields"].items()] for lab in claim_labels}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for m in misses:
         if m["doc_type"] == "other" or m["file"] not in values:
             continue
