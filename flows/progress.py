@@ -82,7 +82,7 @@ def ignore(event: BatchEvent) -> None:
 
 def clock_text(seconds: float) -> str:
     """1:05, or 1:02:05 past an hour."""
-    minutes, secs = divmod(int(seconds), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
@@ -170,7 +170,7 @@ class LineRenderer:
             self.write(snap.line())
 
     def close(self, snap: Snapshot, *, ok: bool) -> None:
-        if ok:
+        if ok and snap.started:
             self.write(snap.line(done=True))
 
 
@@ -186,8 +186,9 @@ class LiveRenderer:
         self.live.update(render(snap), refresh=True)
 
     def close(self, snap: Snapshot, *, ok: bool) -> None:
-        self.live.update(render(snap, done=ok))
-        self.live.stop()  # draws it once more, and leaves it on the screen
+        # the last state stays on the screen (where it stopped, if it failed); nothing if nothing began
+        self.live.update(render(snap, done=ok) if snap.started else Text(""))
+        self.live.stop()
 
 
 def render(snap: Snapshot, *, done: bool = False) -> RenderableType:
@@ -231,7 +232,7 @@ class Progress:
         self.renderer = renderer
         self.clock = clock if clock is not None else now
         self.labels = (documents, claims)
-        self._t0 = clock()
+        self._t0 = self.clock()
         self._lock = threading.Lock()
         self._totals = [0, 0]
         self._done = [0, 0]
@@ -256,10 +257,17 @@ class Progress:
             self._show()
 
     def claim_decided(self, route: str | None = None) -> None:
+        """One more claim done (decided, or generated), counted by its route if it has one."""
         with self._lock:
             self._done[1] += 1
             if route:
                 self._routes[route] += 1
+            self._show()
+
+    def claims_counted(self, done: int, total: int) -> None:
+        """A stage's own `progress(done, total)` callback (`generate_corpus`): claims done of total."""
+        with self._lock:
+            self._totals[1], self._done[1], self._started = total, done, True
             self._show()
 
     def __call__(self, event: BatchEvent) -> None:

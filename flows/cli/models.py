@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flows.cli.common import emit_json, fail, out
+from flows.cli.common import console, emit_json, fail, out
 from pipeline.errors import ClaimsError
 from pipeline.settings import get_settings
 
@@ -31,44 +31,56 @@ def models_train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the model card as the last line.")] = False,
 ) -> None:
     """Train a model, register it as a challenger, and promote it if it beats the champion."""
+    from flows.progress import open_progress
+
     settings = get_settings()
-    if name == "doc-type":
-        from classifiers.doc_type import train_doc_type
-        from pipeline.registry import ModelRegistry
-        from synth.doc_samples import doc_type_training_set
-
-        documents, snapshot = doc_type_training_set(corpus or [], claims=min(claims, 400), seed=seed)
-        params = {"corpora": [str(c) for c in corpus or []] or f"generated:{min(claims, 400)}"}
-        card = train_doc_type(
-            documents, ModelRegistry(settings.models_dir), data_hash=snapshot, params=params, seed=seed
-        )
-    elif name == "gate":
-        from adjudication.model import train_gate
-        from synth.facts import gate_training_pairs
-
-        pairs, snapshot = gate_training_pairs(claims, seed)
-        card = train_gate(
-            settings,
-            pairs,
-            data_hash=snapshot,
-            params={"claims": claims, "seed": seed, "misread_rate": 0.2},
-            notes="synthetic labels: rules' outcome on misread facts vs the generator's truth",
-        )
-    elif name == "fraud":
-        import tempfile
-
-        from fraud.training import train_fraud_model
-        from pipeline.registry import ModelRegistry
-        from synth.history import generate_history
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "history.parquet"
-            generate_history(claims, path, seed=seed)
-            _, report = train_fraud_model(path, registry=ModelRegistry(settings.models_dir))
-        card = ModelRegistry(settings.models_dir).card("fraud", report.version or "")
-    else:
+    if name not in ("doc-type", "gate", "fraud"):
         fail(ClaimsError(f"unknown model {name!r}: choose doc-type, gate or fraud"), as_json)
-        return
+    with open_progress(f"claims models train {name}", console) as progress:
+        if name == "doc-type":
+            from classifiers.doc_type import train_doc_type
+            from pipeline.registry import ModelRegistry
+            from synth.doc_samples import doc_type_training_set
+
+            progress.start_steps(2)
+            progress.step("generating training documents")
+            documents, snapshot = doc_type_training_set(corpus or [], claims=min(claims, 400), seed=seed)
+            params = {"corpora": [str(c) for c in corpus or []] or f"generated:{min(claims, 400)}"}
+            progress.step("training the classifier")
+            card = train_doc_type(
+                documents, ModelRegistry(settings.models_dir), data_hash=snapshot, params=params, seed=seed
+            )
+        elif name == "gate":
+            from adjudication.model import train_gate
+            from synth.facts import gate_training_pairs
+
+            progress.start_steps(2)
+            progress.step("generating training claims")
+            pairs, snapshot = gate_training_pairs(claims, seed)
+            progress.step("training the gate")
+            card = train_gate(
+                settings,
+                pairs,
+                data_hash=snapshot,
+                params={"claims": claims, "seed": seed, "misread_rate": 0.2},
+                notes="synthetic labels: rules' outcome on misread facts vs the generator's truth",
+            )
+        else:
+            import tempfile
+
+            from fraud.training import TRAINING_STEPS, train_fraud_model
+            from pipeline.registry import ModelRegistry
+            from synth.history import generate_history
+
+            progress.start_steps(1 + len(TRAINING_STEPS))
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "history.parquet"
+                progress.step("generating a claims history")
+                generate_history(claims, path, seed=seed)
+                _, report = train_fraud_model(
+                    path, registry=ModelRegistry(settings.models_dir), on_step=progress.step
+                )
+            card = ModelRegistry(settings.models_dir).card("fraud", report.version or "")
     from pipeline.registry import ModelRegistry
 
     champion = ModelRegistry(settings.models_dir).champion(card.name)
