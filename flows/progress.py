@@ -106,6 +106,15 @@ class Snapshot:
         total = sum(t for _, _, t in self.counters)
         return min(1.0, sum(d for _, d, _ in self.counters) / total) if total else 0.0
 
+    @property
+    def remaining(self) -> float | None:
+        """Seconds left at the pace so far; None until something is done."""
+        f = self.fraction
+        return self.elapsed * (1 - f) / f if f > 0 else None
+
+    def routes_text(self) -> str:
+        return ", ".join(f"{route} {n}" for route, n in self.routes)
+
     def _parts(self) -> list[str]:
         parts = [f"{label} {d}/{t}" for label, d, t in self.counters if label != STEPS]
         if self.routes and parts:
@@ -115,15 +124,6 @@ class Snapshot:
         elif any(label == STEPS for label, _, _ in self.counters):
             parts += [f"{d} of {t} steps" for label, d, t in self.counters if label == STEPS]
         return parts
-
-    @property
-    def remaining(self) -> float | None:
-        """Seconds left at the pace so far; None until something is done."""
-        f = self.fraction
-        return self.elapsed * (1 - f) / f if f > 0 else None
-
-    def routes_text(self) -> str:
-        return ", ".join(f"{route} {n}" for route, n in self.routes)
 
     def line(self, *, done: bool = False) -> str:
         """The state in one plain line."""
@@ -139,6 +139,8 @@ class Snapshot:
 
 
 class Renderer(Protocol):
+    """Shows snapshots: `update` on every change and tick, `close` once at the end."""
+
     def update(self, snap: Snapshot) -> None: ...
 
     def close(self, snap: Snapshot, *, ok: bool) -> None: ...

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from helpers.fake_reading import fake_ocr, structured_batch, truth_facts
 from helpers.prefect_harness import link_shared
 from rich.console import Console
 from typer.testing import CliRunner
@@ -171,16 +172,19 @@ def test_open_progress_on_an_error_leaves_no_summary() -> None:
 # --- a real `claims run` -----------------------------------------------------------------------
 
 PROGRESS_LINE = re.compile(r"^claims run( done)?: ")
+CLAIMS = 8
 
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_claims_run_shows_progress_lines_and_prefect_lines_only_when_verbose(
-    cli_home: Path,
-    batch: Path,
-    models_dir: Path,
-    ocr_cache: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_home: Path, tmp_path: Path, models_dir: Path, ocr_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The whole command on a batch of 8 claims (some 40 documents; the fake OCR and the truth's facts,
+    so it takes seconds): a few progress lines and the summary, no line per task, Prefect's own lines
+    with --verbose only."""
+    batch = structured_batch(tmp_path / "batch", CLAIMS, seed=5)
+    fake_ocr(monkeypatch)
+    truth_facts(monkeypatch, batch)
     link_shared(cli_home / "data", models_dir, ocr_cache)
     monkeypatch.setattr(progress_module, "now", lambda: 0.0)  # no line by the clock: by the work only
     runner = CliRunner()
@@ -188,16 +192,18 @@ def test_claims_run_shows_progress_lines_and_prefect_lines_only_when_verbose(
     quiet = runner.invoke(app, ["run", str(batch)])
     assert quiet.exit_code == 0, quiet.output
     lines = [line for line in quiet.stderr.splitlines() if PROGRESS_LINE.match(line)]
-    summary = lines[-1]
-    docs = int(re.search(r"documents read (\d+)/\1", summary).group(1))  # type: ignore[union-attr]
-    assert re.match(r"claims run done: documents read \d+/\d+, claims decided 3/3 \(", summary), summary
-    assert 2 <= len(lines) <= 11 < docs + 3, lines  # never a line per document or claim
+    found = re.match(
+        rf"claims run done: documents read (\d+)/\1, claims decided {CLAIMS}/{CLAIMS} \(", lines[-1]
+    )
+    assert found, lines
+    assert int(found.group(1)) > 2 * CLAIMS  # so that a line per task would show
+    assert 2 <= len(lines) <= 11, lines  # the start, the tenths, the summary: never a line per task
     assert "prefect.flow_runs" not in quiet.output and "Beginning flow run" not in quiet.output
 
     verbose = runner.invoke(app, ["--verbose", "run", str(batch)])  # decided before: nothing redone
     assert verbose.exit_code == 0, verbose.output
     assert "INFO prefect.flow_runs: Beginning flow run" in verbose.stderr
-    assert "claims run done: claims decided 3/3" in verbose.stderr
+    assert f"claims run done: claims decided {CLAIMS}/{CLAIMS}" in verbose.stderr
 
 
 def test_reports_from_several_threads_are_all_counted() -> None:
