@@ -99,6 +99,8 @@ class Snapshot:
     """A trainer's current step ("step 2 of 4: fitting"), else empty."""
     elapsed: float
     started: bool
+    working: float = 0.0
+    """Seconds since the work was planned: the pace is measured from then, not from start-up."""
 
     @property
     def fraction(self) -> float:
@@ -110,7 +112,7 @@ class Snapshot:
     def remaining(self) -> float | None:
         """Seconds left at the pace so far; None until something is done."""
         f = self.fraction
-        return self.elapsed * (1 - f) / f if f > 0 else None
+        return self.working * (1 - f) / f if f > 0 else None
 
     def routes_text(self) -> str:
         return ", ".join(f"{route} {n}" for route, n in self.routes)
@@ -243,14 +245,14 @@ class Progress:
         self._step = ""
         self._step_number = 0
         self._steps_done = 0
-        self._started = False
+        self._started_at: float | None = None
         self._finished = False
 
     # the batch
     def start(self, total_docs: int, total_claims: int) -> None:
         with self._lock:
             self._totals = [total_docs, total_claims]
-            self._started = True
+            self._begin()
             self._show()
 
     def document_read(self) -> None:
@@ -269,7 +271,8 @@ class Progress:
     def claims_counted(self, done: int, total: int) -> None:
         """A stage's own `progress(done, total)` callback (`generate_corpus`): claims done of total."""
         with self._lock:
-            self._totals[1], self._done[1], self._started = total, done, True
+            self._totals[1], self._done[1] = total, done
+            self._begin()
             self._show()
 
     def __call__(self, event: BatchEvent) -> None:
@@ -295,7 +298,7 @@ class Progress:
             self._step_number += 1
             self._steps = max(self._steps, self._step_number)
             self._step = f"step {self._step_number} of {self._steps}: {name}"
-            self._started = True
+            self._begin()
             self._show()
 
     # either
@@ -316,6 +319,7 @@ class Progress:
             self.renderer.close(self.snapshot(), ok=ok)
 
     def snapshot(self) -> Snapshot:
+        now = self.clock()
         counters = tuple(
             (label, done, total)
             for label, done, total in zip(self.labels, self._done, self._totals, strict=True)
@@ -328,9 +332,14 @@ class Progress:
             counters=counters,
             routes=tuple(sorted(self._routes.items())),
             step=self._step,
-            elapsed=self.clock() - self._t0,
-            started=self._started,
+            elapsed=now - self._t0,
+            started=self._started_at is not None,
+            working=now - (self._started_at if self._started_at is not None else now),
         )
+
+    def _begin(self) -> None:
+        if self._started_at is None:
+            self._started_at = self.clock()
 
     def _show(self) -> None:
         if not self._finished:

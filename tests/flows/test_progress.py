@@ -79,7 +79,7 @@ def test_a_slow_task_still_gets_a_line_every_30_seconds() -> None:
     ]
 
 
-def test_waiting_before_the_work_is_planned_shows_the_clock() -> None:
+def test_waiting_before_the_work_is_planned_shows_the_clock_and_is_not_in_the_pace() -> None:
     clock = Clock()
     progress, lines = plain(clock)
     clock.now = 12
@@ -88,6 +88,12 @@ def test_waiting_before_the_work_is_planned_shows_the_clock() -> None:
     clock.now = 31
     progress.poll()
     assert lines == ["claims run: starting; 0:31 elapsed"]
+    progress.start(10, 0)
+    for _ in range(5):
+        clock.now += 2
+        progress.document_read()
+    # the pace is the work's since it was planned: start-up (Prefect's server, ingest) is not in it
+    assert lines[-1] == "claims run: documents read 5/10; 0:41 elapsed, about 0:10 left"
 
 
 def test_nothing_to_do_ends_without_a_summary() -> None:
