@@ -18,9 +18,11 @@ from typing import Any
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.futures import as_completed
 from pydantic import BaseModel
 
 from flows import steps
+from flows.progress import ClaimDecided, DocumentRead, Planned, Report, ignore
 from flows.runtime import DeferredTaskRunner, is_transient, models_for, store_for, transient
 from pipeline import decisions
 from pipeline.errors import ClaimsError
@@ -82,9 +84,55 @@ def _fault(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first.removeprefix('(builtins.Exception) ')}".rstrip(": ")
 
 
+def read_documents(
+    docs: list[str], key: str, settings: Settings, report: Report
+) -> tuple[dict[str, str], dict[str, str]]:
+    """OCR every document, one task each, reporting each as it finishes; returns the documents that
+    could not be read (the file's fault, recorded on its claim) and those a fault of ours (database,
+    disk) kept from being read past its retries (its claim waits for a rerun)."""
+    runs = list(ocr_task.map(docs, key=unmapped(key), settings=unmapped(settings)))
+    doc_of = dict(zip(runs, docs, strict=True))
+    failed: dict[str, str] = {}
+    waiting: dict[str, str] = {}
+    for run in as_completed(runs):
+        try:
+            run.result()
+        except Exception as exc:  # recorded by the caller; the batch goes on
+            (waiting if is_transient(exc) else failed)[doc_of[run]] = _fault(exc)
+        report(DocumentRead(doc_of[run]))
+    return failed, waiting
+
+
+def decide_chunks(
+    chunks: list[list[str]], key: str, settings: Settings, issued_by: str, report: Report
+) -> tuple[list[ClaimResult], dict[str, str]]:
+    """Decide the chunks of claims, one task each, reporting each claim as its chunk finishes;
+    returns the results and the claims a fault past its retries (or a crash) left for a rerun."""
+    runs = list(
+        decide_task.map(chunks, key=unmapped(key), settings=unmapped(settings), issued_by=unmapped(issued_by))
+    )
+    chunk_of = dict(zip(runs, chunks, strict=True))
+    results: list[ClaimResult] = []
+    waiting: dict[str, str] = {}
+    for run in as_completed(runs):
+        try:
+            done = run.result()
+        except Exception as exc:  # a fault past its retries, or a crash: the chunk waits for a rerun
+            waiting.update(dict.fromkeys(chunk_of[run], _fault(exc)))
+            continue
+        results.extend(done)
+        for r in done:
+            report(ClaimDecided(r.claim_id, r.route))
+    return results, waiting
+
+
 @flow(name="claims-batch", task_runner=DeferredTaskRunner(), log_prints=False)
-def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50) -> BatchResult:
-    """Ingest a batch folder and take every claim in it to an outcome."""
+def claims_batch(
+    folder: str, data_dir: str | None = None, chunk_size: int = 50, report: Report | None = None
+) -> BatchResult:
+    """Ingest a batch folder and take every claim in it to an outcome; `report` hears of each
+    document read and each claim decided (`flows.progress`)."""
+    report = report or ignore
     logger = get_run_logger()
     settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
     started = dt.datetime.now(dt.UTC)
@@ -99,14 +147,8 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
     open_claims = [c for c in claims if decisions.runner_may_decide(store, c.claim_id) is None]
     opened = {c.claim_id for c in open_claims}
     docs = sorted({d.id for c in open_claims for d in c.documents if d.status is DocStatus.STORED})
-    ocr_runs = ocr_task.map(docs, key=unmapped(key), settings=unmapped(settings))
-    failed_docs: dict[str, str] = {}  # the file's fault: recorded on its claim
-    waiting_docs: dict[str, str] = {}  # ours (database, disk), past its retries: the claim waits
-    for doc_id, run in zip(docs, ocr_runs, strict=True):
-        try:
-            run.result()
-        except Exception as exc:  # recorded below; the batch goes on
-            (waiting_docs if is_transient(exc) else failed_docs)[doc_id] = _fault(exc)
+    report(Planned(documents=len(docs), claims=len(claims)))
+    failed_docs, waiting_docs = read_documents(docs, key, settings, report)
 
     todo, results = [c.claim_id for c in claims if c.claim_id not in opened], []
     waiting: dict[str, str] = {}
@@ -122,20 +164,18 @@ def claims_batch(folder: str, data_dir: str | None = None, chunk_size: int = 50)
         if bad:
             outcome = steps.error_outcome(store, c.claim_id, "; ".join(bad))
             results.append(steps.claim_result(outcome, error="; ".join(bad)))
+            report(ClaimDecided(c.claim_id, outcome.route.value))
         elif unread:
             waiting[c.claim_id] = "; ".join(unread)
         else:
             todo.append(c.claim_id)
     chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
     issued_by = f"batch {batch_id}"
-    runs = decide_task.map(
-        chunks, key=unmapped(key), settings=unmapped(settings), issued_by=unmapped(issued_by)
-    )
-    for chunk, run in zip(chunks, runs, strict=True):
-        try:
-            results.extend(run.result())
-        except Exception as exc:  # a fault past its retries, or a crash: the chunk waits for a rerun
-            waiting.update(dict.fromkeys(chunk, _fault(exc)))
+    decided, left = decide_chunks(chunks, key, settings, issued_by, report)
+    results += decided
+    waiting.update(left)
+    for cid in waiting:
+        report(ClaimDecided(cid, WAITING))
     results += [
         ClaimResult(claim_id=cid, route=WAITING, payable="0.00", reasons=[why], error=why)
         for cid, why in waiting.items()

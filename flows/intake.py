@@ -22,9 +22,11 @@ import logging
 from pathlib import Path
 
 from prefect import flow, get_run_logger, unmapped
+from prefect.futures import as_completed
 
 from flows import steps
 from flows.claims_batch import BatchResult, ClaimResult, close_batch, decide_task, ocr_task, publish_batch
+from flows.progress import ClaimDecided, DocumentRead, Planned, Report, ignore
 from flows.runtime import DeferredTaskRunner, store_for
 from pipeline.intake_tables import DONE, QUEUED, finish_claims, take_queued
 from pipeline.records import DocStatus, Extraction
@@ -41,8 +43,10 @@ def intake_batch(
     data_dir: str | None = None,
     database_url: str | None = None,
     chunk_size: int = 50,
+    report: Report | None = None,
 ) -> BatchResult | None:
-    """Take the queued intake claims (all, or those named) to an outcome; None if none was queued."""
+    """Take the queued intake claims (all, or those named) to an outcome; None if none was queued.
+    `report` hears of each document read and each claim decided (`flows.progress`)."""
     logger = get_run_logger()
     overrides: dict[str, object] = {}
     if data_dir:
@@ -60,7 +64,9 @@ def intake_batch(
     store.start_batch(batch_id, "intake API")
     logger.info("intake batch %s: %d claims", batch_id, len(taken))
     try:
-        results = _process(store, settings, taken, chunk_size, issued_by=f"intake {batch_id}")
+        results = _process(
+            store, settings, taken, chunk_size, issued_by=f"intake {batch_id}", report=report or ignore
+        )
     except BaseException:
         finish_claims(store, taken, status=QUEUED)  # back in the queue for the next run
         raise
@@ -79,7 +85,13 @@ def intake_batch(
 
 
 def _process(
-    store: CaseStore, settings: Settings, claim_ids: list[str], chunk_size: int, *, issued_by: str
+    store: CaseStore,
+    settings: Settings,
+    claim_ids: list[str],
+    chunk_size: int,
+    *,
+    issued_by: str,
+    report: Report,
 ) -> list[ClaimResult]:
     claims = [c for c in (store.get_claim(cid) for cid in claim_ids) if c is not None]
     key = steps.reader_key()
@@ -92,26 +104,32 @@ def _process(
             and store.get_result(c.claim_id, Stage.EXTRACT, Extraction, key=d.id) is None
         }
     )
+    report(Planned(documents=len(to_read), claims=len(claims)))
     failed: dict[str, str] = {}
-    for doc_id, run in zip(
-        to_read, ocr_task.map(to_read, key=unmapped(key), settings=unmapped(settings)), strict=True
-    ):
+    runs = list(ocr_task.map(to_read, key=unmapped(key), settings=unmapped(settings)))
+    doc_of = dict(zip(runs, to_read, strict=True))
+    for run in as_completed(runs):
         try:
             run.result()
         except Exception as exc:  # recorded on the claim below; the others go on
-            failed[doc_id] = f"{type(exc).__name__}: {exc}"
+            failed[doc_of[run]] = f"{type(exc).__name__}: {exc}"
+        report(DocumentRead(doc_of[run]))
     todo, results = [], []
     for c in claims:
         bad = [f"{d.filename}: could not be read ({failed[d.id]})" for d in c.documents if d.id in failed]
         if bad:
             outcome = steps.error_outcome(store, c.claim_id, "; ".join(bad))
             results.append(steps.claim_result(outcome, error="; ".join(bad)))
+            report(ClaimDecided(c.claim_id, outcome.route.value))
         else:
             todo.append(c.claim_id)
     chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
-    runs = decide_task.map(
-        chunks, key=unmapped(key), settings=unmapped(settings), issued_by=unmapped(issued_by)
+    decisions = list(
+        decide_task.map(chunks, key=unmapped(key), settings=unmapped(settings), issued_by=unmapped(issued_by))
     )
-    for run in runs:
-        results.extend(run.result())
+    for chunk in as_completed(decisions):
+        done = chunk.result()  # a chunk that fails fails the run: its claims go back in the queue
+        results.extend(done)
+        for r in done:
+            report(ClaimDecided(r.claim_id, r.route))
     return results

@@ -109,6 +109,27 @@ def holdout_rows(df: pd.DataFrame, path: Path) -> np.ndarray:
         return np.isin(_row_keys(df.astype(as_text), columns), _row_keys(frozen.astype(as_text), columns))
 
 
+def learnable(
+    registry: ModelRegistry | None,
+    name: str,
+    df: pd.DataFrame,
+    fit: np.ndarray,
+    warnings: list[str],
+    what: str,
+) -> np.ndarray:
+    """`fit` less the rows of the model's frozen holdout: what a model is judged on is never learnt
+    from; how many were left out goes in `warnings` (`what` names the rows: claims, rows)."""
+    frozen = registry.holdout(name) if registry is not None else None
+    if frozen is None:
+        return fit
+    seen = holdout_rows(df, registry.holdout_file(name)) & fit  # type: ignore[union-attr]
+    if seen.any():
+        warnings.append(
+            f"{int(seen.sum())} {what} of the frozen holdout {frozen.hash[:12]} left out of training"
+        )
+    return fit & ~seen
+
+
 def past_needed(claims: pd.DataFrame, history: pd.DataFrame) -> np.ndarray:
     """Which history rows can change a feature of `claims`: the two years before the earliest claim
     (every windowed feature, chains of windows included) and any earlier claim sharing a claimant,

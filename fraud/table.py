@@ -14,6 +14,7 @@ import logging
 import re
 import time as _time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,8 +27,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from fraud.estimator import FraudClassifier
 from fraud.metrics import evaluate
-from fraud.promotion import holdout_frame, holdout_rows, plots, register
-from fraud.training import TrainReport
+from fraud.promotion import holdout_frame, learnable, plots, register
+from fraud.training import TRAINING_STEPS, TrainReport
 from pipeline.errors import BadInputError
 from pipeline.registry import ModelRegistry, data_hash
 
@@ -225,15 +226,19 @@ def train_from_table(
     test_fraction: float = 0.2,
     min_positives: int = MIN_POSITIVES,
     promote: Literal["always", "if_better", "never"] = "if_better",
+    on_step: Callable[[str], None] | None = None,
 ) -> TrainReport:
     """Train, evaluate on the latest (or a random stratified) 20%, register with a model card.
 
     With `time`, rows are ordered by it: the latest `test_fraction` is the test, the slice before it
     validates (early stopping, calibration). Without it, both are stratified random slices, and a
-    warning says that a random split flatters a model when fraud patterns drift.
+    warning says that a random split flatters a model when fraud patterns drift. `on_step` hears
+    each of `TRAINING_STEPS` as it begins.
     """
+    step = on_step or (lambda name: None)
     t_start = _time.perf_counter()
     path = Path(path)
+    step(TRAINING_STEPS[0])
     df = read_table(path)
     if label not in df.columns:
         raise BadInputError(path, f"no label column {label!r}; columns are {list(df.columns)[:20]}")
@@ -263,22 +268,15 @@ def train_from_table(
         raise BadInputError(path, "no usable feature columns left after dropping ID-like columns")
 
     test, split, fit_time = _split(y, when, time, test_fraction, report_warnings)
-    fit = ~test
-    frozen = registry.holdout(name) if registry is not None else None
-    if frozen is not None:  # rows the frozen holdout judges models on are never learnt from
-        seen = holdout_rows(df, registry.holdout_file(name)) & fit  # type: ignore[union-attr]
-        if seen.any():
-            fit &= ~seen
-            report_warnings.append(
-                f"{int(seen.sum())} rows of the frozen holdout {frozen.hash[:12]} left out of training"
-            )
-            if fit_time is not None:
-                fit_time = when[fit].to_numpy()  # type: ignore[index]
+    fit = learnable(registry, name, df, ~test, report_warnings, "rows")
+    if fit_time is not None:
+        fit_time = when[fit].to_numpy()  # type: ignore[index]
     if y[test].sum() == 0 or y[fit].sum() < 2:
         raise BadInputError(
             path, "the positives all fall on one side of the split; add data or use another --time"
         )
 
+    step(TRAINING_STEPS[1])
     prep = TablePreprocessor(drop=tuple(dropped)).fit(X[fit])
     F = prep.transform(X)
     clf = clone(classifier) if classifier is not None else FraudClassifier(valid_fraction=0.25)
@@ -287,7 +285,9 @@ def train_from_table(
         order_fit = np.argsort(fit_time, kind="stable")
         valid_fit = np.zeros(len(order_fit), dtype=bool)
         valid_fit[order_fit[int(len(order_fit) * (1 - clf.valid_fraction)) :]] = True
+    step(TRAINING_STEPS[2])
     clf.fit(F[fit], y[fit], valid=valid_fit)
+    step(TRAINING_STEPS[3])
     score = clf.predict_proba(F[test])[:, 1]
     metrics = evaluate(y[test], score, None if when is None else when[test].to_numpy())
     model = Pipeline([("table", prep), ("classifier", clf)])
@@ -318,6 +318,7 @@ def train_from_table(
         },
     )
     if registry is not None:
+        step(TRAINING_STEPS[4])
         pngs = plots(y[test], score, clf, f"{name} (test: latest {test_fraction:.0%})")
         register(
             registry,

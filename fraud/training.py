@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time as _time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +23,7 @@ from sklearn.pipeline import Pipeline
 from fraud.estimator import FraudClassifier, binary_labels, row_slice
 from fraud.features import FraudFeatures
 from fraud.metrics import calendar_months, evaluate, frame_hash, month_name
-from fraud.promotion import MODEL_NAME, holdout_frame, holdout_rows, plots, register
+from fraud.promotion import MODEL_NAME, holdout_frame, learnable, plots, register
 from pipeline.errors import BadInputError
 from pipeline.registry import ModelRegistry, data_hash
 
@@ -115,6 +116,17 @@ def _test_months(month: np.ndarray, test_months: int) -> tuple[np.ndarray, str |
     return np.zeros(len(month), dtype=bool), None
 
 
+TRAINING_STEPS = (
+    "reading the claims",
+    "computing features",
+    "fitting the classifier",
+    "scoring the held-out claims",
+    "registering the model",
+)
+"""What `train_fraud_model` and `train_from_table` tell their `on_step` callback, in order (the
+scoring and registering steps only when there is a test and a registry)."""
+
+
 def train_fraud_model(
     data: pd.DataFrame | Path,
     *,
@@ -127,6 +139,7 @@ def train_fraud_model(
     promote: Literal["always", "if_better", "never"] = "if_better",
     notes: str = "",
     margin: float | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> tuple[Pipeline, TrainReport]:
     """Train the fraud pipeline on a claims history; register it as model "fraud" if given a registry.
 
@@ -137,9 +150,12 @@ def train_fraud_model(
     With a registry, the first run freezes its test months (with the past their features need) as
     the model's holdout; every later run leaves those claims out of training, is scored on them,
     and (`promote="if_better"`) replaces the champion only if it beats it there on PR-AUC by
-    `margin` (default: the `promotion_margin` setting).
+    `margin` (default: the `promotion_margin` setting). `on_step` hears each of `TRAINING_STEPS`
+    as it begins, for a progress display.
     """
+    step = on_step or (lambda name: None)
     t_start = _time.perf_counter()
+    step(TRAINING_STEPS[0])
     source, digest, df = _read(data)
     if label not in df.columns:
         raise BadInputError(source, f"no label column {label!r}")
@@ -150,24 +166,19 @@ def train_fraud_model(
     test, test_period = _test_months(month, test_months)
     if test_period is None:
         report_warnings.append("too few months for a held-out test; metrics are on the validation slice")
-    fit_rows = ~test
-    frozen = registry.holdout(MODEL_NAME) if registry is not None else None
-    if frozen is not None:  # claims the holdout judges models on are never learnt from
-        seen = holdout_rows(df, registry.holdout_file(MODEL_NAME)) & fit_rows  # type: ignore[union-attr]
-        if seen.any():
-            fit_rows &= ~seen
-            report_warnings.append(
-                f"{int(seen.sum())} claims of the frozen holdout {frozen.hash[:12]} left out of training"
-            )
+    fit_rows = learnable(registry, MODEL_NAME, df, ~test, report_warnings, "claims")
     feats = clone(features) if features is not None else FraudFeatures()
+    step(TRAINING_STEPS[1])
     t0, c0 = _time.perf_counter(), _time.process_time()
     feats.fit(row_slice(df, fit_rows))
     F = feats.transform(df)
     feature_seconds, feature_cpu = _time.perf_counter() - t0, _time.process_time() - c0
     clf = clone(classifier) if classifier is not None else FraudClassifier()
+    step(TRAINING_STEPS[2])
     clf.fit(row_slice(F, fit_rows), y[fit_rows], time=when[fit_rows].to_numpy(), client=client)
     valid_rows = int(clf.valid_metrics_["n"])
     if test.any():
+        step(TRAINING_STEPS[3])
         t0 = _time.perf_counter()
         score = clf.predict_proba(row_slice(F, test))[:, 1]
         score_seconds = _time.perf_counter() - t0
@@ -213,6 +224,7 @@ def train_fraud_model(
         params=params,
     )
     if registry is not None:
+        step(TRAINING_STEPS[4])
         del F  # the registration below scores the holdout: one feature frame at a time
         pngs = (
             plots(y[test], score, clf, f"{MODEL_NAME} (test {test_period})")

@@ -15,6 +15,7 @@ import json
 import logging
 import random
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -241,12 +242,19 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
 
 
 def generate_corpus(
-    out: Path, claims: int, seed: int, render: bool = True, *, problem_rate: float = 0.08
+    out: Path,
+    claims: int,
+    seed: int,
+    render: bool = True,
+    *,
+    problem_rate: float = 0.08,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CorpusSummary:
     """Write a synthetic claim corpus of `claims` claims into `out`; deterministic in `seed`.
 
     `problem_rate` is the share of claims with a planted problem (denial, referral, missing document
     or fraud pattern); the default follows a plausible book, tests raise it to see every kind.
+    `progress(done, total)` is called after each claim is drawn.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -261,6 +269,8 @@ def generate_corpus(
             claim, n = render_claim(claim, out, seed)
             written += n
         finished.append(claim)
+        if progress is not None:
+            progress(len(finished), len(book))
 
     claim_rows = []
     for c in finished:

@@ -9,13 +9,13 @@ starts fast. `--json` always prints one machine-readable object as the last line
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Annotated
 
 import typer
 
 from flows.cli import root
+from flows.cli.common import log_to_stderr
 from flows.cli.fraud import fraud_app
 from flows.cli.intake import intake_app
 from flows.cli.models import models_app
@@ -47,11 +47,12 @@ for command in (root.ingest, root.run, root.ocr, root.extract, root.serve):
 
 @app.callback()
 def _main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO level.")] = False,
+    ctx: typer.Context,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log at INFO level, Prefect's own lines included.")
+    ] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    ctx.call_on_close(log_to_stderr(verbose))
     logs.install()  # no ID, account or phone number in clear in any log line of any command
     # Prefect, wherever it runs under us: no telemetry, state in our data dir (never ~/.prefect)
     for key, value in get_settings().prefect_env().items():

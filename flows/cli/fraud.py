@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import emit_json, fail, out
+from flows.cli.common import console, emit_json, fail, out
 from pipeline.errors import ClaimsError
 from pipeline.settings import get_settings
 
@@ -30,6 +30,8 @@ def fraud_train(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
 ) -> None:
     """Train the fraud model on a team's labelled table or on a claims history; writes a model card."""
+    from flows.progress import open_progress
+    from fraud.training import TRAINING_STEPS
     from pipeline.registry import ModelRegistry
 
     registry = ModelRegistry(get_settings().models_dir)
@@ -39,7 +41,9 @@ def fraud_train(
                 raise ClaimsError("--table needs --label COLUMN (the 0/1 fraud label)")
             from fraud.table import train_from_table
 
-            report = train_from_table(table, label, time, registry)
+            with open_progress("claims fraud train", console) as progress:
+                progress.start_steps(len(TRAINING_STEPS))
+                report = train_from_table(table, label, time, registry, on_step=progress.step)
         elif history is not None:
             from fraud.training import train_fraud_model
 
@@ -52,7 +56,11 @@ def fraud_train(
                         'distributed training needs the dask extra: pip install "claims-di[dask]"'
                     ) from exc
                 client = Client(scheduler)
-            _, report = train_fraud_model(history, registry=registry, client=client)
+            with open_progress("claims fraud train", console) as progress:
+                progress.start_steps(len(TRAINING_STEPS))
+                _, report = train_fraud_model(
+                    history, registry=registry, client=client, on_step=progress.step
+                )
         else:
             raise ClaimsError("give --table FILE --label COLUMN, or --history FILE.parquet")
     except ClaimsError as exc:

@@ -104,11 +104,15 @@ def intake_run(
     """Run the intake batch now: every claim the intake API queued, to an outcome."""
     from flows.intake import intake_batch
     from flows.models import ensure_models
+    from flows.progress import open_progress
 
     settings = get_settings()
     for card in ensure_models(settings):
         console.print(f"trained {card.name} {card.version} from synthetic data (first run)")
-    result = intake_batch(data_dir=str(settings.data_dir), database_url=settings.database_url)
+    with open_progress("claims intake run", console) as progress:
+        result = intake_batch(
+            data_dir=str(settings.data_dir), database_url=settings.database_url, report=progress
+        )
     if result is None:
         out.print("no claims queued")
         if as_json:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flows.cli.common import emit_json, fail, out
+from flows.cli.common import console, emit_json, fail, out
 from pipeline.errors import ClaimsError
 from pipeline.settings import get_settings
 
@@ -33,38 +33,41 @@ def models_train(
     """Train a model, register it as a challenger, and promote it if it beats the champion.
 
     The first training of a model freezes its holdout; every later one is judged on it."""
+    from flows.progress import open_progress
+
     settings = get_settings()
-    if name == "doc-type":
-        from flows.models import train_doc_type_model
-
-        try:
-            card = train_doc_type_model(settings, claims=min(claims, 400), seed=seed, corpus=corpus or [])
-        except ClaimsError as exc:
-            fail(exc, as_json)
-            return
-    elif name == "gate":
-        from flows.models import train_gate_model
-
-        try:
-            card = train_gate_model(settings, claims=claims, seed=seed)
-        except ClaimsError as exc:
-            fail(exc, as_json)
-            return
-    elif name == "fraud":
-        import tempfile
-
-        from fraud.training import train_fraud_model
-        from pipeline.registry import ModelRegistry
-        from synth.history import generate_history
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "history.parquet"
-            generate_history(claims, path, seed=seed)
-            _, report = train_fraud_model(path, registry=ModelRegistry(settings.models_dir))
-        card = ModelRegistry(settings.models_dir).card("fraud", report.version or "")
-    else:
+    if name not in ("doc-type", "gate", "fraud"):
         fail(ClaimsError(f"unknown model {name!r}: choose doc-type, gate or fraud"), as_json)
-        return
+    with open_progress(f"claims models train {name}", console) as progress:
+        if name in ("doc-type", "gate"):
+            from flows.models import train_doc_type_model, train_gate_model
+
+            progress.start_steps(1)
+            progress.step("generating data, training and judging on the frozen holdout")
+            try:
+                if name == "doc-type":
+                    docs = min(claims, 400)
+                    card = train_doc_type_model(settings, claims=docs, seed=seed, corpus=corpus or [])
+                else:
+                    card = train_gate_model(settings, claims=claims, seed=seed)
+            except ClaimsError as exc:
+                fail(exc, as_json)
+        else:
+            import tempfile
+
+            from fraud.training import TRAINING_STEPS, train_fraud_model
+            from pipeline.registry import ModelRegistry
+            from synth.history import generate_history
+
+            progress.start_steps(1 + len(TRAINING_STEPS))
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "history.parquet"
+                progress.step("generating a claims history")
+                generate_history(claims, path, seed=seed)
+                _, report = train_fraud_model(
+                    path, registry=ModelRegistry(settings.models_dir), on_step=progress.step
+                )
+            card = ModelRegistry(settings.models_dir).card("fraud", report.version or "")
     from pipeline.registry import ModelRegistry
 
     champion = ModelRegistry(settings.models_dir).champion(card.name)

@@ -83,6 +83,7 @@ def run(
     """Run the batch claims flow: ingest, OCR, extraction, fraud, adjudication (with triage), payout."""
     from flows.claims_batch import claims_batch
     from flows.models import ensure_models
+    from flows.progress import open_progress
 
     settings = get_settings()
     if not folder.is_dir():
@@ -91,7 +92,8 @@ def run(
     for card in ensure_models(settings):
         console.print(f"trained {card.name} {card.version} from synthetic data (first run)")
     try:
-        result = claims_batch(str(folder.resolve()), str(settings.data_dir))
+        with open_progress("claims run", console) as progress:
+            result = claims_batch(str(folder.resolve()), str(settings.data_dir), report=progress)
     except ClaimsError as exc:
         fail(exc, as_json)
         return

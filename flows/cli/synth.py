@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import emit_json, out
+from flows.cli.common import console, emit_json, out
 
 synth_app = typer.Typer(help="Generate synthetic claim documents and histories.", no_args_is_help=True)
 
@@ -29,9 +29,13 @@ def synth_docs(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
 ) -> None:
     """Generate synthetic claims with rendered documents and their ground truth (truth.json)."""
+    from flows.progress import open_progress
     from synth.documents import generate_corpus
 
-    summary = generate_corpus(out_dir, claims, seed, render=render, problem_rate=problem_rate)
+    with open_progress("claims synth docs", console, claims="claims generated") as progress:
+        summary = generate_corpus(
+            out_dir, claims, seed, render=render, problem_rate=problem_rate, progress=progress.claims_counted
+        )
     data = summary.model_dump(mode="json")
     table = Table(title=f"synthetic corpus in {out_dir}", show_header=False)
     for key in ("claims", "documents", "claim_types", "decisions", "planted", "fraud_patterns"):

@@ -68,6 +68,7 @@ def test_fraud_history_and_table_training(env: Path) -> None:
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["model"] == "fraud-table" and report["version"]
+    assert "claims fraud train done: 5 of 5 steps in" in r.stderr  # each step shown, then the summary
     assert "claim_id" in report["dropped_columns"]
     assert (env / "data" / "models" / "fraud-table" / report["version"] / "model_card.json").exists()
     r = runner.invoke(app, ["fraud", "train", "--table", str(hist), "--json"])
@@ -82,6 +83,7 @@ def test_gate_training_and_backtest(env: Path) -> None:
     assert r.exit_code == 0, r.output
     card = json.loads(r.stdout.strip().splitlines()[-1])
     assert card["name"] == "adjudication-gate" and 0 <= card["metrics"]["brier"] <= 1
+    assert "claims models train gate: step 2 of 2: training the gate" in r.stderr
     corpus = env / "corpus"
     generate_corpus(corpus, 150, seed=4, render=False)
     r = runner.invoke(

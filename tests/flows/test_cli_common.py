@@ -1,16 +1,17 @@
 """What every `claims` command shares: the JSON summary is stdout's last line, an error is one line on
-stderr and exit code 2."""
+stderr and exit code 2, log lines on stderr with Prefect's own info lines only under --verbose."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from decimal import Decimal
 
 import pytest
 import typer
 
-from flows.cli.common import emit_json, fail
+from flows.cli.common import StderrLog, emit_json, fail, log_to_stderr
 from pipeline.errors import ClaimsError
 
 
@@ -30,3 +31,25 @@ def test_an_error_is_one_line_and_exit_code_2(capsys: pytest.CaptureFixture[str]
     out, err = capsys.readouterr()
     assert err.strip() == "error: claims.csv: no header row"
     assert out == ('{"ok": false, "error": "claims.csv: no header row"}\n' if as_json else "")
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_prefect_info_lines_only_when_verbose_and_warnings_always(
+    capsys: pytest.CaptureFixture[str], verbose: bool
+) -> None:
+    root = logging.getLogger()
+    before = root.level
+    undo = log_to_stderr(verbose)
+    try:
+        logging.getLogger("prefect.flow_runs").info("Beginning flow run 'quiet-fox'")
+        logging.getLogger("prefect.task_runs").error("Task run 'ocr-document' failed: disk full")
+        logging.getLogger("flows.steps").info("claim C1: decided")
+        logging.getLogger("pipeline.ingest").warning("C2: a.jpg quarantined")
+    finally:
+        undo()
+    assert root.level == before and not any(isinstance(h, StderrLog) for h in root.handlers)
+    err = capsys.readouterr().err.splitlines()
+    assert ("INFO prefect.flow_runs: Beginning flow run 'quiet-fox'" in err) is verbose
+    assert ("INFO flows.steps: claim C1: decided" in err) is verbose
+    assert "ERROR prefect.task_runs: Task run 'ocr-document' failed: disk full" in err
+    assert "WARNING pipeline.ingest: C2: a.jpg quarantined" in err

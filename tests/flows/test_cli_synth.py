@@ -23,6 +23,7 @@ def test_docs_without_rendering_writes_claims_and_truth(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = _last_json(result.stdout)
     assert summary["claims"] == 1 and summary["bytes_written"] == 0
+    assert "claims synth docs done: claims generated 1/1 in" in result.stderr  # progress on stderr
     assert "synthetic corpus in" in result.stdout  # rich may wrap the long path
     assert (out / ".truth" / "truth.jsonl").is_file() and (out / "claims.csv").is_file()
 

@@ -13,7 +13,7 @@ import pytest
 from fraud.estimator import FraudClassifier
 from fraud.promotion import MODEL_NAME, holdout_metrics, past_needed
 from fraud.scoring import FraudScorer
-from fraud.training import train_fraud_model
+from fraud.training import TRAINING_STEPS, train_fraud_model
 from pipeline.registry import ModelRegistry
 from synth.history import generate_history
 
@@ -36,7 +36,11 @@ def test_holdout_frozen_once_and_challengers_judged_on_it(tmp_path: Path, histor
         assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size > 5_000
 
     # a challenger trained on more months: the held-out claims are left out of its training
-    _, second = train_fraud_model(history, registry=registry, classifier=clf, margin=0.0)
+    heard: list[str] = []
+    _, second = train_fraud_model(
+        history, registry=registry, classifier=clf, margin=0.0, on_step=heard.append
+    )
+    assert heard == list(TRAINING_STEPS)  # each step named as it begins, for a progress display
     assert registry.holdout(MODEL_NAME) == frozen  # never replaced
     assert any(f"{held} claims of the frozen holdout" in w for w in second.warnings)
     verdict = second.challenge
@@ -96,13 +100,17 @@ def test_team_table_holdout_is_frozen_and_kept_out_of_later_training(tmp_path: P
     table.to_csv(all_path, index=False)
     registry = ModelRegistry(tmp_path / "models")
     clf = FraudClassifier(n_jobs=1, n_estimators=100)
+    heard: list[str] = []
     with pytest.warns(UserWarning):
         first = train_from_table(first_path, "fraud", "submitted", registry, classifier=clf)
     frozen = registry.holdout(TABLE_MODEL_NAME)
     assert frozen is not None and frozen.rows == 560 and first.holdout_hash == frozen.hash
     assert first.holdout_metrics["n"] == 560 and len(first.plots) == 4
     with pytest.warns(UserWarning):
-        second = train_from_table(all_path, "fraud", "submitted", registry, classifier=clf, promote="never")
+        second = train_from_table(
+            all_path, "fraud", "submitted", registry, classifier=clf, promote="never", on_step=heard.append
+        )
+    assert heard == list(TRAINING_STEPS)
     assert any("560 rows of the frozen holdout" in w for w in second.warnings)
     assert second.holdout_metrics["n"] == 560 and second.challenge is None
     verdict = registry.challenge(
