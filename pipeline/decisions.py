@@ -417,11 +417,12 @@ def resume(
     actor: str,
     detail: dict[str, Any] | None = None,
     also: Callable[[Session], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> None:
     """New documents answered the claim's request: its facts, score and decision are made anew.
 
     Only a claim whose decision asks for documents can resume; `also` runs in the same transaction
-    (the intake queue's own row).
+    (the intake queue's own row). From `now` the claim's documents count as complete.
     """
     with store.session() as s:
         claim = lock_claim(s, claim_id)
@@ -438,7 +439,7 @@ def resume(
             )
         )
         claim.status = RESUMED
-        claim.documents_complete_at = utcnow()
+        claim.documents_complete_at = as_utc(now) or utcnow()
         s.add(_event(actor, "resumed", claim_id, after_version=latest.decision_version, **(detail or {})))
         if also is not None:
             also(s)

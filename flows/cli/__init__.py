@@ -20,6 +20,7 @@ from flows.cli.fraud import fraud_app
 from flows.cli.intake import intake_app
 from flows.cli.models import models_app
 from flows.cli.payments import payments_app
+from flows.cli.report import report
 from flows.cli.review import review_app
 from flows.cli.rules import rules_app
 from flows.cli.synth import synth_app
@@ -41,6 +42,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(intake_app, name="intake")
 app.add_typer(payments_app, name="payments")
 app.command("reopen")(root.reopen)
+app.command("report")(report)
 for command in (root.ingest, root.run, root.ocr, root.extract, root.serve):
     app.command()(command)
 

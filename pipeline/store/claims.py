@@ -56,16 +56,20 @@ class BatchRepository(Repository):
 class ClaimRepository(Repository):
     """Claims with their documents: one file's bytes once (`documents`), linked to each claim by name."""
 
-    def save(self, claim: Claim, batch_id: str | None = None) -> None:
-        """Insert or update a claim and its documents; re-saving the same claim changes nothing."""
+    def save(self, claim: Claim, batch_id: str | None = None, received_at: dt.datetime | None = None) -> None:
+        """Insert or update a claim and its documents; re-saving the same claim changes nothing.
+
+        A new claim's documents are complete as received (`received_at`, now by default) until a
+        decision asks for more."""
         record = claim.model_dump(mode="json", exclude={"documents"})
         with self.session() as s:
             if batch_id is not None and s.get(BatchRow, batch_id) is None:
                 s.add(BatchRow(batch_id=batch_id, source=""))
                 s.flush()
             row = s.get(ClaimRow, claim.claim_id)
-            if row is None:  # its documents are complete as received, until a decision asks for more
-                row = ClaimRow(claim_id=claim.claim_id, status="received", documents_complete_at=utcnow())
+            if row is None:
+                received = as_utc(received_at) or utcnow()
+                row = ClaimRow(claim_id=claim.claim_id, status="received", documents_complete_at=received)
                 s.add(row)
             row.submitted_at = as_utc(claim.submitted_at)
             row.batch_id = batch_id if batch_id is not None else row.batch_id
