@@ -388,6 +388,20 @@ def report(
     return Report(start=start, end=end, by=by, indicators=indicators(targets), groups=groups)
 
 
+def parse_day(value: str, name: str) -> dt.date:
+    """A day as YYYY-MM-DD; a one-line error naming the argument otherwise."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} {value!r}: not a date; write it as YYYY-MM-DD") from None
+
+
+def last_days(days: int, now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
+    """The last `days` Beijing calendar days, today included."""
+    end = local_day(now or dt.datetime.now(dt.UTC))
+    return end - dt.timedelta(days=days - 1), end
+
+
 def period(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The instants a period of Beijing calendar days covers: [start 00:00, the day after end 00:00)."""
     if end < start:

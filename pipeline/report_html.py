@@ -99,13 +99,13 @@ def value_text(ind: Indicator, value: float | None) -> str:
     return f"{value:.0f}"
 
 
-def _target_text(ind: Indicator) -> str:
+def target_text(ind: Indicator) -> str:
     if ind.target is None:
         return ""
     return f"{value_text(ind, ind.target)} ({ind.target_source})" if ind.target_source else ""
 
 
-def _misses(ind: Indicator, value: float | None) -> bool:
+def misses(ind: Indicator, value: float | None) -> bool:
     """Below a share's target, or above a count's (breaches: the target is none)."""
     if ind.target is None or value is None:
         return False
@@ -120,11 +120,11 @@ def figures_table(report: Report) -> str:
         cells = []
         for g in report.groups:
             f = g.figure(ind.key)
-            miss = " miss" if _misses(ind, f.value) else ""
+            miss = " miss" if misses(ind, f.value) else ""
             cells.append(f'<td class="num{miss}" data-key="{ind.key}">{escape(f.text)}</td>')
         rows.append(
             f'<tr><td class="name">{escape(ind.name)}</td>{"".join(cells)}'
-            f'<td class="num">{escape(_target_text(ind))}</td>'
+            f'<td class="num">{escape(target_text(ind))}</td>'
             f'<td class="def">{escape(ind.definition)}</td></tr>'
         )
     return (

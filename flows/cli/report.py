@@ -25,16 +25,9 @@ from pipeline.settings import get_settings
 if TYPE_CHECKING:
     from pipeline.indicators import Report
 
+DEFAULT_DAYS = 30
+"""The period when none is given: the last 30 days, today included."""
 CSV_COLUMNS = ("group", "claims", "indicator", "name", "value", "count", "of", "text", "target", "definition")
-
-
-def _day(value: str | None, option: str, default: dt.date) -> dt.date:
-    if value is None:
-        return default
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ClaimsError(f"{option} {value!r}: not a date; write it as YYYY-MM-DD") from None
 
 
 def report(
@@ -55,19 +48,19 @@ def report(
 ) -> None:
     """Service indicators over the claims decided in a period (default: the last 30 days), with their
     definitions and the insurer's targets: 理赔服务时效, 获赔率, flash pay, straight through, ..."""
-    from pipeline.indicators import from_store, local_day
+    from pipeline.indicators import from_store, last_days, parse_day
     from pipeline.report_html import render
     from pipeline.store import open_store
 
     settings = get_settings()
     try:
-        last = _day(end, "--to", local_day(dt.datetime.now(dt.UTC)))
-        first = _day(start, "--from", last - dt.timedelta(days=29))
+        last = parse_day(end, "--to") if end else last_days(1)[1]
+        first = parse_day(start, "--from") if start else last - dt.timedelta(days=DEFAULT_DAYS - 1)
         rep, series = from_store(open_store(settings), first, last, by=by, targets=settings.service_targets)
         if html is not None:
             html.parent.mkdir(parents=True, exist_ok=True)
             html.write_text(render(rep, series), encoding="utf-8")
-    except ValueError as exc:  # a bad --by or a period ending before it starts
+    except ValueError as exc:  # a bad date or --by, or a period ending before it starts
         fail(ClaimsError(str(exc)), as_json)
         return
     except (ClaimsError, OSError) as exc:
