@@ -19,7 +19,7 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 
-from pipeline.indicators import Indicator, Report, Series, days_text, indicators
+from pipeline.indicators import Indicator, Report, Series, bucket, days_text, indicators
 
 STYLE = """
 body { font-family: "Noto Sans SC", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
@@ -145,9 +145,14 @@ def _scale(ind: Indicator, values: list[float]) -> tuple[float, float]:
 
 
 def plot(
-    ind: Indicator, points: list[tuple[dt.date, float | None]], width: int = 360, height: int = 170
+    ind: Indicator,
+    points: list[tuple[dt.date, float | None]],
+    span: tuple[dt.date, dt.date] | None = None,
+    width: int = 360,
+    height: int = 170,
 ) -> str:
-    """One indicator over time: a line of its value per bucket, the target dashed; an SVG element."""
+    """One indicator over time: a line of its value per bucket across `span` (the buckets' own by
+    default), the target dashed; an SVG element."""
     left, right, top, bottom = 52, 10, 10, 28
     pw, ph = width - left - right, height - top - bottom
     known = [(d, v) for d, v in points if v is not None]
@@ -183,7 +188,7 @@ def plot(
             "nothing measured</text>"
         )
         return "".join(parts) + "</svg>"
-    d0, d1 = points[0][0], points[-1][0]
+    d0, d1 = span or (points[0][0], points[-1][0])
     span = (d1 - d0).days or 1
 
     def x(d: dt.date) -> float:
@@ -227,9 +232,12 @@ def render(
         body.append(figures_table(report))
         body.append(f"<h2>Over time <small>per {step}, by the day each claim was decided</small></h2>")
         plots = []
+        span = (bucket(report.start, step), report.end)  # the whole period, not only its busy days
         for ind in report.indicators:
             points = [(d, g.figure(ind.key).value) for d, g in buckets]
-            plots.append(f"<figure><figcaption>{escape(ind.name)}</figcaption>{plot(ind, points)}</figure>")
+            plots.append(
+                f"<figure><figcaption>{escape(ind.name)}</figcaption>{plot(ind, points, span)}</figure>"
+            )
         body.append(f'<div class="plots">{"".join(plots)}</div>')
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'

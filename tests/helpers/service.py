@@ -4,7 +4,8 @@ Every claim goes through the store's own writers with the times given: saved whe
 arrived (`received_at`), decided by the machine (`record_machine_decision`, the decision's time) or by
 an adjuster (`record_review_decision`, recorded — and notified — at `now`), resumed with documents
 (`resume`), paid (`pay`). Only the claimant's rating is written straight to its intake row, as the
-intake API's `rate` does. Base time T0 is Monday 2026-03-02 09:00 Beijing time.
+intake API's `rate` does. Base time T0 is Monday 2026-03-02 09:00 Beijing time, or any other `t0` given
+(the review app's page shows the last 30 days); the incident is three calendar days before it.
 
 | claim | route (by) | product, channel | submitted | documents complete | decided | paid / notified |
 | P1 | flash pay (machine) | OP-BASIC, app | T0-2h | T0 | T0+10min | paid T0+10min |
@@ -14,7 +15,7 @@ intake API's `rate` does. Base time T0 is Monday 2026-03-02 09:00 Beijing time.
 | D2 | adjuster denies | IP-PLUS, agent | T0-1d | T0 | T0+10d (complex) | notice T0+15d |
 | R1 | asked T0+1h, approved | OP-BASIC, batch | T0-1d | T0+3d | T0+3d+1h | paid T0+3d+2h |
 | H1 | auto approve, held | OP-BASIC, app | T0-1d | T0 | T0+2h | payment held |
-| X1 | flash pay, in February | OP-BASIC, app | 2026-02-20 | | | |
+| X1 | flash pay, before the period | OP-BASIC, app | T0-10d | T0-10d | T0-10d+1h | paid T0-10d+1h |
 | O1 | waiting for an adjuster | OP-BASIC, app | | | | |
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal
+from functools import partial
 
 from adjudication.decide import DecisionBundle
 from helpers import money
@@ -50,15 +52,15 @@ from pipeline.store import CaseStore
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 H, D, M = dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(minutes=1)
-INCIDENT = dt.date(2026, 2, 27)
 CARD = Payee(name="张三", bank="中国工商银行", account="4111111111111111")
 DECIDED_IN_PERIOD = ("P1", "P2", "P3", "D1", "D2", "R1", "H1")
 
 
-def _claim(
+def _new_claim(
     store: CaseStore,
     cid: str,
     *,
+    incident: dt.date,
     channel: str,
     submitted: dt.datetime,
     received: dt.datetime,
@@ -83,7 +85,7 @@ def _claim(
         policy_number=f"POL-{cid}",
         claimant="张三",
         claim_type=ClaimType.OUTPATIENT,
-        incident_date=INCIDENT,
+        incident_date=incident,
         submitted_at=submitted,
         channel=channel,
         amount_claimed=Decimal(amount) if amount else None,
@@ -162,7 +164,7 @@ def _paid(store: CaseStore, cid: str, at: dt.datetime) -> None:
     assert pay(store, cid, CARD, entitled="张三", issued_by="test", now=at).instruction is not None
 
 
-def _rate(store: CaseStore, cid: str, score: int) -> None:
+def _rate(store: CaseStore, cid: str, score: int, at: dt.datetime) -> None:
     with store.session() as s:
         s.add(
             IntakeClaimRow(
@@ -172,34 +174,36 @@ def _rate(store: CaseStore, cid: str, score: int) -> None:
                 channel="app",
                 status="done",
                 rating=score,
-                rated_at=T0 + 50 * D,
+                rated_at=at,
             )
         )
 
 
-def build_service_store(store: CaseStore) -> None:
+def build_service_store(store: CaseStore, t0: dt.datetime = T0) -> None:
     """The claims of the table above, with their documents, triage, fraud flags and two ratings."""
+    incident = (t0 + 8 * H).date() - 3 * D  # three calendar days before, in Beijing
+    _claim = partial(_new_claim, incident=incident)
     _claim(
-        store, "P1", channel="app", submitted=T0 - 2 * H, received=T0, amount="250", documents=[False, False]
+        store, "P1", channel="app", submitted=t0 - 2 * H, received=t0, amount="250", documents=[False, False]
     )
     _machine(
-        store, "P1", Route.FLASH_PAY, T0 + 10 * M, payable="200", complexity=Complexity.SIMPLE, eligible=True
+        store, "P1", Route.FLASH_PAY, t0 + 10 * M, payable="200", complexity=Complexity.SIMPLE, eligible=True
     )
-    _paid(store, "P1", T0 + 10 * M)
-    _rate(store, "P1", 5)
+    _paid(store, "P1", t0 + 10 * M)
+    _rate(store, "P1", 5, t0 + D)
 
     _claim(
-        store, "P2", channel="batch", submitted=T0 - D, received=T0, amount="1000", documents=[False, True]
+        store, "P2", channel="batch", submitted=t0 - D, received=t0, amount="1000", documents=[False, True]
     )
-    _machine(store, "P2", Route.AUTO_APPROVE, T0 + D, payable="900")
-    _paid(store, "P2", T0 + D + H)
+    _machine(store, "P2", Route.AUTO_APPROVE, t0 + D, payable="900")
+    _paid(store, "P2", t0 + D + H)
 
     _claim(
         store,
         "P3",
         channel="agent",
-        submitted=T0 - D,
-        received=T0,
+        submitted=t0 - D,
+        received=t0,
         amount=None,
         documents=[True, None, False],
         product=None,
@@ -215,23 +219,23 @@ def build_service_store(store: CaseStore) -> None:
         store,
         "P3",
         Route.ADJUSTER,
-        T0 + H,
+        t0 + H,
         complexity=Complexity.COMPLEX,
         reasons=["FRAUD_SCORE_HIGH: score 0.61", "  claims_90d: 3 claims"],
     )
-    _adjuster(store, "P3", Route.AUTO_APPROVE, T0 + 40 * D, T0 + 40 * D, v, payable="20000")
-    _paid(store, "P3", T0 + 40 * D + 2 * H)
+    _adjuster(store, "P3", Route.AUTO_APPROVE, t0 + 40 * D, t0 + 40 * D, v, payable="20000")
+    _paid(store, "P3", t0 + 40 * D + 2 * H)
 
-    _claim(store, "D1", channel="app", submitted=T0 - D, received=T0, amount="500", documents=[False])
-    _machine(store, "D1", Route.DENY, T0 + 5 * M, complexity=Complexity.SIMPLE, eligible=True)
-    _rate(store, "D1", 2)
+    _claim(store, "D1", channel="app", submitted=t0 - D, received=t0, amount="500", documents=[False])
+    _machine(store, "D1", Route.DENY, t0 + 5 * M, complexity=Complexity.SIMPLE, eligible=True)
+    _rate(store, "D1", 2, t0 + D)
 
     _claim(
         store,
         "D2",
         channel="agent",
-        submitted=T0 - D,
-        received=T0,
+        submitted=t0 - D,
+        received=t0,
         amount="8000",
         documents=[False, False],
         product="IP-PLUS",
@@ -240,31 +244,31 @@ def build_service_store(store: CaseStore) -> None:
         store,
         "D2",
         Route.ADJUSTER,
-        T0,
+        t0,
         complexity=Complexity.COMPLEX,
         reasons=["FRAUD_SUSPECTED: 存在欺诈疑点，需人工调查"],
     )
-    _adjuster(store, "D2", Route.DENY, T0 + 10 * D, T0 + 15 * D, v)
+    _adjuster(store, "D2", Route.DENY, t0 + 10 * D, t0 + 15 * D, v)
 
     _claim(
-        store, "R1", channel="batch", submitted=T0 - D, received=T0, amount="300", documents=[False, False]
+        store, "R1", channel="batch", submitted=t0 - D, received=t0, amount="300", documents=[False, False]
     )
-    _machine(store, "R1", Route.REQUEST_INFO, T0 + H, reasons=["MISSING_DOCUMENT: expense_list"])
-    decisions.resume(store, "R1", actor="app:test", now=T0 + 3 * D)
-    _machine(store, "R1", Route.AUTO_APPROVE, T0 + 3 * D + H, payable="300")
-    _paid(store, "R1", T0 + 3 * D + 2 * H)
+    _machine(store, "R1", Route.REQUEST_INFO, t0 + H, reasons=["MISSING_DOCUMENT: expense_list"])
+    decisions.resume(store, "R1", actor="app:test", now=t0 + 3 * D)
+    _machine(store, "R1", Route.AUTO_APPROVE, t0 + 3 * D + H, payable="300")
+    _paid(store, "R1", t0 + 3 * D + 2 * H)
 
-    _claim(store, "H1", channel="app", submitted=T0 - D, received=T0, amount="400", documents=[False])
-    _machine(store, "H1", Route.AUTO_APPROVE, T0 + 2 * H, payable="400")
-    held = pay(store, "H1", None, entitled="张三", issued_by="test", now=T0 + 2 * H)
+    _claim(store, "H1", channel="app", submitted=t0 - D, received=t0, amount="400", documents=[False])
+    _machine(store, "H1", Route.AUTO_APPROVE, t0 + 2 * H, payable="400")
+    held = pay(store, "H1", None, entitled="张三", issued_by="test", now=t0 + 2 * H)
     assert held.instruction is None and held.held
 
-    feb = dt.datetime(2026, 2, 20, 2, 0, tzinfo=dt.UTC)
-    _claim(store, "X1", channel="app", submitted=feb, received=feb, amount="100", documents=[False])
+    before = t0 - 10 * D
+    _claim(store, "X1", channel="app", submitted=before, received=before, amount="100", documents=[False])
     _machine(
-        store, "X1", Route.FLASH_PAY, feb + H, payable="100", complexity=Complexity.SIMPLE, eligible=True
+        store, "X1", Route.FLASH_PAY, before + H, payable="100", complexity=Complexity.SIMPLE, eligible=True
     )
-    _paid(store, "X1", feb + H)
+    _paid(store, "X1", before + H)
 
-    _claim(store, "O1", channel="app", submitted=T0, received=T0, amount="700", documents=[False])
-    _machine(store, "O1", Route.ADJUSTER, T0 + H)
+    _claim(store, "O1", channel="app", submitted=t0, received=t0, amount="700", documents=[False])
+    _machine(store, "O1", Route.ADJUSTER, t0 + H)

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_fixtures import PASSWORD, Built, copy_built
+from review_fixtures import PASSWORD, Built, copy_built, running
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(
     os.environ.get("REVIEW_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-output" / "review")
 )
@@ -28,44 +24,11 @@ SHOTS = Path(
 @pytest.fixture(scope="module")
 def server(template: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Built]]:
     """The app on uvicorn, on a free loopback port, over its own copy of the test store."""
-    import uvicorn
-
     from review.app import create_app
 
     built = copy_built(template, tmp_path_factory.mktemp("browser"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(built.settings, built.store), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120  # a busy machine starts it late; it is the start we wait for
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", built
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: `make browser` installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        args = ["--disable-background-networking", "--disable-dev-shm-usage"]
-        if os.geteuid() == 0:
-            args.append("--no-sandbox")  # Chromium refuses to sandbox as root
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-        yield b
-        b.close()
+    with running(create_app(built.settings, built.store)) as base:
+        yield base, built
 
 
 @pytest.fixture(scope="module")
