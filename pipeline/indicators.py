@@ -92,143 +92,147 @@ Series = tuple[str, list[tuple[dt.date, Group]]]
 """A report's figures over time: the bucket (day, week, month) and each bucket's figures."""
 
 
+PLAN = "the insurer's plan (2019)"
+LAW = "the Insurance Law: none"
+CLOSED = "claims closed in the period (latest final decision: paid or denied)"
+ANSWER = "payment (claims paid) or the notice (denials, decisions paying nothing)"
+DEFINITIONS: tuple[Indicator, ...] = (
+    Indicator(
+        key="service_days_median",
+        name="理赔服务时效 claim service time, median (days)",
+        unit="days",
+        definition=f"median days from complete documents to {ANSWER}, over {CLOSED}",
+    ),
+    Indicator(
+        key="service_days_p90",
+        name="理赔服务时效 claim service time, P90 (days)",
+        unit="days",
+        definition="nearest-rank 90th percentile of the same days: 9 claims in 10 were answered sooner"
+        " or as soon",
+    ),
+    Indicator(
+        key="application_days_median",
+        name="申请支付时效 submission to payment, median (days)",
+        unit="days",
+        definition=f"median days from the claimant's submission to {ANSWER}",
+    ),
+    Indicator(
+        key="application_days_p90",
+        name="申请支付时效 submission to payment, P90 (days)",
+        unit="days",
+        definition="nearest-rank 90th percentile of the same days",
+    ),
+    Indicator(
+        key="incident_days_median",
+        name="出险支付时效 incident to payment, median (days)",
+        unit="days",
+        definition=f"median days from the incident date (00:00 Beijing time) to {ANSWER}",
+    ),
+    Indicator(
+        key="paid_share",
+        name="获赔率 claims paid, by count",
+        unit="share",
+        definition=f"claims whose final decision pays more than 0 yuan ÷ {CLOSED}",
+    ),
+    Indicator(
+        key="paid_amount_share",
+        name="获赔率 claims paid, by amount",
+        unit="share",
+        definition="yuan paid ÷ yuan claimed (invoices read, else the amount on the claim) on the closed"
+        " claims whose claimed amount is known",
+    ),
+    Indicator(
+        key="flash_pay_share",
+        name="闪付通过率 flash-pay share of eligible claims",
+        unit="share",
+        definition="claims flash-paid (闪赔闪付) ÷ closed claims triage found eligible (simple: small,"
+        " outpatient, clean documents)",
+    ),
+    Indicator(
+        key="straight_through_share",
+        name="理赔自核通过率 straight-through share",
+        unit="share",
+        definition="closed claims no person decided nor was asked to (no adjuster, no processing"
+        " error, no reopen) ÷ closed claims",
+    ),
+    Indicator(
+        key="documents_without_person",
+        name="单据智能识别率 documents read without a person",
+        unit="share",
+        definition="documents of closed claims read and not flagged for a person's review ÷ their documents",
+    ),
+    Indicator(
+        key="request_info_share",
+        name="电子照会率 request-for-information share",
+        unit="share",
+        definition="closed claims asked at least once for documents ÷ closed claims",
+    ),
+    Indicator(
+        key="request_info_days_median",
+        name="照会回复时效 request-for-information turnaround, median (days)",
+        unit="days",
+        definition="median days from a claim's first request for documents to its documents complete"
+        " (the claimant's answer), over the closed claims asked",
+    ),
+    Indicator(
+        key="denial_share",
+        name="拒赔率 denial share",
+        unit="share",
+        definition="closed claims denied ÷ closed claims",
+    ),
+    Indicator(
+        key="complex_clock_breaches",
+        name="30-day decision clock breached (complex claims)",
+        unit="count",
+        definition=f"complex claims decided more than {COMPLEX_DECISION_DAYS} days after their documents"
+        " were complete (保险法 art. 23), of the closed complex claims",
+        target=0,
+        target_source=LAW,
+    ),
+    Indicator(
+        key="denial_notice_breaches",
+        name="3-day denial notice clock breached",
+        unit="count",
+        definition=f"denials notified more than {DENIAL_NOTICE_DAYS} days after the decision (保险法"
+        " art. 24), of the denials",
+        target=0,
+        target_source=LAW,
+    ),
+    Indicator(
+        key="rating_average",
+        name="理赔服务打分 service rating, average (1-5)",
+        unit="rating",
+        definition="mean of the ratings claimants gave closed claims through the app or an agent"
+        " (POST /claims/{id}/rating), of the claims rated",
+    ),
+    Indicator(
+        key="fraud_alerts",
+        name="欺诈预警 fraud alerts",
+        unit="count",
+        definition="closed claims a decision flagged for fraud (FRAUD_SUSPECTED, or a high or medium"
+        " fraud score), of the closed claims",
+    ),
+    Indicator(
+        key="fraud_confirmed_share",
+        name="欺诈预警确认率 fraud alerts confirmed",
+        unit="share",
+        definition="alerts whose claim ended denied ÷ alerts (the review app records no separate"
+        " fraud finding: a denial is the confirmation)",
+    ),
+)
+"""Every indicator, in the order a report prints them; the plan's targets come from the settings."""
+PLAN_TARGETS = tuple(ServiceTargets.model_fields)
+"""The indicators the insurer's plan sets a target for: `ServiceTargets`' fields, by key."""
+
+
 def indicators(targets: ServiceTargets | None = None) -> list[Indicator]:
-    """Every indicator, in the order a report prints them, with its definition and target."""
+    """Every indicator with its definition, and the plan's targets as `targets` (the settings') set them."""
     t = targets or ServiceTargets()
-    plan = "the insurer's plan (2019)"
-    law = "the Insurance Law: none"
-    closed = "claims closed in the period (latest final decision: paid or denied)"
-    answer = "payment (claims paid) or the notice (denials, decisions paying nothing)"
     return [
-        Indicator(
-            key="service_days_median",
-            name="理赔服务时效 claim service time, median (days)",
-            unit="days",
-            definition=f"median days from complete documents to {answer}, over {closed}",
-        ),
-        Indicator(
-            key="service_days_p90",
-            name="理赔服务时效 claim service time, P90 (days)",
-            unit="days",
-            definition="nearest-rank 90th percentile of the same days: 9 claims in 10 were answered sooner"
-            " or as soon",
-        ),
-        Indicator(
-            key="application_days_median",
-            name="申请支付时效 submission to payment, median (days)",
-            unit="days",
-            definition=f"median days from the claimant's submission to {answer}",
-        ),
-        Indicator(
-            key="application_days_p90",
-            name="申请支付时效 submission to payment, P90 (days)",
-            unit="days",
-            definition="nearest-rank 90th percentile of the same days",
-        ),
-        Indicator(
-            key="incident_days_median",
-            name="出险支付时效 incident to payment, median (days)",
-            unit="days",
-            definition=f"median days from the incident date (00:00 Beijing time) to {answer}",
-        ),
-        Indicator(
-            key="paid_share",
-            name="获赔率 claims paid, by count",
-            unit="share",
-            definition=f"claims whose final decision pays more than 0 yuan ÷ {closed}",
-        ),
-        Indicator(
-            key="paid_amount_share",
-            name="获赔率 claims paid, by amount",
-            unit="share",
-            definition="yuan paid ÷ yuan claimed (invoices read, else the amount on the claim) on the closed"
-            " claims whose claimed amount is known",
-        ),
-        Indicator(
-            key="flash_pay_share",
-            name="闪付通过率 flash-pay share of eligible claims",
-            unit="share",
-            definition="claims flash-paid (闪赔闪付) ÷ closed claims triage found eligible (simple: small,"
-            " outpatient, clean documents)",
-            target=t.flash_pay_share,
-            target_source=plan,
-        ),
-        Indicator(
-            key="straight_through_share",
-            name="理赔自核通过率 straight-through share",
-            unit="share",
-            definition="closed claims no person decided nor was asked to (no adjuster, no processing"
-            " error, no reopen) ÷ closed claims",
-            target=t.straight_through_share,
-            target_source=plan,
-        ),
-        Indicator(
-            key="documents_without_person",
-            name="单据智能识别率 documents read without a person",
-            unit="share",
-            definition="documents of closed claims read and not flagged for a person's review ÷ their"
-            " documents",
-            target=t.documents_without_person,
-            target_source=plan,
-        ),
-        Indicator(
-            key="request_info_share",
-            name="电子照会率 request-for-information share",
-            unit="share",
-            definition="closed claims asked at least once for documents ÷ closed claims",
-        ),
-        Indicator(
-            key="request_info_days_median",
-            name="照会回复时效 request-for-information turnaround, median (days)",
-            unit="days",
-            definition="median days from a claim's first request for documents to its documents complete"
-            " (the claimant's answer), over the closed claims asked",
-        ),
-        Indicator(
-            key="denial_share",
-            name="拒赔率 denial share",
-            unit="share",
-            definition="closed claims denied ÷ closed claims",
-        ),
-        Indicator(
-            key="complex_clock_breaches",
-            name="30-day decision clock breached (complex claims)",
-            unit="count",
-            definition=f"complex claims decided more than {COMPLEX_DECISION_DAYS} days after their documents"
-            " were complete (保险法 art. 23), of the closed complex claims",
-            target=0,
-            target_source=law,
-        ),
-        Indicator(
-            key="denial_notice_breaches",
-            name="3-day denial notice clock breached",
-            unit="count",
-            definition=f"denials notified more than {DENIAL_NOTICE_DAYS} days after the decision (保险法"
-            " art. 24), of the denials",
-            target=0,
-            target_source=law,
-        ),
-        Indicator(
-            key="rating_average",
-            name="理赔服务打分 service rating, average (1-5)",
-            unit="rating",
-            definition="mean of the ratings claimants gave closed claims through the app or an agent"
-            " (POST /claims/{id}/rating), of the claims rated",
-        ),
-        Indicator(
-            key="fraud_alerts",
-            name="欺诈预警 fraud alerts",
-            unit="count",
-            definition="closed claims a decision flagged for fraud (FRAUD_SUSPECTED, or a high or medium"
-            " fraud score), of the closed claims",
-        ),
-        Indicator(
-            key="fraud_confirmed_share",
-            name="欺诈预警确认率 fraud alerts confirmed",
-            unit="share",
-            definition="alerts whose claim ended denied ÷ alerts (the review app records no separate"
-            " fraud finding: a denial is the confirmation)",
-        ),
+        i.model_copy(update={"target": getattr(t, i.key), "target_source": PLAN})
+        if i.key in PLAN_TARGETS
+        else i
+        for i in DEFINITIONS
     ]
 
 

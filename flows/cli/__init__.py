@@ -2,9 +2,10 @@
 
 One typer sub-app per noun, each in its own module (`claims models ...` in `models.py`, `claims intake
 ...` in `intake.py`, and so on); the root's own commands (`run`, `ingest`, `ocr`, `extract`, `serve`,
-`reopen`) are in `root.py`. Each command is a thin layer over a stage or a flow. Heavy libraries
-(Prefect, OCR models, LightGBM) are imported inside the command that needs them, so `claims ocr FILE`
-starts fast. `--json` always prints one machine-readable object as the last line of stdout.
+`reopen`) are in `root.py`, `claims report` in `report.py`. Each command is a thin layer over a stage
+or a flow. Heavy libraries (Prefect, OCR models, LightGBM) are imported inside the command that needs
+them, so `claims ocr FILE` starts fast. `--json` always prints one machine-readable object as the last
+line of stdout.
 """
 
 from __future__ import annotations
