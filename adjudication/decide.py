@@ -35,10 +35,18 @@ from pydantic import BaseModel, Field
 
 from adjudication.benefit import Assessment, assess, refuse_all
 from adjudication.history import InvoiceHistory, prior_claims
-from adjudication.rules import RuleBook, RuleEvaluation, RuleSet, evaluate
+from adjudication.rules import RULE_LABELS, RuleBook, RuleEvaluation, RuleSet, evaluate
 from adjudication.terms import DOC_NAMES_ZH, ZERO
 from classifiers.triage import DENIAL_NOTICE_DAYS, triage
 from classifiers.triage import MODEL_VERSION as TRIAGE_VERSION
+from pipeline.reasons import (
+    FRAUD_SUSPECTED,
+    authority_source,
+    check_source,
+    model_source,
+    rule_source,
+    terms_source,
+)
 from pipeline.records import (
     Adjudication,
     ClaimFacts,
@@ -47,7 +55,10 @@ from pipeline.records import (
     FraudBand,
     FraudScore,
     Outcome,
+    Reason,
+    ReasonSource,
     Route,
+    RuleHit,
     TriageResult,
 )
 from pipeline.settings import Settings
@@ -67,7 +78,8 @@ REVIEW_RIGHT_ZH = (
     "如您对本结论有异议，您有权申请人工复核：请在收到本通知后通过原申请渠道（APP、微信或柜面）"
     "提出复核申请，并可补充相关材料，我们将安排理赔人员重新审核并书面答复您。复核不收取任何费用。"
 )
-FRAUD_SUSPECTED = "FRAUD_SUSPECTED"
+FRAUD_SUSPECTED_ZH = "存在欺诈疑点，需人工调查"
+NOT_ASSESSABLE_ZH = "没有可用的保单或条款，无法理算 / no policy or terms to assess the benefit"
 RETAKE_ZH = "（已上传的照片无法看清，请在光线充足处重新拍摄完整、清晰的照片）"
 
 
@@ -207,6 +219,77 @@ def payment_notice(facts: ClaimFacts, adj: Adjudication, route: Route, now: dt.d
     )
 
 
+def _hit_reason(h: RuleHit) -> Reason:
+    source = h.source or rule_source(h.rule_id, RULE_LABELS.get(h.rule_id, h.rule_id))
+    return Reason(code=h.code, message=h.message, source=source)
+
+
+def _terms_of(ev: RuleEvaluation) -> ReasonSource:
+    return terms_source(ev.terms.product_id, ev.terms.version) if ev.terms else terms_source(None, None)
+
+
+def _coded(reasons: list[Reason], adj: Adjudication, ev: RuleEvaluation) -> list[Reason]:
+    """`reasons`, plus a reason for each of the decision's codes none of them gives yet (the benefit
+    calculation's: below the deductible, over the limit, not assessable), so every code has a source."""
+    have = {r.code for r in reasons}
+    terms = _terms_of(ev)
+    for code in adj.reason_codes:
+        if code in have:
+            continue
+        if code == "NOT_ASSESSABLE":
+            reasons.append(Reason(code=code, message=NOT_ASSESSABLE_ZH, source=terms_source(None, None)))
+        else:
+            reasons.append(Reason(code=code, message=BENEFIT_MESSAGES_ZH.get(code, ""), source=terms))
+    return reasons
+
+
+def _referral_reasons(adj: Adjudication, ev: RuleEvaluation) -> list[Reason]:
+    """Why the rules send a claim to a person: one `FRAUD_SUSPECTED` per red flag, naming the rule or
+    check that raised it, then the failed rules and the benefit calculation's doubts."""
+    flags = [
+        Reason(code=FRAUD_SUSPECTED, message=FRAUD_SUSPECTED_ZH, source=_hit_reason(h).source)
+        for h in ev.fraud_flag_hits
+    ]
+    rules = [_hit_reason(h) for _, h in ev.failed if h.code in adj.reason_codes]
+    return _coded(flags + rules, adj, ev)
+
+
+def _unseen_pay_doubts(
+    facts: ClaimFacts,
+    adj: Adjudication,
+    fraud: FraudScore | None,
+    settings: Settings,
+) -> tuple[list[Reason], int]:
+    """Why an approved claim may not be paid without a person (the model's band, the machine's limit,
+    the intake's problems), each with its source; and how much sooner a person should look."""
+    why: list[Reason] = []
+    bump = 0
+    if fraud is not None and fraud.band in (FraudBand.HIGH, FraudBand.MEDIUM):
+        band = fraud.band.value
+        source = model_source("fraud", fraud.model_version, band=band, score=fraud.score)
+        why.append(
+            Reason(code=f"FRAUD_SCORE_{band.upper()}", message=f"score {fraud.score:.2f}", source=source)
+        )
+        why += [
+            Reason(message=f"{r.feature}: {r.message}", source=source, detail=True) for r in fraud.reasons[:3]
+        ]
+        bump = 15 if fraud.band is FraudBand.HIGH else 5
+    product_id = facts.policy.product_id if facts.policy is not None else None
+    machine = settings.authority.limit("machine", product_id)
+    if machine is not None and adj.payable > machine:  # the finance team's table, not the rule set's
+        why.append(
+            Reason(
+                code="ABOVE_AUTO_PAY_LIMIT",
+                message=f"{adj.payable} > {machine}",
+                source=authority_source("machine", machine),
+            )
+        )
+    if facts.claim.problems:  # a future date, an absurd amount, a file refused: nobody pays it unseen
+        shown = "; ".join(facts.claim.problems[:3]) + ("; ..." if len(facts.claim.problems) > 3 else "")
+        why.append(Reason(code="INTAKE_PROBLEMS", message=shown, source=check_source(["intake"])))
+    return why, bump
+
+
 def decide(
     facts: ClaimFacts,
     *,
@@ -217,7 +300,10 @@ def decide(
     settings: Settings,
     now: dt.datetime,
 ) -> DecisionBundle:
-    """Decide one claim: adjudication, triage, outcome (route, reasons, priority) and the notice."""
+    """Decide one claim: adjudication, triage, outcome (route, reasons, priority) and the notice.
+
+    Every reason names its source: the rule or check that failed, the model and its band, the terms'
+    benefit calculation or the authority table (`pipeline.reasons`)."""
     rule_set = rules.for_date(facts.claim.incident_date) if isinstance(rules, RuleBook) else rules
     adj, ev, _ = adjudicate(facts, rule_set, history)
     prior = prior_claims(facts, history)
@@ -229,54 +315,53 @@ def decide(
 
     notice: str | None = None
     notify_by: dt.datetime | None = None
-    reasons = [f"{h.code}: {h.message}" for _, h in ev.failed if h.code in adj.reason_codes]
+    reasons: list[Reason]
     route: Route
     priority_bump = 0
 
     if adj.decision is Decision.REQUEST_INFO:
         route = Route.REQUEST_INFO
         notice = request_info_notice(facts, ev.missing_documents, now)
-        reasons = [f"MISSING_DOCUMENT: {d.value}" for d in ev.missing_documents]
+        asked = next((h for _, h in ev.failed if h.code == "MISSING_DOCUMENT"), None)
+        source = (
+            _hit_reason(asked).source if asked else rule_source("required_documents", "documents missing")
+        )
+        reasons = [
+            Reason(code="MISSING_DOCUMENT", message=d.value, source=source) for d in ev.missing_documents
+        ]
     elif adj.decision is Decision.DENY:
         route = Route.DENY
         notice = deny_notice(facts, adj, ev, now)
         notify_by = now + dt.timedelta(days=DENIAL_NOTICE_DAYS)
-        if not reasons:
-            reasons = [f"{c}: {BENEFIT_MESSAGES_ZH.get(c, c)}" for c in adj.reason_codes]
+        reasons = _coded([_hit_reason(h) for _, h in ev.failed if h.code in adj.reason_codes], adj, ev)
     elif adj.decision is Decision.REFER:
         route = Route.ADJUSTER
         priority_bump = 10 if FRAUD_SUSPECTED in adj.reason_codes else 0
-        if FRAUD_SUSPECTED in adj.reason_codes:
-            reasons.insert(0, "FRAUD_SUSPECTED: 存在欺诈疑点，需人工调查")
-        reasons += [f"{c}: {BENEFIT_MESSAGES_ZH[c]}" for c in adj.reason_codes if c in BENEFIT_MESSAGES_ZH]
-        if not reasons:
-            reasons = list(adj.reason_codes)
+        reasons = _referral_reasons(adj, ev)
     else:
-        why: list[str] = []
-        if fraud is not None and fraud.band in (FraudBand.HIGH, FraudBand.MEDIUM):
-            why.append(f"FRAUD_SCORE_{fraud.band.value.upper()}: score {fraud.score:.2f}")
-            why += [f"  {r.feature}: {r.message}" for r in fraud.reasons[:3]]
-            priority_bump = 15 if fraud.band is FraudBand.HIGH else 5
-        product_id = facts.policy.product_id if facts.policy is not None else None
-        machine = settings.authority.limit("machine", product_id)
-        if machine is not None and adj.payable > machine:  # the finance team's table, not the rule set's
-            why.append(f"ABOVE_AUTO_PAY_LIMIT: {adj.payable} > {machine}")
-        if facts.claim.problems:  # a future date, an absurd amount, a file refused: nobody pays it unseen
-            shown = "; ".join(facts.claim.problems[:3]) + ("; ..." if len(facts.claim.problems) > 3 else "")
-            why.append(f"INTAKE_PROBLEMS: {shown}")
+        why, priority_bump = _unseen_pay_doubts(facts, adj, fraud, settings)
         if gate is not None:
             p = gate.probability(facts, tri, adj)
             adj = adj.model_copy(update={"gate_probability": p, "gate_model_version": gate.version})
             versions["adjudication-gate"] = gate.version
             if p < gate.threshold:
-                why.append(f"GATE_NOT_CONFIDENT: P(safe) {p:.3f} < {gate.threshold}")
+                detail = f"P(safe) {p:.3f} < {gate.threshold}"
+                source = model_source("gate", gate.version, detail=detail)
+                why.append(Reason(code="GATE_NOT_CONFIDENT", message=detail, source=source))
         elif not tri.flash_pay_eligible:
-            why.append("GATE_UNAVAILABLE: no gate model; only simple claims are paid without a person")
+            why.append(
+                Reason(
+                    code="GATE_UNAVAILABLE",
+                    message="no gate model; only simple claims are paid without a person",
+                    source=model_source("gate", "unavailable"),
+                )
+            )
         if why:
-            route, reasons = Route.ADJUSTER, why
+            route, reasons = Route.ADJUSTER, _coded(why, adj, ev)
         else:
             route = Route.FLASH_PAY if tri.flash_pay_eligible else Route.AUTO_APPROVE
-            reasons = [f"{adj.decision.value}: {adj.payable}"] + [f"{c}" for c in adj.reason_codes]
+            paid = Reason(message=f"{adj.decision.value}: {adj.payable}", source=_terms_of(ev))
+            reasons = [paid, *(Reason(code=c, source=_terms_of(ev)) for c in adj.reason_codes)]
             notice = payment_notice(facts, adj, route, now)
 
     if route is Route.ADJUSTER:

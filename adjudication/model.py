@@ -8,19 +8,32 @@ reads as a probability.
 
 Training labels now come from synthetic claims read with simulated misreadings (a photographed
 invoice's class or insurance split misread, sometimes flagged with low confidence): the label is
-whether the rules' outcome on the facts as read agrees with the generator's truth. Later, adjusters'
-decisions on routed claims replace them. The model is one scikit-learn Pipeline (feature builder,
-vectoriser, calibrated boosting) saved through the model registry as "adjudication-gate".
+whether the rules' outcome on the facts as read agrees with the generator's truth; the nightly
+retrain adds adjusters' decisions on routed claims beside them. The model is one scikit-learn
+Pipeline (feature builder, vectoriser, calibrated logistic regression) saved through the model
+registry as "adjudication-gate".
+
+Promotion: the first trainer of a registry freezes a holdout of rule-approved synthetic claims (from
+a seed no trainer uses) with their label, as the gate sees them (facts, triage, the rules' answer).
+Champion and challenger are both scored there at promotion time at the operating threshold
+(`settings.gate_threshold`) by `review_cost`: per rule-approved claim, one adjuster review for each
+claim the gate sends to a person, and 1 / (1 - threshold) reviews for each unsafe claim it lets
+through unseen (the exchange rate at which the threshold is a calibrated gate's break-even point:
+at 0.9 a wrong payment weighs ten reviews). Lower is better.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gzip
+import json
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -43,12 +56,17 @@ from pipeline.records import (
     Decision,
     TriageResult,
 )
-from pipeline.registry import ModelCard, ModelRegistry
+from pipeline.registry import Evaluate, ModelCard, ModelRegistry
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
 GATE_NAME = "adjudication-gate"
+HOLDOUT_FILE = "holdout.jsonl.gz"
+PROMOTION_METRIC = "review_cost"
+"""Per rule-approved claim, in adjuster reviews (lower is better): see the module's docstring."""
+Pair = tuple[ClaimFacts, Decision, Decimal]
+"""A past claim for the gate to learn from: facts as read, the right decision, the right payable."""
 MONEY_FIELDS = ("total", "fund_paid", "self_pay", "self_expense", "line_items", "insurance_class")
 
 
@@ -210,6 +228,12 @@ def _ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     return float(total)
 
 
+def wrong_pay_weight(threshold: float) -> float:
+    """How many reviews one unsafe claim paid unseen costs: the rate at which `threshold` is the
+    break-even of a calibrated gate (pass when P(unsafe) x weight <= one review)."""
+    return 1.0 / max(1.0 - threshold, 1e-3)
+
+
 def fit_gate(
     rows: Sequence[TrainingRow], *, threshold: float, random_state: int = 0
 ) -> tuple[Pipeline, dict[str, float]]:
@@ -232,15 +256,108 @@ def fit_gate(
         "pass_rate": float(passed.mean()),
         "unsafe_among_passed": float(1 - y_te[passed].mean()) if passed.any() else 0.0,
         "unsafe_caught": float((~passed & (y_te == 0)).sum() / max(1, (y_te == 0).sum())),
+        "wrong_pay_rate": float((passed & (y_te == 0)).mean()),
         "threshold": threshold,
     }
+    weight = wrong_pay_weight(threshold)
+    metrics["review_cost"] = 1 - metrics["pass_rate"] + weight * metrics["wrong_pay_rate"]
     final = build_gate(random_state).fit(X, y)
     return final, metrics
 
 
+def write_holdout(rows: Sequence[TrainingRow], path: Path) -> None:
+    """One JSON line per claim (what the gate sees and the label), gzip'd with no time stamp: the
+    rows are frozen as the gate saw them, so a later rule set cannot move the holdout."""
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        for r in rows:
+            line = {
+                "facts": r.row.facts.model_dump(mode="json"),
+                "triage": r.row.triage.model_dump(mode="json"),
+                "adjudication": r.row.adjudication.model_dump(mode="json"),
+                "safe": r.safe,
+            }
+            gz.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def read_holdout(path: Path) -> list[TrainingRow]:
+    """The rows `write_holdout` saved."""
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        lines = [json.loads(line) for line in fh if line.strip()]
+    return [
+        TrainingRow(
+            GateInput(
+                ClaimFacts.model_validate(d["facts"]),
+                TriageResult.model_validate(d["triage"]),
+                Adjudication.model_validate(d["adjudication"]),
+            ),
+            bool(d["safe"]),
+        )
+        for d in lines
+    ]
+
+
+def holdout_metrics(model: Any, path: Path, *, threshold: float) -> dict[str, Any]:
+    """Score a fitted gate on a frozen holdout file at the operating threshold.
+
+    `pass_rate` is the straight-through share (rule-approved claims paid unseen), `wrong_pay_rate`
+    the share paid unseen although unsafe, `review_cost` what the two cost in adjuster reviews per
+    claim (`wrong_pay_weight`). The same function judges champion and challenger.
+    """
+    rows = read_holdout(path)
+    y = np.array([int(r.safe) for r in rows])
+    p = model.predict_proba([r.row for r in rows])[:, 1]
+    passed = p >= threshold
+    wrong = passed & (y == 0)
+    weight = wrong_pay_weight(threshold)
+    out: dict[str, Any] = {
+        "n": len(rows),
+        "threshold": threshold,
+        "safe_rate": float(y.mean()),
+        "pass_rate": float(passed.mean()),
+        "wrong_pay_rate": float(wrong.mean()),
+        "wrong_pays": int(wrong.sum()),
+        "unsafe_among_passed": float(1 - y[passed].mean()) if passed.any() else 0.0,
+        "wrong_pay_weight": weight,
+        "review_cost": float((1 - passed.mean()) + weight * wrong.mean()),
+        "brier": float(brier_score_loss(y, p)),
+    }
+    if len(set(y.tolist())) == 2:
+        out["roc_auc"] = float(roc_auc_score(y, p))
+    return out
+
+
+def holdout_scorer(threshold: float) -> Evaluate:
+    """`holdout_metrics` at one operating threshold, as `ModelRegistry.challenge` calls it."""
+    return functools.partial(holdout_metrics, threshold=threshold)
+
+
+def freeze_holdout(
+    registry: ModelRegistry,
+    settings: Settings,
+    build: Callable[[], tuple[Sequence[Pair], str]],
+    description: str = "",
+) -> None:
+    """Save the gate's holdout if the registry has none (`build()` makes the claims only then): the
+    rule-approved ones, as the gate sees them, with their label. One already frozen is kept."""
+    if registry.holdout(GATE_NAME) is not None:
+        return
+    pairs, source = build()
+    rows = training_rows(pairs, settings)
+    if len({r.safe for r in rows}) < 2:
+        raise ValueError("the gate's holdout needs both safe and unsafe claims: generate more claims")
+    registry.freeze_holdout(
+        GATE_NAME,
+        lambda path: write_holdout(rows, path),
+        filename=HOLDOUT_FILE,
+        source_hash=source,
+        rows=len(rows),
+        description=description,
+    )
+
+
 def train_gate(
     settings: Settings,
-    pairs: Sequence[tuple[ClaimFacts, Decision, Decimal]],
+    pairs: Sequence[Pair],
     *,
     data_hash: str,
     params: dict[str, object] | None = None,
@@ -248,25 +365,49 @@ def train_gate(
     registry: ModelRegistry | None = None,
     promote: bool = True,
     random_state: int = 0,
+    holdout: Callable[[], tuple[Sequence[Pair], str]] | None = None,
+    holdout_note: str = "",
+    margin: float | None = None,
 ) -> ModelCard:
     """Train the gate on past claims (facts as read, the right decision, the right payable amount),
-    register it, and promote it if its Brier score is no worse than the champion's.
+    register it with its scores on the frozen holdout, and with `promote` make it champion only if
+    its `review_cost` there beats the champion's by `margin` (default: `promotion_margin`), both
+    scored now at `settings.gate_threshold`; without a holdout, on the cost each card wrote at
+    training time.
 
-    Where the labels come from is the caller's business: adjusters' decisions from the store, or a
-    synthetic book (`synth.facts.gate_training_pairs`) until there are enough of those.
+    Where the labels come from is the caller's business: adjusters' decisions from the store beside
+    a synthetic book (`synth.facts.gate_training_pairs`). `holdout()` is called only when the
+    registry has no frozen holdout yet.
     """
     rows = training_rows(pairs, settings)
     model, metrics = fit_gate(rows, threshold=settings.gate_threshold, random_state=random_state)
     registry = registry or ModelRegistry(settings.models_dir)
+    if holdout is not None:
+        freeze_holdout(registry, settings, holdout, holdout_note)
+    frozen = registry.holdout(GATE_NAME)
+    card_metrics: dict[str, Any] = dict(metrics)
+    if frozen is not None:
+        card_metrics["holdout"] = holdout_metrics(
+            model, registry.holdout_file(GATE_NAME), threshold=settings.gate_threshold
+        )
     card = registry.register(
         GATE_NAME,
         model,
         data_hash=data_hash,
-        metrics=metrics,
+        metrics=card_metrics,
         params={"calibration": "isotonic", "cv": 3, **(params or {})},
         notes=notes,
+        holdout_hash=frozen.hash if frozen is not None else None,
     )
     if promote:
-        registry.promote_if_better(GATE_NAME, card.version, "brier", higher_is_better=False)
+        verdict = registry.challenge(
+            GATE_NAME,
+            card.version,
+            PROMOTION_METRIC,
+            evaluate=holdout_scorer(settings.gate_threshold) if frozen is not None else None,
+            margin=settings.promotion_margin if margin is None else margin,
+            higher_is_better=False,
+        )
+        log.info("gate %s: %s", card.version, verdict.reason)
     log.info("gate %s: %s", card.version, metrics)
-    return card
+    return registry.card(GATE_NAME, card.version)

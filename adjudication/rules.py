@@ -38,6 +38,7 @@ from adjudication.terms import (
     load_products,
 )
 from pipeline.errors import BadInputError, ClaimsError
+from pipeline.reasons import ReasonSource, check_source, rule_source
 from pipeline.records import ClaimFacts, ClaimType, DocType, Policy, RuleHit, money
 
 log = logging.getLogger(__name__)
@@ -217,33 +218,39 @@ class Verdict(NamedTuple):
     passed: bool
     details: dict[str, Any] = {}
     code: str | None = None  # overrides the rule's code (e.g. the exclusion's own code)
+    source: ReasonSource | None = None  # overrides the rule as the source (the check that failed)
 
 
 RuleFn = Callable[[Context], Verdict | None]
 RULES: dict[str, RuleFn] = {}
+RULE_LABELS: dict[str, str] = {}
+"""Each rule's short label for people, as its failures' source reads: 'rule: provider on watch list'."""
 
 
-def rule(name: str) -> Callable[[RuleFn], RuleFn]:
+def rule(name: str, label: str) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule's code under `name` (the id rule sets list) with the label its source shows."""
+
     def register(fn: RuleFn) -> RuleFn:
         RULES[name] = fn
+        RULE_LABELS[name] = label
         return fn
 
     return register
 
 
-@rule("policy_found")
+@rule("policy_found", "policy not found")
 def _policy_found(c: Context) -> Verdict:
     return Verdict(c.policy is not None, {"policy_number": c.facts.claim.policy_number})
 
 
-@rule("product_known")
+@rule("product_known", "no terms for the product")
 def _product_known(c: Context) -> Verdict | None:
     if c.policy is None:
         return None
     return Verdict(c.terms is not None, {"product_id": c.policy.product_id})
 
 
-@rule("insured_matches")
+@rule("insured_matches", "insured differs from the policy's")
 def _insured_matches(c: Context) -> Verdict | None:
     claimed, p = c.facts.claim.insured, c.policy
     if p is None or not claimed:
@@ -251,14 +258,14 @@ def _insured_matches(c: Context) -> Verdict | None:
     return Verdict(norm_key(claimed) == norm_key(p.insured), {"claimed": claimed, "insured": p.insured})
 
 
-@rule("claim_type_covered")
+@rule("claim_type_covered", "claim type not covered")
 def _claim_type_covered(c: Context) -> Verdict | None:
     if c.terms is None:
         return None
     return Verdict(c.benefit is not None, {"claim_type": CLAIM_TYPE_ZH[c.facts.claim_type]})
 
 
-@rule("policy_in_force")
+@rule("policy_in_force", "policy not in force")
 def _policy_in_force(c: Context) -> Verdict | None:
     p = c.policy
     if p is None:
@@ -267,7 +274,7 @@ def _policy_in_force(c: Context) -> Verdict | None:
     return Verdict(incident >= p.effective_date, {"incident": incident, "effective": p.effective_date})
 
 
-@rule("required_documents")
+@rule("required_documents", "documents missing")
 def _required_documents(c: Context) -> Verdict | None:
     if c.terms is None:
         return None
@@ -283,14 +290,14 @@ def _required_documents(c: Context) -> Verdict | None:
     )
 
 
-@rule("diagnosis_present")
+@rule("diagnosis_present", "no diagnosis read")
 def _diagnosis_present(c: Context) -> Verdict | None:
     if c.benefit is None:
         return None
     return Verdict(bool(c.facts.diagnoses))
 
 
-@rule("duplicate_invoice")
+@rule("duplicate_invoice", "invoice already claimed")
 def _duplicate_invoice(c: Context) -> Verdict | None:
     if c.history is None or not c.facts.invoices:
         return None
@@ -316,7 +323,7 @@ def _duplicate_invoice(c: Context) -> Verdict | None:
     return Verdict(True)
 
 
-@rule("waiting_period")
+@rule("waiting_period", "waiting period")
 def _waiting_period(c: Context) -> Verdict | None:
     start = c.cover_start
     if start is None or c.terms is None:
@@ -327,7 +334,7 @@ def _waiting_period(c: Context) -> Verdict | None:
     return Verdict(incident >= until, {"incident": incident, "days": days, "until": until})
 
 
-@rule("exclusion")
+@rule("exclusion", "excluded diagnosis")
 def _exclusion(c: Context) -> Verdict | None:
     if c.terms is None or not c.facts.diagnoses:
         return None
@@ -338,7 +345,7 @@ def _exclusion(c: Context) -> Verdict | None:
     return Verdict(False, {"icd10": icd10, "label": hit.label}, hit.code)
 
 
-@rule("secondary_exclusion")
+@rule("secondary_exclusion", "excluded secondary diagnosis")
 def _secondary_exclusion(c: Context) -> Verdict | None:
     if c.terms is None or len(c.facts.diagnoses) < 2:
         return None
@@ -349,7 +356,7 @@ def _secondary_exclusion(c: Context) -> Verdict | None:
     return Verdict(True)
 
 
-@rule("covered_condition")
+@rule("covered_condition", "condition not covered")
 def _covered_condition(c: Context) -> Verdict | None:
     if c.benefit is None or c.terms is None:
         return None
@@ -361,18 +368,20 @@ def _covered_condition(c: Context) -> Verdict | None:
     return Verdict(ok, {"icd10": c.facts.diagnoses[0]})
 
 
-@rule("extraction_checks")
+@rule("extraction_checks", "document checks failed")
 def _extraction_checks(c: Context) -> Verdict:
     failed = [ch for ch in c.facts.failed_checks if not ch.passed and ch.severity == "error"]
     if not failed:
         return Verdict(True)
     codes = c.rule_set.parameters.check_codes
     names = sorted({ch.name for ch in failed})
-    specific = next((codes[n] for n in names if n in codes), None)
-    return Verdict(False, {"checks": ", ".join(names)}, specific)
+    specific = next((n for n in names if n in codes), None)
+    # the source is the check itself: the one whose code is used first, then the others
+    source = check_source(([specific] if specific else []) + names)
+    return Verdict(False, {"checks": ", ".join(names)}, codes.get(specific or ""), source)
 
 
-@rule("shared_payee_account")
+@rule("shared_payee_account", "payee account shared with another claimant")
 def _shared_payee_account(c: Context) -> Verdict | None:
     if c.history is None or not c.facts.payee_account:
         return None
@@ -385,7 +394,7 @@ def _shared_payee_account(c: Context) -> Verdict | None:
     return Verdict(True)
 
 
-@rule("payee_is_claimant")
+@rule("payee_is_claimant", "payee is not the claimant")
 def _payee_is_claimant(c: Context) -> Verdict | None:
     if not c.facts.payee_name:
         return None
@@ -397,7 +406,7 @@ def _payee_is_claimant(c: Context) -> Verdict | None:
     return Verdict(norm_key(payee) == norm_key(claimant), {"payee": payee, "claimant": claimant})
 
 
-@rule("early_claim")
+@rule("early_claim", "claim soon after the waiting period")
 def _early_claim(c: Context) -> Verdict | None:
     start = c.cover_start
     if start is None or c.terms is None or not c.waiting_days:
@@ -409,7 +418,7 @@ def _early_claim(c: Context) -> Verdict | None:
     return Verdict(days >= window, {"days": days, "window": window})
 
 
-@rule("watched_provider")
+@rule("watched_provider", "provider on watch list")
 def _watched_provider(c: Context) -> Verdict:
     watched = {norm_key(h) for h in c.rule_set.parameters.watched_providers}
     names = {c.facts.hospital, *(i.hospital for i in c.facts.invoices)}
@@ -417,7 +426,7 @@ def _watched_provider(c: Context) -> Verdict:
     return Verdict(hit is None, {"hospital": hit or ""})
 
 
-@rule("annual_limit")
+@rule("annual_limit", "annual limit used up")
 def _annual_limit(c: Context) -> Verdict | None:
     p = c.policy
     if p is None:
@@ -427,13 +436,13 @@ def _annual_limit(c: Context) -> Verdict | None:
     )
 
 
-@rule("low_confidence")
+@rule("low_confidence", "fields read with low confidence")
 def _low_confidence(c: Context) -> Verdict:
     fields = c.facts.low_confidence_fields
     return Verdict(not fields, {"fields": ", ".join(fields)})
 
 
-@rule("amount_claimed")
+@rule("amount_claimed", "amount claimed differs from the invoices")
 def _amount_claimed(c: Context) -> Verdict | None:
     claimed = c.facts.claim.amount_claimed
     if claimed is None or not c.facts.invoices or c.benefit is None or c.benefit.kind != "reimbursement":
@@ -464,7 +473,12 @@ class RuleEvaluation:
 
     @property
     def fraud_flags(self) -> list[str]:
-        return [h.code for r, h in self.failed if r.fraud_flag and r.action == "refer"]
+        return [h.code for h in self.fraud_flag_hits]
+
+    @property
+    def fraud_flag_hits(self) -> list[RuleHit]:
+        """The failed rules that are fraud red flags: each raises `FRAUD_SUSPECTED` as its source."""
+        return [h for r, h in self.failed if r.fraud_flag and r.action == "refer"]
 
     @property
     def info_codes(self) -> list[str]:
@@ -500,6 +514,7 @@ def evaluate(facts: ClaimFacts, rule_set: RuleSet, history: InvoiceHistory | Non
             passed=False,
             fatal=r.action == "deny",
             message=f"{r.zh.format_map(d)} / {r.en.format_map(d)}",
+            source=v.source or rule_source(r.id, RULE_LABELS[r.id]),
         )
         zh[code] = r.zh.format_map(d)
         hits.append(hit)

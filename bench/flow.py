@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     home = Settings(data_dir=root / "models-home")
     registry = ModelRegistry(home.models_dir)
     for name, train in (
-        ("doc-type", lambda: train_doc_type_model(home, claims=80)),
-        ("adjudication-gate", lambda: train_gate_model(home, claims=1000)),
+        # champions for the flow to use, not to measure: small frozen holdouts
+        ("doc-type", lambda: train_doc_type_model(home, claims=80, holdout_claims=10)),
+        ("adjudication-gate", lambda: train_gate_model(home, claims=1000, holdout_claims=400)),
         ("fraud", lambda: train_fraud_on_synthetic(home, rows=30_000)),
     ):
         registry.promote(name, train().version)

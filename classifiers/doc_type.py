@@ -7,15 +7,23 @@ confidence the extraction stage compares with `settings.doc_type_min_confidence`
 
 Training data (labelled pages, `other` included) comes from `synth.doc_samples`; here, OCR-like
 noise (dropped lines, misread characters) augments it so a hard photo's sparse text is still typed.
+
+The first trainer of a registry freezes a holdout (固定留出集): labelled documents generated from a
+seed no trainer uses, saved once through the registry (`holdout.jsonl.gz`). Every version's card
+carries its scores there (`holdout_metrics`), and a challenger replaces the champion only if it
+beats it on macro F1 there, both scored at promotion time (`ModelRegistry.challenge`).
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import random
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,12 +38,19 @@ from sklearn.utils.validation import check_is_fitted
 from classifiers.titles import settle_with_title
 from pipeline.records import DocType, Page
 from pipeline.registry import ModelCard, ModelRegistry
+from pipeline.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "doc-type"
+HOLDOUT_FILE = "holdout.jsonl.gz"
+PROMOTION_METRIC = "macro_f1"
+"""Champion/challenger on the frozen holdout: every type counts alike, so a challenger that gains on
+the many ID cards cannot hide losing the few inpatient bills."""
 Document = Sequence[Page]
 """One document: its pages, as OCR (or the PDF text layer) gives them."""
+Labelled = tuple[list[Page], str]
+"""A document and its type, as the trainer and the holdout take them."""
 
 # --- features ------------------------------------------------------------------------------------
 
@@ -191,30 +206,113 @@ def fit_doc_type(
     return model, metrics
 
 
+def write_holdout(documents: Sequence[Labelled], path: Path) -> None:
+    """One JSON line per document (its type and its pages as read), gzip'd with no time stamp, so the
+    same documents always give the same file and the same hash."""
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        for pages, label in documents:
+            row = {"label": label, "pages": [p.model_dump(mode="json") for p in pages]}
+            gz.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def read_holdout(path: Path) -> list[Labelled]:
+    """The documents `write_holdout` saved."""
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return [([Page.model_validate(p) for p in row["pages"]], str(row["label"])) for row in rows]
+
+
+def holdout_metrics(model: Any, path: Path) -> dict[str, Any]:
+    """Score a fitted model on a frozen holdout file as it types documents in service (the printed
+    title settling between its two best guesses): accuracy, macro F1 and F1 per type.
+
+    The same function judges champion and challenger, so both are measured on the same documents.
+    """
+    documents = read_holdout(path)
+    X = [pages for pages, _ in documents]
+    truth = [label for _, label in documents]
+    classes = [str(c) for c in model.classes_]
+    proba = model.predict_proba(X)
+    pred = [
+        settle_with_title(classes, [float(v) for v in row], pages)[0].value
+        for row, pages in zip(proba, X, strict=True)
+    ]
+    types = sorted(set(truth))
+    per_type = f1_score(truth, pred, labels=types, average=None, zero_division=0)
+    return {
+        "n": len(truth),
+        "accuracy": float(accuracy_score(truth, pred)),
+        "macro_f1": float(f1_score(truth, pred, labels=types, average="macro", zero_division=0)),
+        "errors": sum(a != b for a, b in zip(pred, truth, strict=True)),
+        "f1_by_type": {t: round(float(v), 4) for t, v in zip(types, per_type, strict=True)},
+    }
+
+
+def freeze_holdout(
+    registry: ModelRegistry, build: Callable[[], tuple[Sequence[Labelled], str]], description: str = ""
+) -> None:
+    """Save the model's holdout if the registry has none (`build()` makes it only then); one already
+    frozen is kept, so every challenger is judged on the documents the first one was."""
+    if registry.holdout(MODEL_NAME) is not None:
+        return
+    documents, source = build()
+    registry.freeze_holdout(
+        MODEL_NAME,
+        lambda path: write_holdout(documents, path),
+        filename=HOLDOUT_FILE,
+        source_hash=source,
+        rows=len(documents),
+        description=description,
+    )
+
+
 def train_doc_type(
-    documents: Sequence[tuple[list[Page], str]],
+    documents: Sequence[Labelled],
     registry: ModelRegistry,
     *,
     data_hash: str,
     params: dict[str, Any] | None = None,
     seed: int = 7,
     promote: bool = True,
+    holdout: Callable[[], tuple[Sequence[Labelled], str]] | None = None,
+    holdout_note: str = "",
+    margin: float | None = None,
+    notes: str = "char 1-3-gram TF-IDF + layout features -> logistic regression",
 ) -> ModelCard:
-    """Fit on labelled documents (which include `other` examples), register a new version with its
-    card (data hash, held-out accuracy and macro F1), and make it champion if no less accurate."""
+    """Fit on labelled documents (which include `other` examples) and register a new version with
+    its card (data hash, held-out accuracy and macro F1, and its scores on the frozen holdout).
+
+    `holdout()` (documents and their data hash) is called only when the registry has no frozen
+    holdout yet. With `promote`, the new version replaces the champion only if it beats it by
+    `margin` (default: the `promotion_margin` setting) on macro F1 over the frozen holdout, both
+    scored now; without a holdout, on the macro F1 each card wrote at training time.
+    """
     model, metrics = fit_doc_type(documents, seed=seed)
+    if holdout is not None:
+        freeze_holdout(registry, holdout, holdout_note)
+    frozen = registry.holdout(MODEL_NAME)
+    if frozen is not None:
+        metrics["holdout"] = holdout_metrics(model, registry.holdout_file(MODEL_NAME))
     card = registry.register(
         MODEL_NAME,
         model,
         data_hash=data_hash,
         metrics=metrics,
         params={"seed": seed, **(params or {})},
-        notes="char 1-3-gram TF-IDF + layout features -> logistic regression",
+        notes=notes,
+        holdout_hash=frozen.hash if frozen is not None else None,
     )
     if promote:
-        registry.promote_if_better(MODEL_NAME, card.version, "accuracy")
+        verdict = registry.challenge(
+            MODEL_NAME,
+            card.version,
+            PROMOTION_METRIC,
+            evaluate=holdout_metrics if frozen is not None else None,
+            margin=get_settings().promotion_margin if margin is None else margin,
+        )
+        log.info("doc-type %s: %s", card.version, verdict.reason)
     log.info("doc-type %s: %s", card.version, metrics)
-    return card
+    return registry.card(MODEL_NAME, card.version)
 
 
 class DocTypeModel:

@@ -28,7 +28,8 @@ from flows.runtime import store_for, transient
 from pipeline import decisions
 from pipeline.errors import ClaimsError
 from pipeline.payout import mask_account, pay, payee_of
-from pipeline.records import Claim, ClaimFacts, Outcome, ReviewAction, ReviewDecision, Route
+from pipeline.reasons import adjuster_source
+from pipeline.records import Claim, ClaimFacts, Outcome, Reason, ReviewAction, ReviewDecision, Route
 from pipeline.settings import Settings
 from pipeline.stages import Stage
 from pipeline.store import CaseStore
@@ -121,17 +122,18 @@ def review_notice(claim: Claim, decision: ReviewDecision, account: str | None) -
     )
 
 
-def _reasons(decision: ReviewDecision) -> list[str]:
-    who = f"REVIEWED_BY: {decision.reviewer}" + (
-        f" (approved by {decision.approved_by})" if decision.approved_by else ""
-    )
+def _reasons(decision: ReviewDecision) -> list[Reason]:
+    """The adjuster's decision as reasons, every one of them the adjuster's (and the approver's)."""
+    approved = f" (approved by {decision.approved_by})" if decision.approved_by else ""
+    src = adjuster_source(decision.reviewer, decision.reviewer + approved)
+    who = Reason(code="REVIEWED_BY", message=decision.reviewer + approved, source=src)
     if decision.action in (ReviewAction.APPROVE, ReviewAction.PARTIAL):
-        return [f"{decision.action.value}: {decision.amount}", who] + (
-            [decision.reason] if decision.reason else []
-        )
+        said = [Reason(message=decision.reason, source=src)] if decision.reason else []
+        return [Reason(message=f"{decision.action.value}: {decision.amount}", source=src), who, *said]
     if decision.action is ReviewAction.DENY:
-        return [f"ADJUSTER_DENIED: {decision.reason}", who]
-    return [f"MISSING_DOCUMENT: {d.value}" for d in decision.missing_documents] + [who]
+        return [Reason(code="ADJUSTER_DENIED", message=decision.reason or "", source=src), who]
+    asked = [Reason(code="MISSING_DOCUMENT", message=d.value, source=src) for d in decision.missing_documents]
+    return [*asked, who]
 
 
 def apply_decision(store: CaseStore, decision: ReviewDecision, routed_version: int | None = None) -> Applied:

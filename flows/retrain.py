@@ -1,14 +1,22 @@
 """Nightly retraining: challengers from the store's labels plus synthetic data, champion/challenger.
 
-Labels from the store are what people decided: adjusters' review decisions (for the adjudication
-gate: was the rules' outcome right?), documents whose type an adjuster corrected (for the doc-type
-classifier), and field values an adjuster corrected (the field extractors are rules, so these are
-their regression set: `extraction_check` reports how many today's code reads right). A young store
-holds few or none, so every model also learns from synthetic data (`synth/`), and the fraud model
-from a synthetic history with planted patterns. Each challenger is registered with its model card
-and replaces the champion only if it beats it on the model's metric by `promotion_margin`, both
-scored on the frozen holdout where the model has one (`flows.models.challenge`, as the CLI and
-training judge); the cards are published as Prefect markdown artifacts.
+What each model learns from, beside its synthetic data (`synth/`):
+
+- doc-type: documents whose type an adjuster corrected in the review app (a `doc_type` field row
+  with `corrected_by`; the latest correction of a document, with the pages last read of it);
+- adjudication gate: adjusters' review decisions (was the rules' outcome right?);
+- fraud: nothing from the store. The store records no fraud confirmation: an adjuster approves,
+  pays in part, denies or asks for documents, and none of these says "fraud" or "not fraud". The
+  fraud challenger learns from a synthetic claims history with planted patterns only
+  (`claims fraud train --table` trains on a labelled table of your own).
+
+Field values an adjuster corrected are no model's labels: the field extractors are rules, so these
+are their regression set (`extraction_check` reports how many today's code reads right). A young
+store holds few labels or none; each `Retrained` says what every source gave (`summary`), and the
+flow publishes that as the `retrain-summary` artifact. Each challenger is registered with its model
+card (which counts its store labels) and replaces the champion only if it beats it on the model's
+metric by `promotion_margin`, both scored now on the model's frozen holdout
+(`flows.models.challenge`, as the CLI and training judge); the verdict is written into the card.
 """
 
 from __future__ import annotations
@@ -27,12 +35,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from flows.runtime import store_for
-from flows.steps import reader_key
 from pipeline.records import ClaimFacts, Decision, Extraction, Page, ReviewAction, ReviewDecision
-from pipeline.registry import ModelCard, ModelRegistry, data_hash
+from pipeline.registry import ModelCard, ModelRegistry
 from pipeline.settings import Settings
 from pipeline.stages import Stage
-from pipeline.store import CaseStore, FieldRow
+from pipeline.store import CaseStore, FieldRow, PageRow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +52,8 @@ _DECISIONS = {
 
 
 class Retrained(BaseModel):
-    """One model's retraining: the challenger, its metric against the champion's, who serves now."""
+    """One model's retraining: the challenger, its metric against the champion's, who serves now,
+    and what it learnt from."""
 
     name: str
     challenger: str
@@ -57,6 +65,25 @@ class Retrained(BaseModel):
     champion: str | None
     store_labels: int
     synthetic: int
+    label_source: str
+    """The store's labels this model learns from, or why it has none."""
+    reason: str = ""
+    """The champion/challenger verdict as the registry gave it (where both were scored)."""
+
+    @property
+    def summary(self) -> str:
+        """One line for the run's log and summary: what it learnt from and the verdict."""
+        if self.store_labels:
+            labels = f"{self.store_labels} {self.label_source}"
+        elif self.label_source.startswith("none"):
+            labels = f"no store labels ({self.label_source.removeprefix('none: ')})"
+        else:
+            labels = f"no {self.label_source} in the store yet"
+        verdict = "promoted" if self.promoted else f"not promoted, champion stays {self.champion}"
+        return (
+            f"{self.name} {self.challenger}: {labels}; {self.synthetic} synthetic examples;"
+            f" {verdict}: {self.reason}"
+        )
 
 
 # --- labels from the store --------------------------------------------------------------------------
@@ -76,22 +103,36 @@ def gate_labels(store: CaseStore) -> list[tuple[ClaimFacts, Decision, Decimal]]:
 
 
 def doc_type_labels(store: CaseStore, key: str | None = None) -> list[tuple[list[Page], str]]:
-    """Documents whose type a person corrected (a `doc_type` field row with `corrected_by`)."""
+    """Documents whose type a person corrected (a `doc_type` field row with `corrected_by`): the
+    latest correction of each, with its pages as read under `key` (default: the latest reading)."""
     with store.session() as s:
         rows = s.execute(
-            select(FieldRow.document_id, FieldRow.value).where(
-                FieldRow.name == "doc_type", FieldRow.corrected_by.is_not(None)
-            )
+            select(FieldRow.document_id, FieldRow.value)
+            .where(FieldRow.name == "doc_type", FieldRow.corrected_by.is_not(None))
+            .order_by(FieldRow.id)
         ).all()
-    if not rows:
-        return []
-    key = key or reader_key()
+    latest = {document_id: value for document_id, value in rows if value}
     out = []
-    for document_id, value in rows:
-        pages = store.get_pages(document_id, key)
-        if pages and value:
+    for document_id, value in latest.items():
+        pages = stored_pages(store, document_id, key)
+        if pages:
             out.append((pages, value))
+        else:
+            log.warning("document %s: type corrected to %s but no pages stored", document_id[:12], value)
     return out
+
+
+def stored_pages(store: CaseStore, document_id: str, key: str | None = None) -> list[Page] | None:
+    """A document's pages as read under `key`, or under the reading stored last."""
+    if key is None:
+        with store.session() as s:
+            key = s.scalar(
+                select(PageRow.ocr_key)
+                .where(PageRow.document_id == document_id)
+                .order_by(PageRow.id.desc())
+                .limit(1)
+            )
+    return store.get_pages(document_id, key) if key else None
 
 
 class FieldLabel(BaseModel):
@@ -163,7 +204,6 @@ def extraction_check(store: CaseStore) -> ExtractionCheck:
     listed here is a case to fix there; a corrected document type is retrained on instead."""
     from pipeline.extract.documents import extract_document
     from pipeline.records import DocType
-    from pipeline.store import PageRow
 
     labels = field_labels(store)
     by_doc: dict[tuple[str, str], list[FieldLabel]] = {}
@@ -171,14 +211,7 @@ def extraction_check(store: CaseStore) -> ExtractionCheck:
         by_doc.setdefault((lb.claim_id, lb.document_id), []).append(lb)
     agree, misses = 0, []
     for (_, document_id), group in by_doc.items():
-        with store.session() as s:
-            key = s.scalar(
-                select(PageRow.ocr_key)
-                .where(PageRow.document_id == document_id)
-                .order_by(PageRow.id.desc())
-                .limit(1)
-            )
-        pages = store.get_pages(document_id, key) if key else None
+        pages = stored_pages(store, document_id)
         doc_type = group[0].doc_type
         ex = (
             extract_document(pages, DocType(doc_type), document_id=document_id)
@@ -200,6 +233,11 @@ def extraction_check(store: CaseStore) -> ExtractionCheck:
 # --- training, one plain function per model -----------------------------------------------------
 
 
+DOC_TYPE_SOURCE = "adjusters' document-type corrections"
+GATE_SOURCE = "adjusters' review decisions"
+FRAUD_SOURCE = "none: the store records no fraud confirmations"
+
+
 def _outcome(
     settings: Settings,
     registry: ModelRegistry,
@@ -207,12 +245,13 @@ def _outcome(
     before: str | None,
     labels: int,
     synthetic: int,
+    source: str,
 ) -> Retrained:
     """Judged as every path judges (flows.models.challenge): on the frozen holdout where there is one."""
     from flows.models import challenge
 
     verdict = challenge(settings, card.name, card.version)
-    return Retrained(
+    result = Retrained(
         name=card.name,
         challenger=card.version,
         metric=verdict.metric,
@@ -223,49 +262,37 @@ def _outcome(
         champion=registry.champion(card.name),
         store_labels=labels,
         synthetic=synthetic,
+        label_source=source,
+        reason=verdict.reason,
     )
+    log.info("%s", result.summary)
+    return result
 
 
 def retrain_doc_type(store: CaseStore, settings: Settings, *, claims: int, seed: int) -> Retrained:
-    from classifiers.doc_type import train_doc_type
-    from synth.doc_samples import doc_type_training_set
+    from flows.models import train_doc_type_model
 
     registry = ModelRegistry(settings.models_dir)
     before = registry.champion("doc-type")
-    documents, snapshot = doc_type_training_set(claims=claims, seed=seed)
     labelled = doc_type_labels(store)
-    card = train_doc_type(
-        [*documents, *labelled],
-        registry,
-        data_hash=data_hash(snapshot, f"store-labels={len(labelled)}"),
-        params={"corpora": f"generated:{claims}", "store_labels": len(labelled)},
-        seed=seed,
-        promote=False,
-    )
-    return _outcome(settings, registry, card, before, len(labelled), len(documents))
+    card = train_doc_type_model(settings, claims=claims, seed=seed, labelled=labelled, promote=False)
+    synthetic = int(card.params.get("synthetic", 0))
+    return _outcome(settings, registry, card, before, len(labelled), synthetic, DOC_TYPE_SOURCE)
 
 
 def retrain_gate(store: CaseStore, settings: Settings, *, claims: int, seed: int) -> Retrained:
-    from adjudication.model import train_gate
-    from synth.facts import gate_training_pairs
+    from flows.models import train_gate_model
 
     registry = ModelRegistry(settings.models_dir)
     before = registry.champion("adjudication-gate")
-    pairs, snapshot = gate_training_pairs(claims, seed)
     labelled = gate_labels(store)
-    card = train_gate(
-        settings,
-        [*pairs, *labelled],
-        data_hash=data_hash(snapshot, *(f.model_dump_json() for f, _, _ in labelled)),
-        params={"claims": claims, "seed": seed, "misread_rate": 0.2, "store_labels": len(labelled)},
-        notes="adjusters' decisions from the store plus synthetic labels (rules on misread facts vs truth)",
-        registry=registry,
-        promote=False,
-    )
-    return _outcome(settings, registry, card, before, len(labelled), len(pairs))
+    card = train_gate_model(settings, claims=claims, seed=seed, labelled=labelled, promote=False)
+    synthetic = int(card.params.get("synthetic", 0))
+    return _outcome(settings, registry, card, before, len(labelled), synthetic, GATE_SOURCE)
 
 
 def retrain_fraud(settings: Settings, *, rows: int, seed: int) -> Retrained:
+    """The fraud challenger from a synthetic history only: the store has no fraud labels to add."""
     from fraud.training import train_fraud_model
     from synth.history import generate_history
 
@@ -275,9 +302,14 @@ def retrain_fraud(settings: Settings, *, rows: int, seed: int) -> Retrained:
         path = Path(tmp) / "history.parquet"
         generate_history(rows, path, seed=seed)
         _, report = train_fraud_model(
-            path, registry=registry, promote="never", notes="synthetic history with planted patterns"
+            path,
+            registry=registry,
+            promote="never",
+            notes="synthetic history with planted patterns; no store labels (the store records no"
+            " fraud confirmations)",
         )
-    return _outcome(settings, registry, registry.card("fraud", report.version or ""), before, 0, rows)
+    card = registry.card("fraud", report.version or "")
+    return _outcome(settings, registry, card, before, 0, rows, FRAUD_SOURCE)
 
 
 def card_markdown(card: ModelCard, result: Retrained) -> str:
@@ -289,7 +321,10 @@ def card_markdown(card: ModelCard, result: Retrained) -> str:
         f"**{verdict}** on `{result.metric}`: challenger {result.challenger_value}"
         f" vs champion {result.champion_value} ({result.champion_before or 'none'})",
         "",
-        f"- labels from the store: {result.store_labels}; synthetic examples: {result.synthetic}",
+        f"- {result.reason}",
+        f"- labels from the store ({result.label_source}): {result.store_labels};"
+        f" synthetic examples: {result.synthetic}",
+        f"- frozen holdout `{(card.holdout_hash or 'none')[:16]}`",
         f"- data hash `{card.data_hash[:16]}`, code `{card.code_version}`,"
         f" created {card.created_at:%Y-%m-%d %H:%M} UTC",
         f"- libraries: {', '.join(f'{k} {v}' for k, v in card.libraries.items())}",
@@ -298,6 +333,10 @@ def card_markdown(card: ModelCard, result: Retrained) -> str:
         "| --- | --- |",
     ]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in card.metrics.items() if not isinstance(v, dict | list)]
+    holdout = card.metrics.get("holdout")
+    if isinstance(holdout, dict):
+        flat = {k: v for k, v in holdout.items() if not isinstance(v, dict | list)}
+        lines += [f"| holdout {k} | {_fmt(v)} |" for k, v in flat.items()]
     if card.notes:
         lines += ["", card.notes]
     return "\n".join(lines)
@@ -347,6 +386,11 @@ def extraction_markdown(check: ExtractionCheck) -> str:
     return "\n".join(lines)
 
 
+def summary_markdown(results: list[Retrained]) -> str:
+    """The run in a few lines: each model's store labels (or that there were none) and verdict."""
+    return "\n".join(["# Nightly retrain", "", *(f"- {r.summary}" for r in results)])
+
+
 @flow(name="retrain", log_prints=False)
 def retrain(
     data_dir: str | None = None,
@@ -372,10 +416,13 @@ def retrain(
         description="Field extractors against adjusters' corrections",
     )
     registry = ModelRegistry(settings.models_dir)
+    create_markdown_artifact(
+        key="retrain-summary",
+        markdown=summary_markdown(results),
+        description="What each challenger learnt from, and whether it was promoted",
+    )
     for r in results:
-        logger.info(
-            "%s %s: %s=%s promoted=%s", r.name, r.challenger, r.metric, r.challenger_value, r.promoted
-        )
+        logger.info("%s", r.summary)
         create_markdown_artifact(
             key=f"model-card-{r.name}",
             markdown=card_markdown(registry.card(r.name, r.challenger), r),

@@ -290,7 +290,7 @@ def claim_result(outcome: Outcome, *, version: int | None = None, error: str | N
         claim_id=outcome.claim_id,
         route=outcome.route.value,
         payable=format(outcome.payable, "f"),
-        reasons=outcome.reasons,
+        reasons=[r.text for r in outcome.reasons],
         decision_version=version,
         error=error,
     )

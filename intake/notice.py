@@ -130,8 +130,8 @@ def _line(b: BenefitLine) -> NoticeLine:
 def _missing_from_reasons(outcome: Outcome) -> list[DocType]:
     out = []
     for r in outcome.reasons:
-        if r.startswith("MISSING_DOCUMENT:"):
-            value = r.split(":", 1)[1].strip()
+        if r.code == "MISSING_DOCUMENT":
+            value = r.message.strip()
             if value in DocType._value2member_map_:
                 out.append(DocType(value))
     return out

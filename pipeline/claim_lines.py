@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.intake_tables import IntakeClaimRow
+from pipeline.reasons import FRAUD_SUSPECTED, read_reasons
 from pipeline.records import Complexity, Route, money
 from pipeline.stages import Stage
 from pipeline.store import (
@@ -34,8 +35,9 @@ from pipeline.store import (
 
 PAYING = (Route.FLASH_PAY, Route.AUTO_APPROVE)
 FINAL = (*PAYING, Route.DENY)
-FRAUD_FLAGS = ("FRAUD_SUSPECTED", "FRAUD_SCORE_HIGH", "FRAUD_SCORE_MEDIUM")
-"""A decision's reasons that say the machine suspected fraud (a rule's flag, the model's band)."""
+FRAUD_FLAGS = (FRAUD_SUSPECTED, "FRAUD_SCORE_HIGH", "FRAUD_SCORE_MEDIUM")
+"""A decision's reason codes that say the machine suspected fraud (a rule's or check's flag, the
+model's band); reasons stored before they had sources read the same (`read_reasons`)."""
 CHUNK = 500
 """Claims per query: well under any database's limit on bound parameters."""
 
@@ -151,7 +153,7 @@ def _decisions(s: Session, ids: list[str], found: dict[str, dict[str, Any]]) -> 
         line["by_person"] = line.get("by_person", False) or person
         if route == Route.REQUEST_INFO and "first_request_at" not in line:
             line["first_request_at"] = as_utc(decided_at)
-        flagged = any(str(r).startswith(FRAUD_FLAGS) for r in reasons or [])
+        flagged = any(r.code in FRAUD_FLAGS for r in read_reasons(reasons, route=route))
         line["fraud_alert"] = line.get("fraud_alert", False) or flagged
 
 

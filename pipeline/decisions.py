@@ -31,7 +31,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ClaimsError
-from pipeline.records import Outcome, Route
+from pipeline.reasons import adjuster_source, system_source
+from pipeline.records import Outcome, Reason, Route
 from pipeline.stages import RESUMED_STAGES
 from pipeline.store import (
     AuditEventRow,
@@ -77,7 +78,8 @@ class Routing:
 
     priority: int
     due_at: dt.datetime | None
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    """Each with its source: the queue shows what raised it (a rule, the model, a check, a person)."""
 
 
 def by_reviewer(username: str) -> str:
@@ -209,6 +211,11 @@ def _clock(claim: ClaimRow, outcome: Outcome, notified_at: dt.datetime | None) -
         claim.documents_complete_at = None
 
 
+def _stored(reasons: list[Reason]) -> list[dict[str, Any]]:
+    """A review task's reasons as its JSON column holds them (`pipeline.reasons.read_reasons` reads them)."""
+    return [r.model_dump(mode="json") for r in reasons]
+
+
 def _event(actor: str, action: str, claim_id: str, **detail: Any) -> AuditEventRow:
     return AuditEventRow(actor=actor, action=action, claim_id=claim_id, detail=detail, at=utcnow())
 
@@ -224,7 +231,7 @@ def _to_person(s: Session, claim_id: str, version: int, routing: Routing, actor:
                 decision_version=version,
                 priority=routing.priority,
                 due_at=routing.due_at,
-                reasons=routing.reasons,
+                reasons=_stored(routing.reasons),
             )
         )
         return
@@ -245,7 +252,7 @@ def _to_person(s: Session, claim_id: str, version: int, routing: Routing, actor:
     )
     task.status, task.decision, task.locked_by, task.locked_at = TASK_OPEN, None, None, None
     task.decision_version, task.priority, task.due_at = version, routing.priority, routing.due_at
-    task.reasons = routing.reasons
+    task.reasons = _stored(routing.reasons)
 
 
 def _close_task(s: Session, claim_id: str, row: DecisionRow) -> None:
@@ -303,7 +310,7 @@ def record_error(
 ) -> Recorded:
     """A claim the runner could not take to a decision: recorded once (a claim failing again keeps its
     version, with the new problem on its task) and given to a person with `PROCESSING_ERROR`."""
-    reasons = [f"{PROCESSING_ERROR}: {problem}"]
+    reasons = [Reason(code=PROCESSING_ERROR, message=problem, source=system_source())]
     with store.session() as s:
         claim = lock_claim(s, claim_id)
         latest = latest_row(s, claim_id)
@@ -313,10 +320,15 @@ def record_error(
             return _recorded(latest, new=False, settled=why)
         if latest is not None and latest.route == Route.ERROR.value:
             task = _task(s, claim_id)
-            if task is not None and task.status == TASK_OPEN and task.reasons != reasons:
-                task.reasons = reasons
+            if task is not None and task.status == TASK_OPEN and task.reasons != _stored(reasons):
+                task.reasons = _stored(reasons)
             return _recorded(latest, new=False)
-        outcome = Outcome(claim_id=claim_id, route=Route.ERROR, reasons=[problem], decided_at=now or utcnow())
+        outcome = Outcome(
+            claim_id=claim_id,
+            route=Route.ERROR,
+            reasons=[Reason(message=problem, source=system_source())],
+            decided_at=now or utcnow(),
+        )
         row = _append(s, claim, outcome, MACHINE, latest.decision_version if latest else 0)
         _to_person(
             s, claim_id, row.decision_version, Routing(routing.priority, routing.due_at, reasons), MACHINE
@@ -382,7 +394,11 @@ def reopen(
             raise DecisionRefused(f"claim {claim_id} has no final decision to reopen: it is {state}")
         previous = Outcome.model_validate(latest.record)
         why = [
-            f"REOPENED: {reason} (by {by}; v{latest.decision_version} was {latest.route} {latest.payable})"
+            Reason(
+                code="REOPENED",
+                message=f"{reason} (by {by}; v{latest.decision_version} was {latest.route} {latest.payable})",
+                source=adjuster_source(by),
+            )
         ]
         outcome = Outcome(
             claim_id=claim_id,

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, mod
 from pydantic import Field as PField
 
 from ocr.elements import Box, Page, TextLine
+from pipeline.reasons import Reason, ReasonSource, SourceKind, read_reasons
 
 __all__ = [
     "Adjudication",
@@ -45,10 +46,13 @@ __all__ = [
     "Page",
     "PaymentInstruction",
     "Policy",
+    "Reason",
+    "ReasonSource",
     "ReviewAction",
     "ReviewDecision",
     "Route",
     "RuleHit",
+    "SourceKind",
     "TextLine",
     "TriageResult",
     "money",
@@ -409,6 +413,9 @@ class RuleHit(_Record):
     passed: bool
     fatal: bool = False
     message: str = ""
+    source: ReasonSource | None = PField(
+        default=None, description="on a failed rule: the rule, or the document check behind it"
+    )
 
 
 class BenefitLine(_Record):
@@ -461,15 +468,31 @@ class FraudScore(_Record):
 
 
 class Outcome(_Record):
-    """Where a claim went, and why."""
+    """Where a claim went, and why: each reason with the rule, model, check or person that raised it."""
 
     claim_id: str
     route: Route
-    reasons: list[str] = PField(default_factory=list)
+    reasons: list[Reason] = PField(default_factory=list)
     payable: Money = Decimal("0.00")
     decided_at: dt.datetime
     rule_set_version: str | None = None
     model_versions: dict[str, str] = PField(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sourced(cls, data: Any) -> Any:
+        # a decision recorded before sources holds `CODE: message` strings: its codes give the sources
+        if isinstance(data, dict) and any(isinstance(r, str) for r in data.get("reasons") or []):
+            route = data.get("route")
+            data = {
+                **data,
+                "reasons": read_reasons(
+                    data["reasons"],
+                    model_versions=data.get("model_versions") or {},
+                    route=route.value if isinstance(route, Route) else route,
+                ),
+            }
+        return data
 
 
 class ClaimTimes(_Record):

@@ -2,7 +2,7 @@
 
 Every model (doc type, triage, adjudication gate, fraud) is saved as `models/<name>/<version>/` with
 `model.joblib`, `model_card.json` (data hash, code version, library versions, parameters, metrics,
-the hash of the holdout it was judged on) and the PNG plots its trainer made (`plots/*.png`).
+the holdout's hash, its verdicts as challenger) and the PNG plots its trainer made (`plots/*.png`).
 Decisions record the version they used, so any decision can be traced to the exact model that made it.
 
 Beside the versions, each model's folder holds:
@@ -70,22 +70,6 @@ CHALLENGES = "challenges.jsonl"
 HOLDOUT = "holdout"
 
 
-class ModelCard(BaseModel):
-    name: str
-    version: str
-    created_at: dt.datetime
-    data_hash: str
-    code_version: str
-    libraries: dict[str, str]
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    params: dict[str, Any] = Field(default_factory=dict)
-    notes: str = ""
-    holdout_hash: str | None = None
-    """The frozen holdout `metrics["holdout"]` was measured on (None: the model has none)."""
-    plots: list[str] = Field(default_factory=list)
-    """PNG files inside the version folder, e.g. `plots/roc.png`."""
-
-
 class Holdout(BaseModel):
     """A frozen evaluation set: saved once per model name, never replaced, identified by its hash."""
 
@@ -130,6 +114,24 @@ class Challenge(BaseModel):
     at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
     challenger_metrics: dict[str, Any] = Field(default_factory=dict)
     champion_metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelCard(BaseModel):
+    name: str
+    version: str
+    created_at: dt.datetime
+    data_hash: str
+    code_version: str
+    libraries: dict[str, str]
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    notes: str = ""
+    holdout_hash: str | None = None
+    """The frozen holdout `metrics["holdout"]` was measured on (None: the model has none)."""
+    plots: list[str] = Field(default_factory=list)
+    """PNG files inside the version folder, e.g. `plots/roc.png`."""
+    challenges: list[Challenge] = Field(default_factory=list)
+    """Its verdicts as challenger (`ModelRegistry.challenge`), added as they are given."""
 
 
 Evaluate = Callable[[Any, Path], Mapping[str, Any]]
@@ -465,6 +467,9 @@ class ModelRegistry:
                 result.promoted = False
                 result.reason += "; not promoted (judged only)"
             _append_jsonl(self._dir(name) / CHALLENGES, result)
+            noted = self.card(name, version)  # the challenger's card keeps its verdicts
+            noted.challenges.append(result)
+            _write_atomic(self._dir(name) / version / "model_card.json", noted.model_dump_json(indent=2))
         return result
 
     def _judge(
@@ -548,21 +553,6 @@ class ModelRegistry:
                 return pair[0][metric], pair[1][metric], "card-holdout"
         incumbent = champion.metrics.get(metric) if champion is not None else None
         return card.metrics.get(metric), incumbent, "card"
-
-    def promote_if_better(
-        self,
-        name: str,
-        version: str,
-        metric: str,
-        *,
-        min_gain: float = 0.0,
-        higher_is_better: bool = True,
-        evaluate: Evaluate | None = None,
-    ) -> bool:
-        """Champion/challenger: the challenger replaces the champion only if it beats it on `metric`."""
-        return self.challenge(
-            name, version, metric, evaluate=evaluate, margin=min_gain, higher_is_better=higher_is_better
-        ).promoted
 
 
 def _png_bytes(key: str, value: bytes | Path) -> bytes:

@@ -130,7 +130,8 @@ class Settings(BaseSettings):
     under `compiled_models_dir`; 0 turns it off. Smaller batches use LightGBM until it is compiled."""
     promotion_margin: float = 0.002
     """How much a challenger must beat the champion by, on the frozen holdout, to replace it (in the
-    unit of the model's metric: PR-AUC for fraud, accuracy for doc type, Brier for the gate)."""
+    unit of the model's metric: PR-AUC for fraud, macro F1 for doc type, the gate's review cost per
+    rule-approved claim, in adjuster reviews: see `adjudication/model.py`)."""
 
     # orchestration
     ocr_workers: int = Field(default_factory=lambda: max(1, min(4, (os.cpu_count() or 1) // 2)))

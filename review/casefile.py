@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, select
 
+from pipeline.reasons import describe_source, fraud_raised_by, read_reasons, sourced_codes
 from pipeline.records import (
     Adjudication,
     Check,
@@ -27,6 +28,7 @@ from pipeline.records import (
     Extraction,
     FraudScore,
     Outcome,
+    Reason,
     ReviewDecision,
     TriageResult,
 )
@@ -153,6 +155,12 @@ class CaseFile:
     """The policy's product, whose row of the authority table applies."""
     sensitive_shown: list[str] = field(default_factory=list)
     """Which personal identifiers this view showed in clear (for the audit event)."""
+    task_reasons: list[Reason] = field(default_factory=list)
+    """Why the claim waits for a person, each reason with its source."""
+    code_sources: dict[str, list[str]] = field(default_factory=dict)
+    """Each reason code of the machine's decision and what raised it ('rule: provider on watch list')."""
+    fraud_raised_by: list[str] = field(default_factory=list)
+    """What referred the claim for fraud other than the model (a rule, a check): shown beside its band."""
 
 
 def _points(box: Any) -> str | None:
@@ -414,6 +422,14 @@ def load_case(store: CaseStore, settings: Settings, claim_id: str, *, masked: bo
         for i, d in enumerate(claim.documents)
     ]
     task = review_task(store, claim_id)
+    machine = bundle.get("outcome") or {}
+    versions = machine.get("model_versions") or {}
+    task_reasons = read_reasons(task["reasons"], model_versions=versions) if task else []
+    decided = read_reasons(machine.get("reasons"), model_versions=versions, route=machine.get("route"))
+    code_sources: dict[str, list[str]] = {}
+    for code, source in sourced_codes([*decided, *task_reasons]):
+        code_sources.setdefault(code, []).append(source)
+    raised = fraud_raised_by([*decided, *task_reasons])
     proposal = ReviewDecision.model_validate(task["decision"]) if task and task.get("decision") else None
     applied = None
     if proposal is not None and task and task["status"] == "done":
@@ -460,6 +476,9 @@ def load_case(store: CaseStore, settings: Settings, claim_id: str, *, masked: bo
         cap_basis=basis,
         product_id=facts.policy.product_id if facts and facts.policy else None,
         sensitive_shown=shown,
+        task_reasons=task_reasons,
+        code_sources=code_sources,
+        fraud_raised_by=[describe_source(s) for s in raised],
     )
 
 

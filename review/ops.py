@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from pipeline.decisions import PROCESSING_ERROR
 from pipeline.indicators import Report, from_store, last_days
+from pipeline.reasons import read_reasons
 from pipeline.records import Route
 from pipeline.report_html import misses, target_text
 from pipeline.settings import ServiceTargets
@@ -125,7 +127,7 @@ def review_backlog(store: CaseStore, now: dt.datetime | None = None) -> dict[str
         ):
             out[status] += 1
             waiting = status in ("open", "awaiting_approval")
-            if waiting and any(str(r).startswith("PROCESSING_ERROR") for r in reasons or []):
+            if waiting and any(r.code == PROCESSING_ERROR for r in read_reasons(reasons)):
                 out["processing_error"] += 1
             if waiting and due is not None and (due if due.tzinfo else due.replace(tzinfo=dt.UTC)) < now:
                 out["overdue"] += 1

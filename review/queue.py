@@ -4,31 +4,27 @@ Order: the legal clock first when it is running out (overdue, then due within 24
 72; 保险法 art. 23 deadlines set by triage), then the VIP star tier (星级客户), then the deadline
 itself, then triage's priority. The deadline part is computed now, not when the batch ran, so a
 claim rises as its clock runs down.
+
+Each reason shows its source, and the fraud column keeps the model's band apart from a fraud referral
+a rule or a check raised: "model low 0.00 · raised by rule: provider on watch list".
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
 
-from pipeline.records import ClaimFacts, FraudBand, FraudScore, ReviewDecision, TriageResult
+from pipeline.reasons import describe_source, fraud_raised_by, read_reasons, sourced_codes
+from pipeline.records import ClaimFacts, FraudBand, FraudScore, Reason, ReviewDecision, TriageResult
 from pipeline.stages import Stage
 from pipeline.store import CaseStore, ClaimRow, ReviewTaskRow, utcnow
 from review.casefile import stage_records
 
 ACTIVE = ("open", "awaiting_approval")
-_CODE = re.compile(r"^\s*([A-Z][A-Z0-9_]+)\b")
-
-
-def reason_code(reason: str) -> str | None:
-    """`FRAUD_SCORE_HIGH: score 0.81` -> `FRAUD_SCORE_HIGH`; detail lines have none."""
-    m = _CODE.match(reason)
-    return m.group(1) if m else None
 
 
 @dataclass
@@ -41,7 +37,7 @@ class QueueItem:
     urgency: int
     """3 overdue, 2 due within 24 h, 1 within 72 h, 0 later."""
     priority: int
-    reasons: list[str]
+    reasons: list[Reason]
     codes: list[str]
     fraud_band: str | None
     fraud_score: float | None
@@ -54,6 +50,29 @@ class QueueItem:
     @property
     def urgency_label(self) -> str:
         return ("", "due within 72 h", "due within 24 h", "overdue")[self.urgency]
+
+    @property
+    def why(self) -> list[tuple[str, str]]:
+        """Each reason code with its source: ('PROVIDER_WATCHLIST', 'rule: provider on watch list')."""
+        return sourced_codes(self.reasons)
+
+    @property
+    def fraud_raised_by(self) -> list[str]:
+        """What raised a fraud referral other than the model (a rule, a check), as people read it."""
+        return [describe_source(s) for s in fraud_raised_by(self.reasons)]
+
+    @property
+    def fraud_model(self) -> str:
+        """The model's own verdict, apart from any referral: 'model low 0.00', or 'model: not scored'."""
+        if self.fraud_band is None or self.fraud_score is None:
+            return "model: not scored"
+        return f"model {self.fraud_band} {self.fraud_score:.2f}"
+
+    @property
+    def fraud_text(self) -> str:
+        """The fraud column as one line: 'model low 0.00 · raised by rule: provider on watch list'."""
+        raised = self.fraud_raised_by
+        return self.fraud_model + (f" · raised by {'; '.join(raised)}" if raised else "")
 
 
 @dataclass
@@ -138,7 +157,8 @@ def build_queue(
         if facts is not None:
             amount = facts.total_claimed if facts.invoices else facts.claim.amount_claimed
         due = _aware(t["due_at"]) or (triage.due_at if triage else None)
-        reasons = list(t["reasons"] or [])
+        outcome = bundle.get("outcome") or {}
+        reasons = read_reasons(t["reasons"], model_versions=outcome.get("model_versions"))
         items.append(
             QueueItem(
                 claim_id=cid,
@@ -149,7 +169,7 @@ def build_queue(
                 urgency=urgency(due, now),
                 priority=t["priority"],
                 reasons=reasons,
-                codes=sorted({c for r in reasons if (c := reason_code(r))}),
+                codes=sorted({r.code for r in reasons if r.code and not r.detail}),
                 fraud_band=fraud.band.value if fraud else None,
                 fraud_score=fraud.score if fraud else None,
                 amount=amount,

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from pipeline import decisions
+from pipeline.reasons import describe_source
 from pipeline.records import DocType, ReviewAction
 from review.auth import Cap
 
@@ -59,7 +60,7 @@ def _limit(v: Decimal | None) -> str:
 def templates() -> Jinja2Templates:
     """The app's templates with their filters and globals; `create_app` keeps one in `app.state`."""
     t = Jinja2Templates(directory=str(HERE / "templates"))
-    t.env.filters.update(local=_local, money=_money, pct=_pct, limit=_limit)
+    t.env.filters.update(local=_local, money=_money, pct=_pct, limit=_limit, source=describe_source)
     t.env.globals.update(
         Cap=Cap,
         ReviewAction=ReviewAction,

@@ -3,6 +3,11 @@
 Structure only, no pixels: `make_book` is fast enough for 10,000+ claims in seconds, and the
 renderer draws exactly what the book says. Each claim has its own random stream derived from
 (seed, index), so claim 7 is the same whether the corpus has 10 claims or 10,000.
+
+Incidents span BOOK_START..BOOK_END, so every rule set (规则集) in force in those years decides some
+claims, and a few claims sit on the day a new version comes into force (a stay admitted before it
+and discharged after it). Everything a claim carries is dated on or before its submission: the
+people and cards are drawn as of that day, the policy before the incident.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from synth.ebill import E_BILL_LAYOUTS
 from synth.outcome import expected_outcome, fraud_signals
 from synth.people import Person, make_bank_card, make_person, random_digits
 from synth.policies import draw_policy
-from synth.products import Product, load_products
+from synth.products import Product
 from synth.provincial import issued, pick_layout
+from synth.rulesets import RuleSetTerms, change_dates, load_rule_sets, rule_set_on
 from synth.truth import (
     BillTruth,
     ClaimRow,
@@ -67,9 +73,11 @@ ROWS_PER_PAGE = 24
 """Expense-list rows per printed page: longer lists run onto more pages (and more files)."""
 
 
-def reference_date(seed: int) -> dt.date:
-    """The book's 'today': a fixed date derived from the seed, never the wall clock."""
-    return dt.date(2026, 1, 1) + dt.timedelta(days=seed % 61)
+BOOK_START = dt.date(2025, 1, 1)
+BOOK_END = dt.date(2026, 12, 31)
+"""Incident dates of the book (fixed, never the wall clock): both rule sets' years."""
+NEAR_CHANGE_SHARE = 0.03
+"""Claims whose incident sits just before a rule-set change: a stay then straddles the change."""
 
 
 def _weighted(rng: random.Random, pairs: list[tuple]) -> object:
@@ -279,25 +287,35 @@ def _product_for(
     return products["CI01"]
 
 
-def _people(rng: random.Random, ref: dt.date, claim_type: ClaimType) -> tuple[Person, Person, str]:
-    """The insured, who claims for them, and how they are related (本人, 父母 of a child, 配偶)."""
+def _people(rng: random.Random, on: dt.date, claim_type: ClaimType) -> tuple[Person, Person, str]:
+    """The insured, who claims for them, and how they relate (本人, 父母 of a child, 配偶), as of `on`."""
     adult = claim_type is ClaimType.CRITICAL_ILLNESS or rng.random() < 0.85
     insured = make_person(
-        rng, ref, *((30, 68) if claim_type is ClaimType.CRITICAL_ILLNESS else (18, 75) if adult else (1, 17))
+        rng, on, *((30, 68) if claim_type is ClaimType.CRITICAL_ILLNESS else (18, 75) if adult else (1, 17))
     )
+    age = insured.age_on(on)
     if not adult:
-        return insured, make_person(rng, ref, insured.age + 22, insured.age + 40), "父母"
+        return insured, make_person(rng, on, age + 22, age + 40), "父母"
     if rng.random() < 0.06:
-        return insured, make_person(rng, ref, max(20, insured.age - 5), insured.age + 5), "配偶"
+        return insured, make_person(rng, on, max(20, age - 5), age + 5), "配偶"
     return insured, insured, "本人"
 
 
+def _incident_date(rng: random.Random, stay: int, changes: list[dt.date]) -> dt.date:
+    """Any day of the book; for a few claims, next to a rule-set change (a stay admitted before it
+    and discharged on or after it, a visit a day or two either side)."""
+    if changes and rng.random() < NEAR_CHANGE_SHARE:
+        change = rng.choice(changes)
+        return change - dt.timedelta(days=rng.randint(1, stay) if stay else rng.randint(-2, 2))
+    return BOOK_START + dt.timedelta(days=rng.randint(0, (BOOK_END - BOOK_START).days))
+
+
 def _incident(
-    rng: random.Random, ref: dt.date, claim_type: ClaimType, problem: str | None
+    rng: random.Random, claim_type: ClaimType, problem: str | None, changes: list[dt.date]
 ) -> tuple[IncidentTruth, catalog.Diagnosis, int]:
     """What happened: when, where, the diagnoses and the stay (days; 0 for a visit)."""
     stay = rng.randint(3, 12) if claim_type in (ClaimType.INPATIENT, ClaimType.CRITICAL_ILLNESS) else 0
-    incident_date = ref - dt.timedelta(days=rng.randint(stay + 30, 240))
+    incident_date = _incident_date(rng, stay, changes)
     pool = catalog.EXCLUDED_DIAGNOSES[claim_type] if problem == "exclusion" else catalog.DIAGNOSES[claim_type]
     diagnosis = rng.choice(pool)
     diagnoses = [(diagnosis.icd10, diagnosis.name)]
@@ -356,21 +374,30 @@ def _planted_on_bill(rng: random.Random, bill: BillTruth, problem: str | None) -
 
 
 def make_claim(
-    seed: int, index: int, ref: dt.date, problem: str | None, products: dict[str, Product] | None = None
+    seed: int, index: int, problem: str | None, rule_sets: tuple[RuleSetTerms, ...] | None = None
 ) -> ClaimTruth:
     """One claim of the book, from its own random stream; `problem` is planted if given."""
-    products = products or load_products()
+    rule_sets = rule_sets or load_rule_sets()
     rng = random.Random(f"{seed}:{index}")
     claim_id = f"C{index + 1:04d}"
     claim_type = _claim_type_for(rng, problem)
-    product = _product_for(rng, products, claim_type, problem)
-    insured, claimant, relationship = _people(rng, ref, claim_type)
+    product = _product_for(rng, rule_sets[0].products, claim_type, problem)
 
-    incident, diagnosis, stay = _incident(rng, ref, claim_type, problem)
+    incident, diagnosis, stay = _incident(rng, claim_type, problem, change_dates(rule_sets))
     incident_date, layout = incident.incident_date, incident.province_layout
     discharge = incident.discharge_date
+    rules = rule_set_on(incident_date, rule_sets)
+    product = rules.products[product.product_id]  # as amended by the version in force
+    last_day = discharge or incident_date
+    submitted = dt.datetime.combine(
+        last_day + dt.timedelta(days=rng.randint(1, 25)),
+        dt.time(rng.randint(8, 22), rng.randint(0, 59), rng.randint(0, 59)),
+    )
+    insured, claimant, relationship = _people(rng, submitted.date(), claim_type)
     holder = claimant if relationship != "本人" else insured
-    policy = draw_policy(rng, product, insured, holder, incident_date, problem, claim_type)
+    policy = draw_policy(
+        rng, product, insured, holder, incident_date, problem, claim_type, rules.early_claim_days
+    )
 
     bills: list[BillTruth] = []
     if claim_type is not ClaimType.CRITICAL_ILLNESS:
@@ -381,7 +408,7 @@ def make_claim(
     if bills:
         bills[0] = _planted_on_bill(rng, bills[0], problem)
 
-    card = make_bank_card(rng, claimant.name, ref)
+    card = make_bank_card(rng, claimant.name, submitted.date())
     channel = str(_weighted(rng, CHANNELS))
     documents = _document_plan(claim_id, claim_type, product, bills, rng, channel)
     documents = plan_records(claim_id, incident, documents)  # layouts and pages of medical records
@@ -391,11 +418,6 @@ def make_claim(
         dropped = rng.choice(sorted(droppable))
         documents = [d for d in documents if d.doc_type is not dropped]
 
-    last_day = discharge or incident_date
-    submitted = dt.datetime.combine(
-        last_day + dt.timedelta(days=rng.randint(1, 25)),
-        dt.time(rng.randint(8, 22), rng.randint(0, 59), rng.randint(0, 59)),
-    )
     benefit = product.benefit_for(claim_type)
     if benefit.kind == "daily_allowance":
         amount = money(benefit.per_day * stay)
@@ -429,7 +451,7 @@ def make_claim(
         planted=[problem] if problem else [],
         documents=documents,
         expected=expected_outcome(
-            product=product,
+            rules=rules,
             policy=policy,
             incident=incident,
             bills=bills,
@@ -437,25 +459,26 @@ def make_claim(
             fraud_patterns=[],
         ),  # replaced by finish()
     )
-    claim = finish(claim, products)
+    claim = finish(claim, rule_sets)
     if problem == "over_limit":
         # leave less of the annual limit than the claim would otherwise get (or none at all)
         left = money(claim.expected.assessed * Decimal(str(round(rng.uniform(0.2, 0.7), 2))))
         policy = policy.model_copy(update={"prior_paid_this_year": money(policy.sum_insured - left)})
-        claim = finish(claim.model_copy(update={"policy": policy}), products)
+        claim = finish(claim.model_copy(update={"policy": policy}), rule_sets)
     return claim
 
 
 def finish(
-    claim: ClaimTruth, products: dict[str, Product], extra_patterns: list[str] | None = None
+    claim: ClaimTruth, rule_sets: tuple[RuleSetTerms, ...], extra_patterns: list[str] | None = None
 ) -> ClaimTruth:
-    """(Re)compute the expected outcome from the claim's data and any cross-claim fraud patterns."""
-    product = products[claim.policy.product_id]
+    """(Re)compute the expected outcome, under the rule set in force on the incident date, from the
+    claim's data and any cross-claim fraud patterns."""
+    rules = rule_set_on(claim.incident.incident_date, rule_sets)
     anomalous = {name for name, _, _ in catalog.ANOMALOUS_PROVIDERS}
-    patterns = fraud_signals(claim.bills, claim.incident, claim.policy, product, anomalous)
+    patterns = fraud_signals(claim.bills, claim.incident, claim.policy, rules, anomalous)
     patterns += [p for p in (extra_patterns or []) if p not in patterns]
     expected = expected_outcome(
-        product=product,
+        rules=rules,
         policy=claim.policy,
         incident=claim.incident,
         bills=claim.bills,
@@ -465,7 +488,9 @@ def finish(
     return claim.model_copy(update={"expected": expected})
 
 
-def _duplicate_of(source: ClaimTruth, index: int, seed: int, products: dict[str, Product]) -> ClaimTruth:
+def _duplicate_of(
+    source: ClaimTruth, index: int, seed: int, rule_sets: tuple[RuleSetTerms, ...]
+) -> ClaimTruth:
     """The same invoice claimed again, later, by the same claimant under a new claim id."""
     rng = random.Random(f"{seed}:{index}:dup")
     claim_id = f"C{index + 1:04d}"
@@ -491,7 +516,7 @@ def _duplicate_of(source: ClaimTruth, index: int, seed: int, products: dict[str,
             "planted": ["duplicate_invoice"],
         }
     )
-    return finish(claim, products)
+    return finish(claim, rule_sets)
 
 
 def plant_schedule(claims: int, seed: int, problem_rate: float) -> dict[int, str]:
@@ -508,8 +533,7 @@ def plant_schedule(claims: int, seed: int, problem_rate: float) -> dict[int, str
 
 def make_book(claims: int, seed: int, problem_rate: float = 0.08) -> list[ClaimTruth]:
     """The whole book: `claims` claims with planted problems at about `problem_rate`."""
-    products = load_products()
-    ref = reference_date(seed)
+    rule_sets = load_rule_sets()
     schedule = plant_schedule(claims, seed, problem_rate)
     book: list[ClaimTruth] = []
     for i in range(claims):
@@ -525,11 +549,11 @@ def make_book(claims: int, seed: int, problem_rate: float = 0.08) -> list[ClaimT
                 None,
             )
             if source is not None:
-                book.append(_duplicate_of(source, i, seed, products))
+                book.append(_duplicate_of(source, i, seed, rule_sets))
                 continue
             problem = "missing_document"
         if problem == "shared_bank_account":
-            claim = make_claim(seed, i, ref, None, products)
+            claim = make_claim(seed, i, None, rule_sets)
             j = next(
                 (
                     j
@@ -543,14 +567,14 @@ def make_book(claims: int, seed: int, problem_rate: float = 0.08) -> list[ClaimT
             if j is not None:
                 card = book[j].bank_card.model_copy(update={"holder": claim.claimant.name})
                 claim = claim.model_copy(update={"bank_card": card, "planted": ["shared_bank_account"]})
-                book.append(finish(claim, products, ["shared_bank_account"]))
+                book.append(finish(claim, rule_sets, ["shared_bank_account"]))
                 book[j] = finish(
                     book[j].model_copy(update={"planted": ["shared_bank_account"]}),
-                    products,
+                    rule_sets,
                     ["shared_bank_account"],
                 )
                 continue
             book.append(claim)
             continue
-        book.append(make_claim(seed, i, ref, problem, products))
+        book.append(make_claim(seed, i, problem, rule_sets))
     return book

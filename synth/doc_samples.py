@@ -299,3 +299,15 @@ def doc_type_training_set(
         snapshot = data_hash(*hashes, f"source={source}", f"seed={seed}")
     documents += extra_documents(len(documents), seed, other_share)
     return documents, snapshot
+
+
+DOC_TYPE_HOLDOUT_CLAIMS = 80
+"""Claims in the doc-type holdout: some 600 documents, a dozen or more of each type."""
+
+
+def doc_type_holdout_set(claims: int = DOC_TYPE_HOLDOUT_CLAIMS) -> tuple[list[tuple[list[Page], str]], str]:
+    """The doc-type model's frozen holdout: a training set drawn from `HOLDOUT_SEED`, which no trainer
+    uses; the registry saves it once, on the first training."""
+    from synth import HOLDOUT_SEED
+
+    return doc_type_training_set(claims=claims, seed=HOLDOUT_SEED)

@@ -90,6 +90,7 @@ class CorpusSummary(BaseModel):
     doc_types: dict[str, int]
     claim_types: dict[str, int]
     decisions: dict[str, int]
+    rule_sets: dict[str, int] = Field(default_factory=dict, description="claims per rule set in force")
     planted: dict[str, int]
     fraud_patterns: dict[str, int]
     layouts: dict[str, int]
@@ -283,6 +284,7 @@ def generate_corpus(
         doc_types=dict(Counter(d.doc_type.value for d in docs)),
         claim_types=dict(Counter(c.incident.claim_type.value for c in finished)),
         decisions=dict(Counter(c.expected.decision.value for c in finished)),
+        rule_sets=dict(Counter(c.expected.rule_set for c in finished)),
         planted=dict(Counter(p for c in finished for p in c.planted)),
         fraud_patterns=dict(Counter(p for c in finished for p in c.expected.fraud_patterns)),
         layouts=dict(Counter(d.layout for d in docs)),

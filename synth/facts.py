@@ -204,3 +204,17 @@ def gate_training_pairs(
         for t in book
     ]
     return pairs, data_hash("\n".join(t.model_dump_json(exclude={"documents"}) for t in book))
+
+
+GATE_HOLDOUT_CLAIMS = 1500
+"""Claims in the gate's holdout: some 1,300 of them rule-approved (what the gate judges), 130 unsafe."""
+
+
+def gate_holdout_pairs(
+    claims: int = GATE_HOLDOUT_CLAIMS,
+) -> tuple[list[tuple[ClaimFacts, Decision, Decimal]], str]:
+    """The gate's frozen holdout: a synthetic book from `HOLDOUT_SEED` (no trainer uses it), read with
+    the training set's misreadings; the registry saves it once, on the first training."""
+    from synth import HOLDOUT_SEED
+
+    return gate_training_pairs(claims, HOLDOUT_SEED)

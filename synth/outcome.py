@@ -1,31 +1,49 @@
-"""The expected outcome of a claim, by plain arithmetic on the product terms (YAML), nothing else.
+"""The expected outcome of a claim, by plain arithmetic on the terms in force, nothing else.
 
-Independent of `adjudication/` on purpose: the engine is tested against these numbers. Order of
-checks: documents missing -> request info; duplicate invoice, waiting period, exclusion, not a
-covered condition -> deny; planted fraud pattern -> refer; otherwise pay what the terms give
-(partial when the annual limit cut it, deny when nothing is left after the deductible).
+Independent of `adjudication/` on purpose: the engine is tested against these numbers. The terms are
+those of the rule set in force on the incident date (`synth.rulesets`: the product YAML as that
+version amends it). Order of checks: documents missing -> request info; duplicate invoice, waiting
+period, exclusion, not a covered condition -> deny; planted fraud pattern -> refer; a per-day limit
+that binds on a stay of unknown length -> refer (a person counts the days); otherwise pay what the
+terms give (partial when the annual limit cut it, deny when nothing is left after the deductible).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import NamedTuple
 
 from pipeline.records import BenefitLine, ClaimType, Decision, DocType, money
 from synth.amounts import amount_in_words
-from synth.products import Benefit, Product
+from synth.products import Benefit
+from synth.rulesets import RuleSetTerms
 from synth.truth import BillTruth, ExpectedOutcome, IncidentTruth, PolicyTruth
 
 ZERO = Decimal("0.00")
 
-SOON_AFTER_INCEPTION_DAYS = 15
-"""Days after the end of the waiting period (or after inception) within which a claim looks early."""
+
+class Worked(NamedTuple):
+    """What a benefit gives: before the annual limit, after it, the lines, and whether a person must
+    count something first (DAYS_UNKNOWN) or nothing is payable (and why)."""
+
+    raw: Decimal
+    payable: Decimal
+    lines: list[BenefitLine]
+    needs_person: str | None = None
+    zero_reason: str | None = None
+
+
+def _line(description: str, claimed: Decimal, payable: Decimal, code: str) -> BenefitLine:
+    return BenefitLine(
+        description=description, claimed=claimed, payable=payable, refused=claimed - payable, reason_code=code
+    )
 
 
 def fraud_signals(
     bills: list[BillTruth],
     incident: IncidentTruth,
     policy: PolicyTruth,
-    product: Product,
+    rules: RuleSetTerms,
     anomalous_providers: set[str],
 ) -> list[str]:
     """Fraud patterns visible in the claim's own data (cross-claim ones are added by the book)."""
@@ -34,9 +52,10 @@ def fraud_signals(
         found.append("altered_invoice")
     if any(b.printed_words != amount_in_words(b.printed_total) for b in bills):
         found.append("words_figures_mismatch")
+    product = rules.products[policy.product_id]
     days = (incident.incident_date - policy.effective_date).days
     waiting = 0 if incident.claim_type is ClaimType.ACCIDENT else product.waiting_period_days
-    if waiting and waiting <= days < waiting + SOON_AFTER_INCEPTION_DAYS:
+    if waiting and waiting <= days < waiting + rules.early_claim_days:
         found.append("soon_after_inception")
     if incident.hospital in anomalous_providers:
         found.append("provider_anomaly")
@@ -45,16 +64,17 @@ def fraud_signals(
 
 def expected_outcome(
     *,
-    product: Product,
+    rules: RuleSetTerms,
     policy: PolicyTruth,
     incident: IncidentTruth,
     bills: list[BillTruth],
     document_types: set[DocType],
     fraud_patterns: list[str],
 ) -> ExpectedOutcome:
-    """What a correct adjudication concludes for this claim."""
+    """What a correct adjudication concludes for this claim under `rules` (the version in force)."""
+    product = rules.products[policy.product_id]
     claim_type = incident.claim_type
-    working: list[str] = []
+    working: list[str] = [f"rule set {rules.version} (in force from {rules.effective_from})"]
 
     def result(
         decision: Decision,
@@ -74,6 +94,7 @@ def expected_outcome(
             benefit_lines=lines or [],
             working=working,
             product_version=f"{product.product_id}@{product.version}",
+            rule_set=rules.version,
         )
 
     required = product.required_documents.get(claim_type, [])
@@ -105,35 +126,65 @@ def expected_outcome(
     limit_left = max(ZERO, policy.sum_insured - policy.prior_paid_this_year)
     working.append(f"limit left: {policy.sum_insured} - {policy.prior_paid_this_year} = {limit_left}")
     if benefit.kind == "reimbursement":
-        raw, payable, lines = _reimbursement(policy, benefit, bills, limit_left, working)
+        w = _reimbursement(policy, benefit, bills, _stay_days(incident), limit_left, working)
     elif benefit.kind == "daily_allowance":
-        raw, payable, lines = _daily_allowance(incident, benefit, limit_left, working)
+        w = _daily_allowance(incident, policy, benefit, limit_left, working)
     else:
-        raw, payable, lines = _lump_sum(policy, limit_left, working)
+        w = _lump_sum(policy, limit_left, working)
 
-    if fraud_patterns:
-        working.append("fraud patterns: " + ", ".join(fraud_patterns))
-        return result(Decision.REFER, ["FRAUD_SUSPECTED"], assessed=payable, lines=lines)
-    if payable <= 0:
-        code = (
-            "ALREADY_PAID"
-            if benefit.kind == "lump_sum"
-            else ("OVER_LIMIT" if limit_left <= 0 else "BELOW_DEDUCTIBLE")
-        )
-        return result(Decision.DENY, [code], lines=lines)
-    if payable < raw:
-        return result(Decision.PARTIAL, ["OVER_LIMIT"], payable=payable, assessed=payable, lines=lines)
-    return result(Decision.APPROVE, [], payable=payable, assessed=payable, lines=lines)
+    if fraud_patterns or w.needs_person:
+        codes = (["FRAUD_SUSPECTED"] if fraud_patterns else []) + ([w.needs_person] if w.needs_person else [])
+        if fraud_patterns:
+            working.append("fraud patterns: " + ", ".join(fraud_patterns))
+        return result(Decision.REFER, codes, assessed=w.payable, lines=w.lines)
+    if w.payable <= 0:
+        return result(Decision.DENY, [w.zero_reason or "BELOW_DEDUCTIBLE"], lines=w.lines)
+    if w.payable < w.raw:
+        return result(Decision.PARTIAL, ["OVER_LIMIT"], payable=w.payable, assessed=w.payable, lines=w.lines)
+    return result(Decision.APPROVE, [], payable=w.payable, assessed=w.payable, lines=w.lines)
+
+
+def _stay_days(incident: IncidentTruth) -> int | None:
+    """Hospital days for a per-day limit: discharge less admission (nights), a same-day stay one day;
+    None when the stay's dates are not known."""
+    if incident.admission_date is None or incident.discharge_date is None:
+        return None
+    return max(1, (incident.discharge_date - incident.admission_date).days)
 
 
 def _reimbursement(
-    policy: PolicyTruth, benefit: Benefit, bills: list[BillTruth], limit_left: Decimal, working: list[str]
-) -> tuple[Decimal, Decimal, list[BenefitLine]]:
-    """Medical expenses line by line: covered classes, less social insurance, deductible, ratio, limit."""
+    policy: PolicyTruth,
+    benefit: Benefit,
+    bills: list[BillTruth],
+    stay_days: int | None,
+    limit_left: Decimal,
+    working: list[str],
+) -> Worked:
+    """Medical expenses line by line: covered classes and categories, per-day limits, less social
+    insurance, deductible, ratio, limit."""
     lines: list[BenefitLine] = []
     items = [i for b in bills for i in b.items]
     total = money(sum((i.amount for i in items), ZERO))
-    covered = money(sum((i.amount for i in items if i.insurance_class in benefit.covered_classes), ZERO))
+    in_class = [i for i in items if i.insurance_class in benefit.covered_classes]
+    kept = [i for i in in_class if i.category not in benefit.excluded_categories]
+    not_in_class = total - money(sum((i.amount for i in in_class), ZERO))
+    excluded = money(sum((i.amount for i in in_class if i.category in benefit.excluded_categories), ZERO))
+    if not_in_class:
+        lines.append(_line("不在保障范围的项目（丙类自费）", not_in_class, ZERO, "CLASS_NOT_COVERED"))
+    if excluded:
+        lines.append(_line("不予给付的费用类别", excluded, ZERO, "CATEGORY_NOT_COVERED"))
+    covered = money(sum((i.amount for i in kept), ZERO))
+    needs_person = None
+    days = stay_days or 1  # a stay of unknown length: one day is only a floor
+    for category, per_day in benefit.per_day_limits.items():
+        spent = money(sum((i.amount for i in kept if i.category == category), ZERO))
+        cap = money(per_day * days)
+        working.append(f"{category} {spent}, at most {per_day} x {days} days = {cap}")
+        if spent > cap:
+            lines.append(_line(f"{category}超出每日限额", spent - cap, ZERO, "PER_DAY_LIMIT"))
+            covered -= spent - cap
+            if stay_days is None:
+                needs_person = "DAYS_UNKNOWN"
     fund = money(sum((b.fund_paid for b in bills), ZERO)) if policy.social_insurance else ZERO
     fund = min(fund, covered)
     eligible = covered - fund
@@ -151,96 +202,68 @@ def _reimbursement(
     raw = money(after * ratio)
     payable = min(raw, limit_left)
     working += [
-        f"items {total}; covered classes {'/'.join(benefit.covered_classes)}: {covered}",
+        f"items {total}; covered classes {'/'.join(benefit.covered_classes)}, within limits: {covered}",
         f"social insurance paid {fund}; eligible {covered} - {fund} = {eligible}",
         f"deductible left {deductible_left}; applied {deductible}; after deductible {after}",
         f"ratio {ratio}: {after} x {ratio} = {raw}; capped by limit left {limit_left}: {payable}",
     ]
-    uncovered = total - covered
-    if uncovered:
-        lines.append(
-            BenefitLine(
-                description="不在保障范围的项目（丙类自费）",
-                claimed=uncovered,
-                payable=ZERO,
-                refused=uncovered,
-                reason_code="CLASS_NOT_COVERED",
-            )
-        )
     if fund:
-        lines.append(
-            BenefitLine(
-                description="社会医疗保险统筹基金已支付",
-                claimed=fund,
-                payable=ZERO,
-                refused=fund,
-                reason_code="PAID_BY_SOCIAL_INSURANCE",
-            )
-        )
+        lines.append(_line("社会医疗保险统筹基金已支付", fund, ZERO, "PAID_BY_SOCIAL_INSURANCE"))
     if deductible:
-        lines.append(
-            BenefitLine(
-                description="免赔额",
-                claimed=deductible,
-                payable=ZERO,
-                refused=deductible,
-                reason_code="DEDUCTIBLE",
-            )
-        )
+        lines.append(_line("免赔额", deductible, ZERO, "DEDUCTIBLE"))
     if after:
         lines.append(
-            BenefitLine(
-                description=f"按{ratio}比例给付",
-                claimed=after,
-                payable=payable,
-                refused=after - payable,
-                reason_code="OVER_LIMIT" if payable < raw else "COINSURANCE",
-            )
+            _line(f"按{ratio}比例给付", after, payable, "OVER_LIMIT" if payable < raw else "COINSURANCE")
         )
-    return raw, payable, lines
+    zero = None
+    if payable <= 0:
+        if limit_left <= 0:
+            zero = "OVER_LIMIT"
+        elif not covered:
+            zero = "NOTHING_COVERED"
+        elif not eligible:
+            zero = "PAID_BY_SOCIAL_INSURANCE"
+        else:
+            zero = "BELOW_DEDUCTIBLE"
+    return Worked(raw, payable, lines, needs_person, zero)
 
 
 def _daily_allowance(
-    incident: IncidentTruth, benefit: Benefit, limit_left: Decimal, working: list[str]
-) -> tuple[Decimal, Decimal, list[BenefitLine]]:
-    """So much a day in hospital (住院津贴), after the deductible days, up to the days per claim."""
-    lines: list[BenefitLine] = []
-    assert incident.admission_date and incident.discharge_date
-    days = (incident.discharge_date - incident.admission_date).days
-    paid_days = min(max(0, days - benefit.deductible_days), benefit.max_days_per_claim)
+    incident: IncidentTruth, policy: PolicyTruth, benefit: Benefit, limit_left: Decimal, working: list[str]
+) -> Worked:
+    """So much a day in hospital (住院津贴): nights after the deductible days, up to the days per claim,
+    within the sum insured and the days a policy year pays (per_day x max_days_per_year)."""
+    nights = 0
+    if incident.admission_date and incident.discharge_date:
+        nights = max(0, (incident.discharge_date - incident.admission_date).days)
+    paid_days = max(0, nights - benefit.deductible_days)
+    if benefit.max_days_per_claim:
+        paid_days = min(paid_days, benefit.max_days_per_claim)
     raw = money(benefit.per_day * paid_days)
+    if benefit.max_days_per_year:
+        year_left = max(
+            ZERO, money(benefit.per_day * benefit.max_days_per_year - policy.prior_paid_this_year)
+        )
+        limit_left = min(limit_left, year_left)
     payable = min(raw, limit_left)
     working.append(
-        f"{days} days in hospital, {paid_days} paid x {benefit.per_day} = {raw}; "
+        f"{nights} nights in hospital, {paid_days} paid x {benefit.per_day} = {raw}; "
         f"capped by limit left {limit_left}: {payable}"
     )
-    lines.append(
-        BenefitLine(
-            description=f"住院津贴 {paid_days} 天",
-            claimed=raw,
-            payable=payable,
-            refused=raw - payable,
-            reason_code="OVER_LIMIT" if payable < raw else "ALLOWANCE",
-        )
-    )
-    return raw, payable, lines
+    lines = [_line(f"住院津贴 {paid_days} 天", raw, payable, "OVER_LIMIT" if payable < raw else "ALLOWANCE")]
+    zero = None if payable else ("OVER_LIMIT" if raw else "NO_HOSPITAL_DAYS")
+    return Worked(raw, payable, lines, None, zero)
 
 
-def _lump_sum(
-    policy: PolicyTruth, limit_left: Decimal, working: list[str]
-) -> tuple[Decimal, Decimal, list[BenefitLine]]:
-    """The sum insured, once (重大疾病保险金)."""
-    lines: list[BenefitLine] = []
+def _lump_sum(policy: PolicyTruth, limit_left: Decimal, working: list[str]) -> Worked:
+    """The sum insured, once (重大疾病保险金): a policy that has paid it pays nothing more."""
     raw = policy.sum_insured
+    if policy.prior_paid_this_year > 0:
+        working.append(f"already paid {policy.prior_paid_this_year}: paid only once")
+        return Worked(
+            raw, ZERO, [_line("重大疾病保险金已给付", raw, ZERO, "ALREADY_PAID")], None, "ALREADY_PAID"
+        )
     payable = min(raw, limit_left)
     working.append(f"lump sum {raw}; limit left {limit_left}: {payable}")
-    lines.append(
-        BenefitLine(
-            description="重大疾病保险金",
-            claimed=raw,
-            payable=payable,
-            refused=raw - payable,
-            reason_code="OVER_LIMIT" if payable < raw else "LUMP_SUM",
-        )
-    )
-    return raw, payable, lines
+    lines = [_line("重大疾病保险金", raw, payable, "OVER_LIMIT" if payable < raw else "LUMP_SUM")]
+    return Worked(raw, payable, lines, None, None if payable else "OVER_LIMIT")

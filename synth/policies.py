@@ -38,13 +38,18 @@ def draw_policy(
     incident: dt.date,
     problem: str | None,
     claim_type: ClaimType,
+    early_claim_days: int = 15,
 ) -> PolicyTruth:
-    """The insured's policy, in force (or, for a planted problem, barely) on the incident date."""
+    """The insured's policy, in force (or, for a planted problem, barely) on the incident date.
+
+    `product` is as the rule set in force on the incident date has it (its deductible is what this
+    policy year may have used), `early_claim_days` that rule set's early-claim window.
+    """
     waiting = product.waiting_period_days
     if problem == "waiting_period" and waiting:
         effective = incident - dt.timedelta(days=rng.randint(3, waiting - 1))
     elif problem == "soon_after_inception":
-        effective = incident - dt.timedelta(days=waiting + rng.randint(0, 10))
+        effective = incident - dt.timedelta(days=waiting + rng.randint(0, early_claim_days - 1))
     else:
         effective = incident - dt.timedelta(days=rng.randint(200, 2500))
     benefit = product.benefit_for(claim_type)

@@ -51,6 +51,11 @@ class Benefit(BaseModel):
     ratio_without_social_insurance: Decimal = Decimal("1")
     limit_basis: Literal["sum_insured"] = "sum_insured"
     covered_classes: list[Literal["甲", "乙", "丙"]] = Field(default_factory=list)
+    excluded_categories: list[str] = Field(default_factory=list)
+    """Fee categories (收费项目) never paid, whatever their 甲/乙/丙 class."""
+    per_day_limits: dict[str, Money] = Field(default_factory=dict)
+    """Fee category -> yuan per hospital day (床位费 50 from rule set 2026.1); the days are the stay's
+    nights, a same-day stay counting as one; a stay of unknown length needs a person to count them."""
     per_day: Money = Decimal("0")
     deductible_days: int = 0
     max_days_per_claim: int = 0

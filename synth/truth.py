@@ -182,6 +182,7 @@ class ExpectedOutcome(_Truth):
     benefit_lines: list[BenefitLine] = Field(default_factory=list)
     working: list[str] = Field(default_factory=list, description="the arithmetic, step by step")
     product_version: str
+    rule_set: str = Field(default="", description="the rule-set version in force on the incident date")
 
 
 class ClaimRow(_Truth):

@@ -175,8 +175,9 @@ def train_models(settings: Settings) -> dict[str, float]:
     registry = ModelRegistry(settings.models_dir)
     took = {}
     for name, train in (
-        ("doc-type", lambda: train_doc_type_model(settings, claims=20)),
-        ("adjudication-gate", lambda: train_gate_model(settings, claims=1000)),
+        # champions for the flow to use, not to measure: small frozen holdouts
+        ("doc-type", lambda: train_doc_type_model(settings, claims=20, holdout_claims=10)),
+        ("adjudication-gate", lambda: train_gate_model(settings, claims=1000, holdout_claims=400)),
         ("fraud", lambda: train_fraud_on_synthetic(settings, rows=20_000)),
     ):
         t0 = time.perf_counter()

@@ -29,6 +29,8 @@ import httpx
 from sqlalchemy import select
 
 from bench.loadtest.harness import Calls, latency, running_server, timed
+from pipeline.reasons import system_source
+from pipeline.records import Reason
 from pipeline.settings import Authority, Settings
 from pipeline.stages import Stage
 
@@ -36,6 +38,8 @@ __all__ = ["Person", "ReviewLog", "ReviewSeed", "check_review", "review_load", "
 
 PASSWORD = secrets.token_urlsafe(16)
 """The simulated people's password: made per run, like the databases it opens."""
+LOAD_TEST = Reason(code="LOAD_TEST", message="for a person", source=system_source("load test"))
+"""Why every seeded claim waits for a person, whatever the engine decided."""
 
 
 @dataclass
@@ -87,7 +91,7 @@ def seed_review(
         store.save_claim(facts.claim.model_copy(update={"documents": [doc]}), batch_id="load-review")
         bundle = decide(facts, rules=rules, history=None, gate=None, fraud=None, settings=settings, now=now)
         outcome = bundle.outcome.model_copy(
-            update={"route": Route.ADJUSTER, "reasons": [*bundle.outcome.reasons, "LOAD_TEST: for a person"]}
+            update={"route": Route.ADJUSTER, "reasons": [*bundle.outcome.reasons, LOAD_TEST]}
         )
         bundle = bundle.model_copy(update={"outcome": outcome})
         if facts.policy is not None:

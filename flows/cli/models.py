@@ -30,30 +30,26 @@ def models_train(
     seed: Annotated[int, typer.Option("--seed")] = 2027,
     as_json: Annotated[bool, typer.Option("--json", help="Print the model card as the last line.")] = False,
 ) -> None:
-    """Train a model, register it as a challenger, and promote it if it beats the champion."""
+    """Train a model, register it as a challenger, and promote it if it beats the champion.
+
+    The first training of a model freezes its holdout; every later one is judged on it."""
     settings = get_settings()
     if name == "doc-type":
-        from classifiers.doc_type import train_doc_type
-        from pipeline.registry import ModelRegistry
-        from synth.doc_samples import doc_type_training_set
+        from flows.models import train_doc_type_model
 
-        documents, snapshot = doc_type_training_set(corpus or [], claims=min(claims, 400), seed=seed)
-        params = {"corpora": [str(c) for c in corpus or []] or f"generated:{min(claims, 400)}"}
-        card = train_doc_type(
-            documents, ModelRegistry(settings.models_dir), data_hash=snapshot, params=params, seed=seed
-        )
+        try:
+            card = train_doc_type_model(settings, claims=min(claims, 400), seed=seed, corpus=corpus or [])
+        except ClaimsError as exc:
+            fail(exc, as_json)
+            return
     elif name == "gate":
-        from adjudication.model import train_gate
-        from synth.facts import gate_training_pairs
+        from flows.models import train_gate_model
 
-        pairs, snapshot = gate_training_pairs(claims, seed)
-        card = train_gate(
-            settings,
-            pairs,
-            data_hash=snapshot,
-            params={"claims": claims, "seed": seed, "misread_rate": 0.2},
-            notes="synthetic labels: rules' outcome on misread facts vs the generator's truth",
-        )
+        try:
+            card = train_gate_model(settings, claims=claims, seed=seed)
+        except ClaimsError as exc:
+            fail(exc, as_json)
+            return
     elif name == "fraud":
         import tempfile
 
@@ -72,7 +68,9 @@ def models_train(
     from pipeline.registry import ModelRegistry
 
     champion = ModelRegistry(settings.models_dir).champion(card.name)
-    out.print(f"{card.name} {card.version} registered; champion is {champion}")
+    out.print(f"{card.name} {card.version} registered; champion is {champion}", markup=False)
+    for c in card.challenges:
+        out.print(f"{'promoted' if c.promoted else 'not promoted'}: {c.reason}", markup=False)
     out.print_json(data=card.metrics)
     if as_json:
         emit_json(card.model_dump(mode="json"))

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from adjudication.decide import DecisionBundle, decide
 from adjudication.history import MemoryInvoiceHistory
 from adjudication.rules import RuleBook
+from pipeline.reasons import describe_source
 from pipeline.records import (
     Adjudication,
     ClaimFacts,
@@ -80,13 +81,16 @@ def test_a_claim_with_intake_problems_is_never_paid_unseen(book: RuleBook) -> No
     claim = facts.claim.model_copy(update={"problems": ["claims.csv row 3: submitted_at is in the future"]})
     b = _decide(facts.model_copy(update={"claim": claim}), book, StubGate(0.99))
     assert b.outcome.route is Route.ADJUSTER and b.outcome.payable == 0
-    assert b.outcome.reasons == ["INTAKE_PROBLEMS: claims.csv row 3: submitted_at is in the future"]
+    assert [r.text for r in b.outcome.reasons] == [
+        "INTAKE_PROBLEMS: claims.csv row 3: submitted_at is in the future"
+    ]
+    assert describe_source(b.outcome.reasons[0].source) == "check: problems found at intake"
 
 
 def test_without_a_gate_only_simple_claims_go_straight_through(book: RuleBook) -> None:
     assert _decide(make_facts(), book).outcome.route is Route.FLASH_PAY
     b = _decide(_inpatient(), book)
-    assert b.outcome.route is Route.ADJUSTER and "GATE_UNAVAILABLE" in b.outcome.reasons[0]
+    assert b.outcome.route is Route.ADJUSTER and b.outcome.reasons[0].code == "GATE_UNAVAILABLE"
 
 
 def test_standard_claim_is_auto_approved_when_the_gate_agrees(book: RuleBook) -> None:
@@ -98,7 +102,7 @@ def test_standard_claim_is_auto_approved_when_the_gate_agrees(book: RuleBook) ->
 def test_gate_doubt_sends_the_claim_to_a_person(book: RuleBook) -> None:
     b = _decide(_inpatient(), book, StubGate(0.4))
     assert b.outcome.route is Route.ADJUSTER and b.outcome.payable == 0
-    assert any("GATE_NOT_CONFIDENT" in r for r in b.outcome.reasons)
+    assert any(r.code == "GATE_NOT_CONFIDENT" for r in b.outcome.reasons)
 
 
 def test_high_fraud_score_sends_the_claim_to_a_person(book: RuleBook) -> None:
@@ -125,7 +129,7 @@ def test_large_payment_needs_a_person(book: RuleBook) -> None:
     )
     b = _decide(facts, book, StubGate(0.99))
     assert b.adjudication.decision is Decision.APPROVE and b.adjudication.payable == Decimal("500000.00")
-    assert b.outcome.route is Route.ADJUSTER and "ABOVE_AUTO_PAY_LIMIT" in b.outcome.reasons[0]
+    assert b.outcome.route is Route.ADJUSTER and b.outcome.reasons[0].code == "ABOVE_AUTO_PAY_LIMIT"
 
 
 def _inpatient_paying(payable: str) -> ClaimFacts:
@@ -145,10 +149,10 @@ def test_above_the_machines_limit_a_person_decides(book: RuleBook) -> None:
     big = _decide(_inpatient_paying("12000.00"), book, StubGate(0.99))
     assert big.adjudication.decision is Decision.APPROVE and big.adjudication.payable == Decimal("12000.00")
     assert big.outcome.route is Route.ADJUSTER and big.outcome.payable == 0
-    assert big.outcome.reasons == ["ABOVE_AUTO_PAY_LIMIT: 12000.00 > 10000.00"]
+    assert [r.text for r in big.outcome.reasons] == ["ABOVE_AUTO_PAY_LIMIT: 12000.00 > 10000.00"]
     small = _decide(_inpatient_paying("9000.00"), book, StubGate(0.99))
     assert small.outcome.route is Route.AUTO_APPROVE and small.outcome.payable == Decimal("9000.00")
-    assert not any("ABOVE_AUTO_PAY_LIMIT" in r for r in small.outcome.reasons)
+    assert not any(r.code == "ABOVE_AUTO_PAY_LIMIT" for r in small.outcome.reasons)
 
 
 def test_a_products_own_limit_moves_the_machines(book: RuleBook) -> None:
@@ -159,7 +163,7 @@ def test_a_products_own_limit_moves_the_machines(book: RuleBook) -> None:
     lower = Settings(authority=Authority(products={"IPM01": {"machine": Decimal("5000")}}))
     b = _decide(_inpatient_paying("9000.00"), book, StubGate(0.99), settings=lower)
     assert b.outcome.route is Route.ADJUSTER
-    assert b.outcome.reasons == ["ABOVE_AUTO_PAY_LIMIT: 9000.00 > 5000.00"]
+    assert [r.text for r in b.outcome.reasons] == ["ABOVE_AUTO_PAY_LIMIT: 9000.00 > 5000.00"]
     # another product keeps the table's own row
     outpatient = _decide(make_facts(fund_paid="60"), book, StubGate(0.99), settings=lower)
     assert outpatient.outcome.route is Route.FLASH_PAY
@@ -221,7 +225,7 @@ def test_red_flags_go_to_an_adjuster_with_reasons(book: RuleBook) -> None:
     assert b.adjudication.reason_codes == ["FRAUD_SUSPECTED", "PROVIDER_WATCHLIST"]
     assert b.adjudication.payable == Decimal("160.00")  # assessed for the adjuster, not paid
     assert b.outcome.payable == 0
-    assert any("康泰综合门诊部" in r for r in b.outcome.reasons)
+    assert any("康泰综合门诊部" in r.message for r in b.outcome.reasons)
 
 
 def test_partial_payment_when_the_limit_cuts_it(book: RuleBook) -> None:

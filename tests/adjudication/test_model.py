@@ -1,4 +1,5 @@
-"""The ML gate: it learns which rule-approved claims are unsafe, is calibrated, and round-trips."""
+"""The ML gate: it learns which rule-approved claims are unsafe, is calibrated, round-trips, and
+replaces the champion only by costing fewer reviews on the frozen holdout."""
 
 from __future__ import annotations
 
@@ -9,16 +10,23 @@ import pytest
 
 from adjudication.model import (
     GATE_NAME,
+    PROMOTION_METRIC,
     AdjudicationGate,
     GateFeatures,
     GateInput,
+    TrainingRow,
     fit_gate,
+    holdout_metrics,
+    holdout_scorer,
     load_gate,
+    read_holdout,
+    train_gate,
     training_rows,
+    wrong_pay_weight,
 )
 from pipeline.registry import ModelRegistry
 from pipeline.settings import Settings
-from synth.facts import facts_from_truth, misread
+from synth.facts import facts_from_truth, gate_training_pairs, misread
 from synth.truth import ClaimTruth
 
 
@@ -85,3 +93,65 @@ def test_a_single_class_cannot_be_learned(rows) -> None:  # type: ignore[no-unty
 
 def test_gate_input_is_what_decide_passes() -> None:
     assert GateInput._fields == ("facts", "triage", "adjudication")
+
+
+def test_promotion_on_the_frozen_holdout(rows, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path)
+    registry = ModelRegistry(settings.models_dir)
+    # the champion: a gate that learnt nothing (labels shuffled among the claims)
+    shuffled = random.Random(3).sample([r.safe for r in rows], len(rows))
+    blind, _ = fit_gate([TrainingRow(r.row, s) for r, s in zip(rows, shuffled, strict=True)], threshold=0.9)
+    old = registry.register(GATE_NAME, blind, data_hash="blind")
+    registry.promote(GATE_NAME, old.version)
+
+    pairs, snapshot = gate_training_pairs(700, seed=21)
+    held, held_hash = gate_training_pairs(500, seed=22)
+    card = train_gate(
+        settings, pairs, data_hash=snapshot, registry=registry, holdout=lambda: (held, held_hash)
+    )
+    frozen = registry.holdout(GATE_NAME)
+    assert frozen is not None and frozen.source_hash == held_hash and card.holdout_hash == frozen.hash
+    frozen_rows = read_holdout(registry.holdout_file(GATE_NAME))
+    assert len(frozen_rows) == frozen.rows and {r.safe for r in frozen_rows} == {True, False}
+    (verdict,) = card.challenges  # scored now on the holdout the training froze, champion too
+    assert verdict.on == "holdout" and verdict.metric == PROMOTION_METRIC == "review_cost"
+    assert verdict.promoted and verdict.champion == old.version and not verdict.higher_is_better
+    assert verdict.challenger_value == pytest.approx(card.metrics["holdout"]["review_cost"])
+    assert verdict.champion_value is not None and verdict.champion_value > verdict.challenger_value + 0.2
+    assert registry.champion(GATE_NAME) == card.version
+
+    # the blind gate again, as a challenger: refused, with the figures that refused it
+    again = registry.register(GATE_NAME, blind, data_hash="blind-again")
+    refused = registry.challenge(
+        GATE_NAME,
+        again.version,
+        PROMOTION_METRIC,
+        evaluate=holdout_scorer(0.9),
+        margin=settings.promotion_margin,
+        higher_is_better=False,
+    )
+    assert not refused.promoted and "< margin" in refused.reason and refused.holdout_hash == frozen.hash
+    assert registry.champion(GATE_NAME) == card.version
+    assert registry.card(GATE_NAME, again.version).challenges == [refused]
+
+    def never() -> tuple[list, str]:  # type: ignore[type-arg]
+        raise AssertionError("a frozen holdout is never built again")
+
+    second = train_gate(settings, pairs, data_hash=snapshot, registry=registry, holdout=never, promote=False)
+    assert registry.holdout(GATE_NAME) == frozen and second.holdout_hash == frozen.hash
+    assert second.challenges == []  # judged only when asked (`claims models promote`, the retrain)
+
+
+def test_review_cost_weighs_a_wrong_payment_by_the_threshold(rows, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from adjudication.model import write_holdout
+
+    model, _ = fit_gate(rows, threshold=0.9)
+    path = tmp_path / "holdout.jsonl.gz"
+    write_holdout(rows[:300], path)
+    m = holdout_metrics(model, path, threshold=0.9)
+    assert wrong_pay_weight(0.9) == pytest.approx(10)
+    assert m["n"] == 300 and m["wrong_pays"] == round(m["wrong_pay_rate"] * 300)
+    assert m["review_cost"] == pytest.approx(1 - m["pass_rate"] + 10 * m["wrong_pay_rate"])
+    # a stricter threshold sends more claims to people and lets fewer unsafe ones through
+    strict = holdout_metrics(model, path, threshold=0.99)
+    assert strict["pass_rate"] <= m["pass_rate"] and strict["wrong_pays"] <= m["wrong_pays"]

@@ -21,7 +21,8 @@ def test_the_plain_loop_decides_every_claim_and_times_each_stage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data")
-    card = train_doc_type_model(settings, claims=12)  # the one model the steps cannot do without
+    # the one model the steps cannot do without
+    card = train_doc_type_model(settings, claims=12, holdout_claims=6)
     ModelRegistry(settings.models_dir).promote("doc-type", card.version)
     batch = structured_batch(tmp_path / "batch", 3, seed=7)
     fake_ocr(monkeypatch)

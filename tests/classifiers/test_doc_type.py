@@ -1,5 +1,6 @@
 """The doc-type classifier: trained on a small synthetic corpus, it types held-out documents of another
-seed, says `other` for papers that are not claim documents, and is saved through the registry."""
+seed, says `other` for papers that are not claim documents, is saved through the registry, and
+replaces the champion only by beating it on the frozen holdout."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from typing import Any
 
 import pytest
 
-from classifiers.doc_type import MODEL_NAME, fit_doc_type, load_doc_type, predict_doc_type, train_doc_type
+from classifiers.doc_type import (
+    HOLDOUT_FILE,
+    MODEL_NAME,
+    PROMOTION_METRIC,
+    fit_doc_type,
+    holdout_metrics,
+    load_doc_type,
+    predict_doc_type,
+    read_holdout,
+    train_doc_type,
+)
 from ocr.elements import Page, TextLine
 from pipeline.records import DocType
 from pipeline.registry import ModelRegistry
@@ -27,8 +38,14 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def model(corpora: tuple[Path, Path]) -> Any:
-    docs = training_documents(corpora[0], seed=1)
+def train_docs(corpora: tuple[Path, Path]) -> list[tuple[list[Page], str]]:
+    """The training corpus's documents, re-drawn once for the module."""
+    return training_documents(corpora[0], seed=1)
+
+
+@pytest.fixture(scope="module")
+def model(train_docs: list[tuple[list[Page], str]]) -> Any:
+    docs = list(train_docs)
     # `other` holds eight kinds of paper (lab reports, tickets, other invoices, blank pages ...)
     model, metrics = fit_doc_type(docs + other_documents(120, seed=1), seed=1)
     assert metrics["accuracy"] >= 0.97, metrics
@@ -73,3 +90,55 @@ def test_train_saves_a_champion_with_a_card(corpora: tuple[Path, Path], tmp_path
     assert model.version == card.version
     pages, label = training_documents(corpora[1], seed=4)[0]
     assert model(pages)[0].value == label
+
+
+def test_a_challenger_is_judged_on_the_holdout_the_first_training_froze(
+    train_docs: list[tuple[list[Page], str]], corpora: tuple[Path, Path], tmp_path: Path
+) -> None:
+    registry = ModelRegistry(tmp_path / "models")
+    docs = train_docs[::2] + other_documents(30, seed=5)  # half the corpus: enough, and fast
+    held = training_documents(corpora[1], seed=6) + other_documents(20, seed=6)
+    # a model that knows three types of ten: whatever it is shown, it cannot name the rest
+    few = [d for d in docs if d[1] in {"id_card", "bank_card", "other"}]
+
+    first = train_doc_type(few, registry, data_hash="few", seed=1, holdout=lambda: (held, "held"))
+    frozen = registry.holdout(MODEL_NAME)
+    assert frozen is not None and frozen.rows == len(held) and first.holdout_hash == frozen.hash
+    assert [(p, y) for p, y in read_holdout(registry.holdout_file(MODEL_NAME))] == held
+    assert registry.champion(MODEL_NAME) == first.version  # no champion yet: the first one serves
+
+    def never() -> tuple[list, str]:  # type: ignore[type-arg]
+        raise AssertionError("a frozen holdout is never built again")
+
+    better = train_doc_type(docs, registry, data_hash="all", seed=1, holdout=never)
+    assert registry.holdout(MODEL_NAME) == frozen  # a second trainer does not replace it
+    assert better.metrics["holdout"][PROMOTION_METRIC] > first.metrics["holdout"][PROMOTION_METRIC] + 0.2
+    (verdict,) = better.challenges
+    assert verdict.promoted and verdict.on == "holdout" and verdict.holdout_hash == frozen.hash
+    assert verdict.metric == "macro_f1" and verdict.champion == first.version
+    assert registry.champion(MODEL_NAME) == better.version
+
+    worse = train_doc_type(few, registry, data_hash="few-again", seed=2, holdout=never)
+    (refused,) = worse.challenges
+    assert not refused.promoted and refused.on == "holdout" and refused.champion == better.version
+    assert refused.reason.startswith("macro_f1 ") and "< margin" in refused.reason
+    # both scored at promotion time on the same documents, by the function the cards used
+    assert refused.champion_metrics["n"] == refused.challenger_metrics["n"] == len(held)
+    assert refused.champion_value == pytest.approx(better.metrics["holdout"]["macro_f1"])
+    assert registry.champion(MODEL_NAME) == better.version
+    assert registry.challenges(MODEL_NAME)[-1] == refused
+    assert (registry.root / MODEL_NAME / "holdout" / HOLDOUT_FILE).exists()
+
+
+def test_holdout_metrics_score_as_in_service(model: Any, tmp_path: Path) -> None:
+    from classifiers.doc_type import write_holdout
+
+    docs = other_documents(6, seed=4)
+    path = tmp_path / HOLDOUT_FILE
+    write_holdout(docs, path)
+    first = path.read_bytes()
+    write_holdout(docs, path)
+    assert path.read_bytes() == first  # no time stamp: the same documents hash the same
+    metrics = holdout_metrics(model, path)
+    assert metrics["n"] == 6 and metrics["f1_by_type"].keys() == {"other"}
+    assert metrics["accuracy"] == pytest.approx(1 - metrics["errors"] / 6)

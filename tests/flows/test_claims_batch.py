@@ -111,7 +111,7 @@ def test_ocr_failure_on_one_document_gives_its_claim_an_error(
     assert bad.route == Route.ERROR.value
     assert victim_doc.filename in bad.error and "crashed" in bad.error
     outcome = store.latest_outcome(victim_claim.claim_id)
-    assert outcome is not None and victim_doc.filename in outcome.reasons[0]
+    assert outcome is not None and victim_doc.filename in outcome.reasons[0].message
     assert calls[victim_doc.id] == 1  # bad input is not retried
     rest = [r for cid, r in by_id.items() if cid != victim_claim.claim_id]
     assert len(rest) == 2 and all(r.route != Route.ERROR.value for r in rest)

@@ -10,7 +10,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from flows.cli import app
-from pipeline.settings import get_settings
+from pipeline.registry import ModelCard
+from pipeline.settings import Settings, get_settings
 
 
 @pytest.fixture
@@ -103,9 +104,18 @@ def test_doc_type_training_and_extract(env: Path) -> None:
     assert r.exit_code == 2
     corpus = env / "corpus"
     generate_corpus(corpus, 30, seed=8, render=False)
+    from classifiers.doc_type import freeze_holdout
+    from pipeline.registry import ModelRegistry
+    from synth.doc_samples import doc_type_holdout_set
+
+    registry = ModelRegistry(get_settings().models_dir)
+    freeze_holdout(registry, lambda: doc_type_holdout_set(4))  # a small one, which training keeps
     r = runner.invoke(app, ["models", "train", "doc-type", "--corpus", str(corpus), "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout.strip().splitlines()[-1])["metrics"]["accuracy"] >= 0.9
+    card = json.loads(r.stdout.strip().splitlines()[-1])
+    assert card["metrics"]["accuracy"] >= 0.9 and card["metrics"]["holdout"]["macro_f1"] > 0
+    assert card["holdout_hash"] == registry.holdout("doc-type").hash  # type: ignore[union-attr]
+    assert [c["reason"] for c in card["challenges"]] == ["no champion yet"]
     sample = Path(__file__).resolve().parents[2] / "sample_docs" / "C0002" / "id_card_1.webp"
     r = runner.invoke(app, ["extract", str(sample), "--json"])
     assert r.exit_code == 0, r.output
@@ -121,7 +131,10 @@ def test_extract_on_a_fresh_install_trains_its_first_model(
     """No `claims models train` first: extract trains the doc-type model and says so, as `run` does."""
     from flows import models
 
-    small = {**models.TRAINERS, "doc-type": lambda s: models.train_doc_type_model(s, claims=30)}
+    def small_doc_type(settings: Settings) -> ModelCard:
+        return models.train_doc_type_model(settings, claims=30, holdout_claims=6)
+
+    small = {**models.TRAINERS, "doc-type": small_doc_type}
     monkeypatch.setattr(models, "TRAINERS", small)
     sample = Path(__file__).resolve().parents[2] / "sample_docs" / "C0002" / "id_card_1.webp"
     r = CliRunner().invoke(app, ["extract", str(sample), "--json"])

@@ -37,3 +37,13 @@ def test_rollback_with_no_earlier_champion_changes_nothing(cli_settings: Setting
     code, _, summary = _models("rollback", "fraud")
     assert code == 2 and "no earlier champion to roll back to" in summary["error"]
     assert _models("list")[2]["models"] == []
+
+
+def test_train_refuses_the_holdouts_seed(cli_settings: Settings) -> None:
+    """A model must not learn the documents and claims it will be judged on."""
+    from synth import HOLDOUT_SEED
+
+    for name in ("doc-type", "gate"):
+        code, _, summary = _models("train", name, "--seed", str(HOLDOUT_SEED))
+        assert code == 2 and "draws the frozen holdouts" in summary["error"]
+    assert _models("list")[2]["models"] == []

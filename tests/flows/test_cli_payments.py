@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.cli.payments import payments_app
 from pipeline.payout import Payee, pay
+from pipeline.reasons import read_reasons
 from pipeline.records import Claim, Outcome, Route
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, open_store
@@ -88,7 +89,9 @@ def test_a_senior_reopens_from_the_command_line(cli_settings: Settings) -> None:
     code, output, summary = _run("reopen", "C1", "--reason", "发票疑似重复", "--by", "senior1")
     assert code == 0 and summary["decision_version"] == 2 and "back in the review queue" in output
     [task] = store.review_tasks()
-    assert task["claim_id"] == "C1" and task["reasons"][0].startswith("REOPENED: 发票疑似重复")
+    assert task["claim_id"] == "C1" and read_reasons(task["reasons"])[0].text.startswith(
+        "REOPENED: 发票疑似重复"
+    )
     code, _, summary = _run("reopen", "C1", "--reason", "again", "--by", "senior1")
     assert code == 2 and "no final decision to reopen: it is adjuster (v2)" in summary["error"]
     store.engine.dispose()

@@ -1,4 +1,5 @@
-"""`claims models list|show|promote|rollback` over a registry of two small fraud models."""
+"""`claims models list|show|promote|rollback` over a registry of two small fraud models, and
+`promote` judging doc-type and gate challengers on their frozen holdouts."""
 
 from __future__ import annotations
 
@@ -94,3 +95,33 @@ def test_promote_by_margin_then_rollback(
 
     code, error = _run(root, monkeypatch, "promote", "fraud", "v9999")
     assert code == 2 and "v9999" in error["error"]
+
+
+@pytest.mark.parametrize(("name", "metric"), [("doc-type", "macro_f1"), ("adjudication-gate", "review_cost")])
+def test_promote_scores_doc_type_and_gate_on_their_frozen_holdout(
+    name: str, metric: str, models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The champion registered again is no better than itself: refused by the margin, with both
+    scored now on the same holdout; without a margin it may take over."""
+    import shutil
+
+    from pipeline.registry import ModelRegistry
+
+    shutil.copytree(models_dir, tmp_path / "data" / "models")
+    registry = ModelRegistry(tmp_path / "data" / "models")
+    champion = registry.champion(name)
+    model, card = registry.load(name)
+    twin = registry.register(name, model, data_hash=card.data_hash, holdout_hash=card.holdout_hash)
+
+    code, verdict = _run(tmp_path, monkeypatch, "promote", name, twin.version)
+    assert code == 1 and not verdict["promoted"] and verdict["on"] == "holdout"
+    assert verdict["metric"] == metric and verdict["gain"] == 0 and "< margin 0.002" in verdict["reason"]
+    assert verdict["holdout_hash"] == registry.holdout(name).hash  # type: ignore[union-attr]
+    assert verdict["champion_metrics"] == verdict["challenger_metrics"]
+    assert registry.champion(name) == champion
+    assert [c.reason for c in registry.card(name, twin.version).challenges] == [verdict["reason"]]
+
+    code, verdict = _run(tmp_path, monkeypatch, "promote", name, twin.version, "--margin", "0")
+    assert code == 0 and verdict["promoted"] and registry.champion(name) == twin.version
+    code, shown = _run(tmp_path, monkeypatch, "show", name)
+    assert len(shown["card"]["challenges"]) == 2 and shown["holdout"]["hash"] == twin.holdout_hash

@@ -23,6 +23,7 @@ from flows import steps
 from flows.apply_review import apply_review
 from flows.claims_batch import BatchResult, claims_batch
 from pipeline.payout import reconcile
+from pipeline.reasons import describe_source, read_reasons
 from pipeline.records import ReviewAction, ReviewDecision, Route
 from pipeline.settings import Settings
 from pipeline.store import CaseStore, DecisionRow, open_store
@@ -140,7 +141,9 @@ def test_a_claim_that_fails_is_in_a_persons_queue_until_a_rerun_decides_it(
     assert failed.route == Route.ERROR.value
     store = open_store(settings)
     [task] = [t for t in store.review_tasks(status="open") if t["claim_id"] == victim[0]]
-    assert task["reasons"] == ["PROCESSING_ERROR: decision failed: KeyError: 'benefit_line'"]
+    [why] = read_reasons(task["reasons"])
+    assert why.text == "PROCESSING_ERROR: decision failed: KeyError: 'benefit_line'"
+    assert describe_source(why.source) == "system: processing error"
     assert task["due_at"] is not None
 
     monkeypatch.setattr(steps, "decide_step", real)  # the cause is fixed; the operator re-runs

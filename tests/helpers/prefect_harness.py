@@ -61,8 +61,9 @@ def train_small_models(home: Path, *, doc_type_claims: int, fraud_rows: int) -> 
     settings = Settings(data_dir=home)
     registry = ModelRegistry(settings.models_dir)
     for name, train in (
-        ("doc-type", lambda: train_doc_type_model(settings, claims=doc_type_claims)),
-        ("adjudication-gate", lambda: train_gate_model(settings, claims=800)),
+        # small frozen holdouts too: a test session judges challengers, it does not measure them
+        ("doc-type", lambda: train_doc_type_model(settings, claims=doc_type_claims, holdout_claims=10)),
+        ("adjudication-gate", lambda: train_gate_model(settings, claims=800, holdout_claims=400)),
         ("fraud", lambda: train_fraud_on_synthetic(settings, rows=fraud_rows)),
     ):
         card = train()

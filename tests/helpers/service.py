@@ -31,6 +31,7 @@ from helpers import money
 from pipeline import decisions
 from pipeline.intake_tables import IntakeClaimRow
 from pipeline.payout import Payee, pay
+from pipeline.reasons import FRAUD_SUSPECTED, Reason, adjuster_source, model_source, rule_source
 from pipeline.records import (
     Adjudication,
     Claim,
@@ -53,6 +54,9 @@ from pipeline.store import CaseStore
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 H, D, M = dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(minutes=1)
 CARD = Payee(name="张三", bank="中国工商银行", account="4111111111111111")
+FRAUD_MODEL = model_source("fraud", "v0001", band="high", score=0.61)
+WATCH_LIST = rule_source("watched_provider", "provider on watch list")
+DOCUMENTS_RULE = rule_source("required_documents", "required documents")
 DECIDED_IN_PERIOD = ("P1", "P2", "P3", "D1", "D2", "R1", "H1")
 
 
@@ -121,7 +125,7 @@ def _machine(
     payable: str = "0",
     complexity: Complexity = Complexity.STANDARD,
     eligible: bool = False,
-    reasons: list[str] | None = None,
+    reasons: list[Reason] | None = None,
 ) -> int:
     """The runner's decision with its bundle (what triage said of the claim)."""
     outcome = Outcome(
@@ -153,7 +157,8 @@ def _adjuster(
     routed: int,
     payable: str = "0",
 ) -> int:
-    outcome = Outcome(claim_id=cid, route=route, payable=Decimal(payable), decided_at=at, reasons=["by adj1"])
+    by = Reason(code="REVIEWED_BY", message="adj1", source=adjuster_source("adj1"))
+    outcome = Outcome(claim_id=cid, route=route, payable=Decimal(payable), decided_at=at, reasons=[by])
     rec = decisions.record_review_decision(
         store, outcome, reviewer="adj1", routed_version=routed, now=notified
     )
@@ -221,7 +226,7 @@ def build_service_store(store: CaseStore, t0: dt.datetime = T0) -> None:
         Route.ADJUSTER,
         t0 + H,
         complexity=Complexity.COMPLEX,
-        reasons=["FRAUD_SCORE_HIGH: score 0.61", "  claims_90d: 3 claims"],
+        reasons=[Reason(code="FRAUD_SCORE_HIGH", message="score 0.61", source=FRAUD_MODEL)],
     )
     _adjuster(store, "P3", Route.AUTO_APPROVE, t0 + 40 * D, t0 + 40 * D, v, payable="20000")
     _paid(store, "P3", t0 + 40 * D + 2 * H)
@@ -246,14 +251,20 @@ def build_service_store(store: CaseStore, t0: dt.datetime = T0) -> None:
         Route.ADJUSTER,
         t0,
         complexity=Complexity.COMPLEX,
-        reasons=["FRAUD_SUSPECTED: 存在欺诈疑点，需人工调查"],
+        reasons=[Reason(code=FRAUD_SUSPECTED, message="就诊机构在重点监控名单中", source=WATCH_LIST)],
     )
     _adjuster(store, "D2", Route.DENY, t0 + 10 * D, t0 + 15 * D, v)
 
     _claim(
         store, "R1", channel="batch", submitted=t0 - D, received=t0, amount="300", documents=[False, False]
     )
-    _machine(store, "R1", Route.REQUEST_INFO, t0 + H, reasons=["MISSING_DOCUMENT: expense_list"])
+    _machine(
+        store,
+        "R1",
+        Route.REQUEST_INFO,
+        t0 + H,
+        reasons=[Reason(code="MISSING_DOCUMENT", message="expense_list", source=DOCUMENTS_RULE)],
+    )
     decisions.resume(store, "R1", actor="app:test", now=t0 + 3 * D)
     _machine(store, "R1", Route.AUTO_APPROVE, t0 + 3 * D + H, payable="300")
     _paid(store, "R1", t0 + 3 * D + 2 * H)

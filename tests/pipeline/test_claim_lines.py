@@ -92,3 +92,21 @@ def test_a_request_for_documents_and_a_reopen_open_the_clock_again(store: CaseSt
     decisions.reopen(store, "P1", by="senior1", reason="receipt was for another patient", now=T0 + 2 * D)
     reopened = store.claims.times(["P1"])["P1"]
     assert reopened.decided_at is None and reopened.notice_at is None and reopened.paid_at == T0 + 10 * M
+
+
+def test_a_fraud_flag_stored_before_reasons_had_sources_still_counts(store: CaseStore) -> None:
+    from sqlalchemy import select
+
+    from pipeline.store import DecisionRow
+
+    with store.session() as s:
+        first = s.scalar(
+            select(DecisionRow).where(DecisionRow.claim_id == "D2", DecisionRow.decision_version == 1)
+        )
+        assert first is not None
+        first.record = {
+            **first.record,
+            "reasons": ["FRAUD_SUSPECTED: 存在欺诈疑点，需人工调查", "PROVIDER_WATCHLIST: x"],
+        }
+    lines = {x.claim_id: x for x in closed_between(store, *period(dt.date(2026, 3, 1), dt.date(2026, 4, 30)))}
+    assert lines["D2"].fraud_alert and not lines["D1"].fraud_alert

@@ -11,7 +11,8 @@ import pytest
 
 from pipeline import decisions
 from pipeline.decisions import DecisionRefused, Routing
-from pipeline.records import Claim, Outcome, ReviewAction, ReviewDecision, Route
+from pipeline.reasons import describe_source, model_source, read_reasons
+from pipeline.records import Claim, Outcome, Reason, ReviewAction, ReviewDecision, Route, SourceKind
 from pipeline.settings import Settings
 from pipeline.stages import Stage
 from pipeline.store import CaseStore, open_store
@@ -47,8 +48,20 @@ def _machine(store: CaseStore, route: Route, payable: str = "0") -> decisions.Re
     return decisions.record_machine_decision(
         store,
         _outcome(route, payable),
-        routing=Routing(7, NOW + dt.timedelta(days=5), ["GATE_NOT_CONFIDENT"]),
+        routing=Routing(7, NOW + dt.timedelta(days=5), [GATE]),
     )
+
+
+GATE = Reason(
+    code="GATE_NOT_CONFIDENT",
+    message="P(safe) 0.410 < 0.9",
+    source=model_source("gate", "g1", detail="P(safe) 0.410 < 0.9"),
+)
+
+
+def _texts(task: dict) -> list[str]:  # type: ignore[type-arg]
+    """A review task's reasons as people read them (the column holds them with their sources)."""
+    return [r.text for r in read_reasons(task["reasons"])]
 
 
 def _task(store: CaseStore) -> dict:  # type: ignore[type-arg]
@@ -113,12 +126,13 @@ def test_a_processing_error_is_an_adjusters_task_until_a_rerun_decides_it(store:
         store, "C1", "OCR failed", routing=Routing(40, NOW + dt.timedelta(days=5))
     )
     task = _task(store)
-    assert task["reasons"] == ["PROCESSING_ERROR: OCR failed"] and task["status"] == "open"
+    assert _texts(task) == ["PROCESSING_ERROR: OCR failed"] and task["status"] == "open"
+    assert read_reasons(task["reasons"])[0].source.kind is SourceKind.SYSTEM
     assert task["due_at"] is not None and task["decision_version"] == failed.version
     # failing again keeps the version and tells the person the new problem
     again = decisions.record_error(store, "C1", "disk error", routing=Routing(40, None))
     assert (again.version, again.new) == (failed.version, False)
-    assert _task(store)["reasons"] == ["PROCESSING_ERROR: disk error"]
+    assert _texts(_task(store)) == ["PROCESSING_ERROR: disk error"]
     # fixed and re-run: decided, the task closes
     fixed = _machine(store, Route.FLASH_PAY, "10")
     assert fixed.new and fixed.version == 2 and _task(store)["status"] == "closed"
@@ -130,10 +144,10 @@ def test_a_rerun_of_a_failed_claim_routed_to_a_person_renews_its_task(store: Cas
     decisions.record_error(store, "C1", "bug", routing=Routing(40, None))
     routed = _machine(store, Route.ADJUSTER)
     task = _task(store)
-    assert (task["status"], task["decision_version"], task["reasons"]) == (
+    assert (task["status"], task["decision_version"], _texts(task)) == (
         "open",
         routed.version,
-        ["GATE_NOT_CONFIDENT"],
+        ["GATE_NOT_CONFIDENT: P(safe) 0.410 < 0.9"],
     )
 
 
@@ -170,9 +184,9 @@ def test_reopen_is_a_seniors_new_version_with_its_reason(store: CaseStore) -> No
         3,
         100,
     )
-    assert task["reasons"][0].startswith(
-        "REOPENED: 客户投诉：自费药品 (by senior1; v2 was auto_approve 80.00)"
-    )
+    [why] = read_reasons(task["reasons"])
+    assert why.text == "REOPENED: 客户投诉：自费药品 (by senior1; v2 was auto_approve 80.00)"
+    assert describe_source(why.source) == "adjuster: senior1"
     actions = [e["action"] for e in store.audit_events("C1")]
     assert "reopen" in actions and "review_task_renewed" in actions
     assert decisions.final_amount(store, "C1") == Decimal("80.00")  # paid money stands until a new decision

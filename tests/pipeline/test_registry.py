@@ -32,17 +32,22 @@ def test_register_load_promote(tmp_path: Path) -> None:
     assert card1.libraries["scikit-learn"] != "absent"
     assert card1.code_version
     assert (tmp_path / "doc-type" / card1.version / "model_card.json").exists()
-    assert reg.promote_if_better("doc-type", card1.version, "accuracy") is True
+    assert reg.challenge("doc-type", card1.version, "accuracy").promoted is True
     loaded, card = reg.load("doc-type")
-    assert card == card1
+    # the card as registered, plus the verdict that made it champion
+    assert card.model_copy(update={"challenges": []}) == card1 and card1.challenges == []
+    assert [c.reason for c in card.challenges] == ["no champion yet"]
     assert loaded.predict([[1.0]]).tolist() == [1]
 
     worse = reg.register("doc-type", model, data_hash=data_hash("b"), metrics={"accuracy": 0.90})
     assert worse.version != card1.version
-    assert reg.promote_if_better("doc-type", worse.version, "accuracy") is False
+    assert reg.challenge("doc-type", worse.version, "accuracy").promoted is False
     assert reg.champion("doc-type") == card1.version
+    (refused,) = reg.card("doc-type", worse.version).challenges
+    assert not refused.promoted and refused.champion == card1.version
+    assert refused == reg.challenges("doc-type")[-1]
     better = reg.register("doc-type", model, data_hash=data_hash("c"), metrics={"accuracy": 0.99})
-    assert reg.promote_if_better("doc-type", better.version, "accuracy", min_gain=0.01) is True
+    assert reg.challenge("doc-type", better.version, "accuracy", margin=0.01).promoted is True
     assert reg.champion("doc-type") == better.version
     assert reg.versions("doc-type") == sorted([card1.version, worse.version, better.version])
     assert reg.names() == ["doc-type"]
@@ -146,7 +151,7 @@ def test_frozen_holdout_is_kept_and_both_models_are_scored_on_it(tmp_path: Path)
     assert not verdict.promoted and verdict.on == "holdout" and verdict.holdout_hash == first.hash
     assert verdict.champion_value == 0.80 and verdict.challenger_value == 0.801
     better = reg.register("fraud", {"tag": "better"}, data_hash="d3", holdout_hash=first.hash)
-    assert reg.promote_if_better("fraud", better.version, "pr_auc", evaluate=evaluate, min_gain=0.002)
+    assert reg.challenge("fraud", better.version, "pr_auc", evaluate=evaluate, margin=0.002).promoted
     assert reg.champion("fraud") == better.version
     assert {text for _, text in seen} == {"claims of 2024-10..12"}  # one holdout for everyone
     assert [tag for tag, _ in seen] == ["same", "champion", "better", "champion"]

@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from helpers import money
+from sqlalchemy import select
 
 from pipeline.records import (
     Adjudication,
@@ -408,6 +410,64 @@ def set_amounts(store: CaseStore, claim_id: str, *, payable: Decimal | None, cla
     store.put_result(claim_id, "facts", facts.model_copy(update={"claim": claim, "invoices": invoices}))
 
 
+WATCHED = "康泰综合门诊部"
+"""A provider on the watch list of both rule sets (重点监控医疗机构)."""
+
+
+def add_watch_list_referral(
+    store: CaseStore, claim_id: str, *, recorded_before_sources: bool = False
+) -> None:
+    """A claim at a watched provider, decided by the engine while the fraud model scores it low 0.00:
+    referred with `FRAUD_SUSPECTED` by the watch-list rule, not by the model (issue 23's three claims).
+
+    `recorded_before_sources`: its decision, task and bundle hold the reasons as the strings they were
+    stored as before reasons had sources (`CODE: message`), as the claims already in the queue do.
+    """
+    from helpers.facts import make_facts
+    from sqlalchemy import update
+
+    from adjudication.decide import index_and_decide
+    from adjudication.history import MemoryInvoiceHistory
+    from adjudication.rules import load_rule_book
+    from pipeline.store import DecisionRow, ReviewTaskRow, StageResultRow
+
+    submitted = NOW - dt.timedelta(hours=6)
+    facts = make_facts(
+        claim_id=claim_id, hospital=WATCHED, submitted=submitted, incident=dt.date(2026, 4, 20)
+    )
+    store.save_claim(facts.claim, batch_id="batch-test")
+    store.put_result(claim_id, Stage.FACTS, facts)
+    fraud = FraudScore(claim_id=claim_id, score=0.0, band=FraudBand.LOW, model_version="fraud-test")
+    store.put_result(claim_id, Stage.FRAUD, fraud)
+    bundle = index_and_decide(
+        facts,
+        rules=load_rule_book(),
+        history=MemoryInvoiceHistory(),
+        gate=None,
+        fraud=fraud,
+        settings=Settings(),
+        now=submitted + dt.timedelta(minutes=5),
+    )
+    assert bundle.outcome.route is Route.ADJUSTER, bundle.outcome.reasons
+    tri = bundle.triage
+    money.record(store, bundle.outcome, priority=tri.priority, due_at=tri.due_at, bundle=bundle)
+    if not recorded_before_sources:
+        return
+    old = [r.text for r in bundle.outcome.reasons]
+    with store.session() as s:
+        row = s.scalar(select(DecisionRow).where(DecisionRow.claim_id == claim_id))
+        assert row is not None
+        row.record = {**row.record, "reasons": old}
+        s.execute(update(ReviewTaskRow).where(ReviewTaskRow.claim_id == claim_id).values(reasons=old))
+        result = s.scalar(
+            select(StageResultRow).where(
+                StageResultRow.claim_id == claim_id, StageResultRow.stage == Stage.DECISION
+            )
+        )
+        assert result is not None
+        result.record = {**result.record, "outcome": {**result.record["outcome"], "reasons": old}}
+
+
 def copy_built(template: Built, root: Path) -> Built:
     """A copy of a built store (its database, documents and page images) under `root`."""
     import shutil
@@ -422,6 +482,15 @@ def copy_built(template: Built, root: Path) -> Built:
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_TAG = re.compile(r"<[^>]+>")
+
+
+def text_of(html: str, testid: str) -> str:
+    """The text of the element marked `data-testid=testid`, its tags dropped and spaces collapsed, as
+    a person reads it (the element must not hold another of its own tag name)."""
+    m = re.search(rf'<(\w+)[^>]*data-testid="{re.escape(testid)}"[^>]*>(.*?)</\1>', html, re.S)
+    assert m, f"no element data-testid={testid!r}"
+    return re.sub(r" ([;,.:])", r"\1", " ".join(unescape(_TAG.sub(" ", m.group(2))).split()))
 
 
 class Session:

@@ -14,21 +14,39 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_fixtures import PASSWORD, Built, copy_built, running
+from review_fixtures import PASSWORD, Built, add_watch_list_referral, copy_built, running
 
 SHOTS = Path(
     os.environ.get("REVIEW_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-output" / "review")
 )
+REASON_SHOTS = SHOTS.with_name(SHOTS.name + "-reasons")
+"""The fraud-referral check's screenshots (`test-output/review-reasons/`), apart from the day's ten."""
+
+
+def _serve(built: Built) -> Iterator[str]:
+    """The app on uvicorn, on a free loopback port, over `built`; yields its base URL."""
+    from review.app import create_app
+
+    with running(create_app(built.settings, built.store)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def server(template: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Built]]:
-    """The app on uvicorn, on a free loopback port, over its own copy of the test store."""
-    from review.app import create_app
-
+    """The app over its own copy of the test store."""
     built = copy_built(template, tmp_path_factory.mktemp("browser"))
-    with running(create_app(built.settings, built.store)) as base:
+    for base in _serve(built):
         yield base, built
+
+
+@pytest.fixture(scope="module")
+def referrals(template: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app over a copy of the test store with two watch-list referrals the fraud model scored low
+    0.00: C300 decided now, C301 as stored before reasons had sources."""
+    built = copy_built(template, tmp_path_factory.mktemp("referrals"))
+    add_watch_list_referral(built.store, "C300")
+    add_watch_list_referral(built.store, "C301", recorded_before_sources=True)
+    yield from _serve(built)
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +183,65 @@ def test_adjuster_and_senior_in_the_browser(server, browser, shots: Path) -> Non
         sorted(p.name for p in shots.glob("*.png"))[0] == "01-queue.png"
         and len(list(shots.glob("*.png"))) == 10
     )
+
+
+def test_a_watch_list_referral_reads_as_the_rules_in_the_browser(referrals: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: FRAUD_SUSPECTED beside a fraud column reading 'low 0.00' says the watch list raised it,
+    in the queue and on the claim page, for a claim decided now and one stored before sources."""
+    from playwright.sync_api import expect
+
+    base = referrals
+    shutil.rmtree(REASON_SHOTS, ignore_errors=True)
+    REASON_SHOTS.mkdir(parents=True)
+    errors: list[str] = []
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _sign_in(page, base, "adj1")
+
+    # the queue: the model's band, and what raised the referral, side by side
+    expect(page.locator("[data-testid=queue] tbody tr")).to_have_count(4)
+    for claim in ("C300", "C301"):
+        expect(page.locator(f"[data-testid=fraud-{claim}]")).to_have_text(
+            "model low 0.00 · raised by rule: provider on watch list"
+        )
+        why = page.locator(f"[data-testid=why-{claim}]")
+        expect(why).to_contain_text("FRAUD_SUSPECTED rule: provider on watch list")
+        expect(why).to_contain_text("PROVIDER_WATCHLIST rule: provider on watch list")
+    expect(page.locator("[data-testid=fraud-C100]")).to_have_text("model high 0.55")
+    expect(page.locator("[data-testid=why-C100]")).to_contain_text(
+        "FRAUD_SCORE_HIGH model: fraud band high 0.55"
+    )
+    page.screenshot(path=REASON_SHOTS / "01-queue-fraud-sources.png", full_page=True)
+    page.select_option("select[name=reason]", "FRAUD_SUSPECTED")
+    page.click("text=Filter")
+    expect(page.locator("[data-testid=queue] tbody tr")).to_have_count(2)
+    page.screenshot(path=REASON_SHOTS / "02-queue-fraud-suspected.png", full_page=True)
+
+    # the claim page: the referral's source above the model's own verdict, each reason with its source
+    for n, claim in ((3, "C300"), (4, "C301")):
+        page.click(f"[data-testid=open-{claim}]")
+        expect(page).to_have_url(f"{base}/claims/{claim}")
+        expect(page.locator("[data-testid=fraud-raised-by]")).to_have_text(
+            "Referred for fraud (FRAUD_SUSPECTED), raised by rule: provider on watch list;"
+            " not by the model, whose band is low."
+        )
+        expect(page.locator("[data-testid=fraud-model]")).to_contain_text("low score 0.000")
+        expect(page.locator("[data-testid=why] li").first).to_contain_text("rule: provider on watch list")
+        expect(page.locator("[data-testid=reason-codes]")).to_contain_text(
+            "FRAUD_SUSPECTED rule: provider on watch list"
+        )
+        page.screenshot(path=REASON_SHOTS / f"0{n}-claim-{claim}.png", full_page=True)
+        page.go_back()
+    page.goto(base + "/claims/C300")
+    page.locator("aside.side").screenshot(path=REASON_SHOTS / "05-claim-why-and-fraud-panels.png")
+
+    # a claim the model flagged: its band, no referral by a rule
+    page.goto(base + "/claims/C100")
+    expect(page.locator("[data-testid=fraud-raised-by]")).to_have_count(0)
+    expect(page.locator("[data-testid=why]")).to_contain_text("model: fraud band high 0.55")
+    page.screenshot(path=REASON_SHOTS / "06-claim-model-flagged.png", full_page=True)
+    ctx.close()
+
+    assert errors == []
+    assert len(list(REASON_SHOTS.glob("*.png"))) == 6

@@ -7,13 +7,16 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from review_fixtures import Built, Session
+from review_fixtures import Built, Session, add_watch_list_referral
+from sqlalchemy import delete
 
 from pipeline import decisions
+from pipeline.reasons import read_reasons
 from pipeline.records import Outcome, Route
+from pipeline.store import StageResultRow
 from review.masking import mask_number, mask_text
 from review.ops import outcome_rates, rates_over_time, rates_svg, recent_batches, review_backlog
-from review.queue import QueueFilters, build_queue, reason_code, urgency
+from review.queue import QueueFilters, build_queue, urgency
 
 SignIn = Callable[[str | None], Session]
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -28,9 +31,8 @@ def test_urgency_follows_the_legal_clock() -> None:
 
 
 def test_reason_codes() -> None:
-    assert reason_code("FRAUD_SCORE_HIGH: score 0.81") == "FRAUD_SCORE_HIGH"
-    assert reason_code("  claims_90d: 3 claims") is None
-    assert reason_code("MISSING_DOCUMENT: expense_list") == "MISSING_DOCUMENT"
+    stored = ["FRAUD_SCORE_HIGH: score 0.81", "  claims_90d: 3 claims", "MISSING_DOCUMENT: expense_list"]
+    assert [r.code for r in read_reasons(stored)] == ["FRAUD_SCORE_HIGH", None, "MISSING_DOCUMENT"]
 
 
 def test_queue_order_clock_then_vip_then_deadline(built: Built) -> None:
@@ -47,6 +49,26 @@ def test_queue_order_clock_then_vip_then_deadline(built: Built) -> None:
     items, _ = build_queue(built.store, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=5))
     assert {i.urgency for i in items} == {3}
     assert [i.claim_id for i in items] == ["C100", "C200"]  # both overdue: stars again
+
+
+def test_the_fraud_column_keeps_the_models_band_apart_from_a_rules_referral(built: Built) -> None:
+    add_watch_list_referral(built.store, "C300")
+    items = {i.claim_id: i for i in build_queue(built.store)[0]}
+    watched, flagged = items["C300"], items["C100"]
+    assert (watched.fraud_band, watched.fraud_model) == ("low", "model low 0.00")
+    assert watched.fraud_raised_by == ["rule: provider on watch list"]
+    assert watched.fraud_text == "model low 0.00 · raised by rule: provider on watch list"
+    assert ("FRAUD_SUSPECTED", "rule: provider on watch list") in watched.why
+    assert flagged.fraud_text == "model high 0.55" and flagged.fraud_raised_by == []
+    with built.store.session() as s:  # not scored at all: the referral still says who raised it
+        s.execute(
+            delete(StageResultRow).where(StageResultRow.claim_id == "C300", StageResultRow.stage == "fraud")
+        )
+    [unscored] = [i for i in build_queue(built.store)[0] if i.claim_id == "C300"]
+    assert unscored.fraud_text == "model: not scored · raised by rule: provider on watch list"
+    assert [i.claim_id for i in build_queue(built.store, QueueFilters(reason="FRAUD_SUSPECTED"))[0]] == [
+        "C300"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import pytest
 
 from pipeline import decisions
 from pipeline.errors import ClaimsError
+from pipeline.reasons import adjuster_source, read_reasons
 from pipeline.records import Claim, Outcome, Route
 from pipeline.review_tables import UserRow
 from pipeline.settings import Settings
@@ -49,9 +50,9 @@ def test_a_senior_reopens_a_final_decision_to_the_top_of_the_queue(store: CaseSt
     assert reopened.new and reopened.decided_by == "reopen:senior1"
     assert reopened.outcome.route is Route.ADJUSTER
     [task] = store.review_tasks()
-    assert task["priority"] == REOPEN_PRIORITY and task["reasons"][0].startswith(
-        "REOPENED: 客户投诉：漏赔检查费"
-    )
+    [why] = read_reasons(task["reasons"])
+    assert task["priority"] == REOPEN_PRIORITY and why.text.startswith("REOPENED: 客户投诉：漏赔检查费")
+    assert why.source == adjuster_source("senior1")
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from pipeline.reasons import rule_source
 from review.render import NOTES, TZ, templates
 
 
@@ -18,6 +19,10 @@ def test_filters_show_china_time_money_and_limits() -> None:
     assert f["money"](None) == "" and f["money"]("") == ""
     assert f["pct"](0.125) == "12.5%" and f["pct"](None) == ""
     assert f["limit"](None) == "no limit" and f["limit"](Decimal("5000")) == "5,000.00 yuan"
+    assert (
+        f["source"](rule_source("watched_provider", "provider on watch list"))
+        == "rule: provider on watch list"
+    )
 
 
 def test_the_templates_know_the_actions_and_routes() -> None:

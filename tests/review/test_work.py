@@ -12,6 +12,7 @@ from review_fixtures import ACCOUNT, ID_NUMBER, USERS, Built, Session, build_sto
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from pipeline.reasons import read_reasons
 from pipeline.records import ReviewAction, ReviewDecision, Route
 from pipeline.settings import Authority, Settings
 from pipeline.store import AuditEventRow, FieldRow, ReviewTaskRow
@@ -531,7 +532,7 @@ def test_a_senior_reopens_a_final_decision_with_a_reason(sign_in: SignIn, built:
     assert r.status_code == 303
     task = _task(built, "C050")
     assert task["status"] == "open" and task["decision_version"] == 2
-    assert str(task["reasons"][0]).startswith("REOPENED: 客户投诉：漏赔检查费 (by senior1")  # type: ignore[index]
+    assert read_reasons(task["reasons"])[0].text.startswith("REOPENED: 客户投诉：漏赔检查费 (by senior1")  # type: ignore[arg-type]
     assert built.store.latest_outcome("C050").route is Route.ADJUSTER  # type: ignore[union-attr]
     assert "reopen" in _actions(built, "C050")
     assert 'data-testid="reopen-form"' not in senior.get("/claims/C050").text  # in the queue now

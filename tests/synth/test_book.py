@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pipeline.records import ClaimType, Decision
-from synth.book import FRAUD_PATTERNS, PROBLEMS, make_book
+from synth.book import BOOK_END, BOOK_START, FRAUD_PATTERNS, PROBLEMS, make_book
 from synth.documents import generate_corpus
 from synth.truth import ItemTruth
 
@@ -58,6 +59,7 @@ def test_plausible_book_mix() -> None:
 def test_no_render_mode_writes_claims_and_truth_only(tmp_path: Path) -> None:
     summary = generate_corpus(tmp_path, 2000, seed=1, render=False)
     assert summary.claims == 2000
+    assert set(summary.rule_sets) == {"2025.1", "2026.1"} and sum(summary.rule_sets.values()) == 2000
     lines = (tmp_path / "claims.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0].split(",") == [
         "claim_id",
@@ -83,3 +85,32 @@ def test_constructed_items_are_valid() -> None:
         for bill in claim.bills:
             for item in bill.items:
                 assert ItemTruth.model_validate(item.model_dump()) == item
+
+
+def test_the_book_spans_both_rule_sets_and_straddles_the_change() -> None:
+    book = make_book(1000, seed=12)
+    days = [c.incident.incident_date for c in book]
+    assert min(days) >= BOOK_START and max(days) <= BOOK_END
+    assert {d.year for d in days} == {2025, 2026}
+    change = dt.date(2026, 4, 1)
+    for c in book:  # the version in force on the incident date, whatever the stay's end
+        assert c.expected.rule_set == ("2026.1" if c.incident.incident_date >= change else "2025.1")
+    straddling = [
+        c
+        for c in book
+        if c.incident.admission_date and c.incident.admission_date < change <= c.incident.discharge_date
+    ]
+    assert straddling and all(c.expected.rule_set == "2025.1" for c in straddling)
+    capped = [c for c in book if any(ln.reason_code == "PER_DAY_LIMIT" for ln in c.expected.benefit_lines)]
+    assert capped and all(c.incident.incident_date >= change for c in capped)
+
+
+def test_nothing_a_claim_carries_is_dated_after_its_submission() -> None:
+    for c in make_book(400, seed=13, problem_rate=0.2):
+        sent = c.row.submitted_at.date()
+        dates = [c.incident.incident_date, c.policy.effective_date, *(b.issue_date for b in c.bills)]
+        dates += [c.insured.birth_date, c.insured.id_valid_from, c.claimant.id_valid_from]
+        dates += [d for d in (c.incident.admission_date, c.incident.discharge_date) if d]
+        dates += [i.date for b in c.bills for i in b.items]
+        assert max(dates) <= sent, c.claim_id
+        assert c.policy.effective_date <= c.incident.incident_date

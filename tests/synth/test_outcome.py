@@ -1,4 +1,5 @@
-"""The expected-outcome arithmetic against examples computed by hand from the product YAML."""
+"""The expected-outcome arithmetic against examples computed by hand from the wordings
+(adjudication/products/*.md), under the rule set in force on the incident date."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from decimal import Decimal as D
 from pipeline.records import ClaimType, Decision, DocType
 from synth.amounts import amount_in_words
 from synth.outcome import expected_outcome
-from synth.products import load_products
-from synth.truth import BillTruth, IncidentTruth, ItemTruth, PolicyTruth
+from synth.rulesets import RuleSetTerms, rule_set_on
+from synth.truth import BillTruth, ExpectedOutcome, IncidentTruth, ItemTruth, PolicyTruth
 
 DAY = dt.date(2025, 10, 10)
+RULES = rule_set_on(DAY)
+AMENDED = dt.date(2026, 5, 10)
+"""Rule set 2026.1: OPM01 deductible 200 a year, IPM01 床位费 at most 50 a day, early claims 30 days."""
 OUTPATIENT_DOCS = {
     DocType.OUTPATIENT_INVOICE,
     DocType.EXPENSE_LIST,
@@ -47,12 +51,12 @@ def _policy(
     )
 
 
-def _item(cls: str, amount: str) -> ItemTruth:
+def _item(cls: str, amount: str, category: str = "西药费") -> ItemTruth:
     return ItemTruth(
         date=DAY,
         code="1",
         name="x",
-        category="西药费",
+        category=category,
         insurance_class=cls,
         unit="盒",
         quantity=D(1),
@@ -81,18 +85,18 @@ def _bill(fund: str, *items: ItemTruth) -> BillTruth:
     )
 
 
-def _incident(claim_type: ClaimType, icd: str = "J06.9", days: int = 0) -> IncidentTruth:
+def _incident(claim_type: ClaimType, icd: str = "J06.9", days: int = 0, on: dt.date = DAY) -> IncidentTruth:
     return IncidentTruth(
         claim_type=claim_type,
-        incident_date=DAY,
+        incident_date=on,
         hospital="某医院",
         hospital_grade="三级甲等",
         province_layout="beijing",
         department="内科",
         doctor="李",
         diagnoses=[(icd, "x")],
-        admission_date=DAY if days else None,
-        discharge_date=DAY + dt.timedelta(days=days) if days else None,
+        admission_date=on if days else None,
+        discharge_date=on + dt.timedelta(days=days) if days else None,
         hospital_number="MZ1",
         description="",
     )
@@ -101,10 +105,9 @@ def _incident(claim_type: ClaimType, icd: str = "J06.9", days: int = 0) -> Incid
 def test_outpatient_reimbursement_by_hand() -> None:
     # OPM01: covered 甲+乙 = 300 + 200 = 500; 丙 100 not covered; social insurance paid 150 -> 350;
     # deductible 100 (none used) -> 250; ratio with social insurance 0.80 -> 200.00
-    product = load_products()["OPM01"]
     bill = _bill("150", _item("甲", "300"), _item("乙", "200"), _item("丙", "100"))
     e = expected_outcome(
-        product=product,
+        rules=RULES,
         policy=_policy("OPM01", DAY - dt.timedelta(days=400)),
         incident=_incident(ClaimType.OUTPATIENT),
         bills=[bill],
@@ -118,10 +121,9 @@ def test_outpatient_reimbursement_by_hand() -> None:
 
 def test_outpatient_without_social_insurance_and_over_limit() -> None:
     # no social insurance: 500 - 40 deductible left (60 used) = 460 x 0.50 = 230; limit left 5000 - 4900 = 100
-    product = load_products()["OPM01"]
     bill = _bill("150", _item("甲", "300"), _item("乙", "200"))
     e = expected_outcome(
-        product=product,
+        rules=RULES,
         policy=_policy(
             "OPM01", DAY - dt.timedelta(days=400), social=False, sum_insured="5000", prior="4900", used="60"
         ),
@@ -136,10 +138,9 @@ def test_outpatient_without_social_insurance_and_over_limit() -> None:
 
 
 def test_denials_and_requests() -> None:
-    products = load_products()
     bill = _bill("0", _item("甲", "300"))
     waiting = expected_outcome(
-        product=products["OPM01"],
+        rules=RULES,
         policy=_policy("OPM01", DAY - dt.timedelta(days=10)),
         incident=_incident(ClaimType.OUTPATIENT),
         bills=[bill],
@@ -148,7 +149,7 @@ def test_denials_and_requests() -> None:
     )
     assert (waiting.decision, waiting.reason_codes) == (Decision.DENY, ["WAITING_PERIOD"])
     dental = expected_outcome(
-        product=products["OPM01"],
+        rules=RULES,
         policy=_policy("OPM01", DAY - dt.timedelta(days=400)),
         incident=_incident(ClaimType.OUTPATIENT, "K02.9"),
         bills=[bill],
@@ -157,7 +158,7 @@ def test_denials_and_requests() -> None:
     )
     assert (dental.decision, dental.reason_codes) == (Decision.DENY, ["EXCLUDED_DENTAL"])
     missing = expected_outcome(
-        product=products["OPM01"],
+        rules=RULES,
         policy=_policy("OPM01", DAY - dt.timedelta(days=400)),
         incident=_incident(ClaimType.OUTPATIENT),
         bills=[bill],
@@ -166,7 +167,7 @@ def test_denials_and_requests() -> None:
     )
     assert missing.decision is Decision.REQUEST_INFO and missing.missing_documents == [DocType.BANK_CARD]
     refer = expected_outcome(
-        product=products["OPM01"],
+        rules=RULES,
         policy=_policy("OPM01", DAY - dt.timedelta(days=400)),
         incident=_incident(ClaimType.OUTPATIENT),
         bills=[bill],
@@ -177,7 +178,6 @@ def test_denials_and_requests() -> None:
 
 
 def test_hospital_cash_and_critical_illness() -> None:
-    products = load_products()
     docs = {
         DocType.INPATIENT_INVOICE,
         DocType.DISCHARGE_SUMMARY,
@@ -187,7 +187,7 @@ def test_hospital_cash_and_critical_illness() -> None:
     }
     # HCA01: 6 nights x 200.00 = 1200.00
     cash = expected_outcome(
-        product=products["HCA01"],
+        rules=RULES,
         policy=_policy("HCA01", DAY - dt.timedelta(days=400), sum_insured="36000"),
         incident=_incident(ClaimType.INPATIENT, "J18.9", days=6),
         bills=[],
@@ -203,7 +203,7 @@ def test_hospital_cash_and_critical_illness() -> None:
         DocType.BANK_CARD,
     }
     ci = expected_outcome(
-        product=products["CI01"],
+        rules=RULES,
         policy=_policy("CI01", DAY - dt.timedelta(days=100), sum_insured="300000"),
         incident=_incident(ClaimType.CRITICAL_ILLNESS, "C34.9", days=5),
         bills=[],
@@ -212,7 +212,7 @@ def test_hospital_cash_and_critical_illness() -> None:
     )
     assert (ci.decision, ci.payable) == (Decision.APPROVE, D("300000.00"))
     early = expected_outcome(
-        product=products["CI01"],
+        rules=RULES,
         policy=_policy("CI01", DAY - dt.timedelta(days=60), sum_insured="300000"),
         incident=_incident(ClaimType.CRITICAL_ILLNESS, "C34.9", days=5),
         bills=[],
@@ -221,7 +221,7 @@ def test_hospital_cash_and_critical_illness() -> None:
     )
     assert early.reason_codes == ["WAITING_PERIOD"]
     benign = expected_outcome(
-        product=products["CI01"],
+        rules=RULES,
         policy=_policy("CI01", DAY - dt.timedelta(days=400), sum_insured="300000"),
         incident=_incident(ClaimType.CRITICAL_ILLNESS, "D24", days=5),
         bills=[],
@@ -232,6 +232,142 @@ def test_hospital_cash_and_critical_illness() -> None:
 
 
 def test_products_have_version_and_dates() -> None:
-    for product in load_products().values():
+    for product in RULES.products.values():
         assert product.version and product.effective_from <= dt.date(2026, 1, 1)
         assert product.required_documents
+
+
+INPATIENT_DOCS = {
+    DocType.INPATIENT_INVOICE,
+    DocType.EXPENSE_LIST,
+    DocType.DISCHARGE_SUMMARY,
+    DocType.CLAIM_FORM,
+    DocType.ID_CARD,
+    DocType.BANK_CARD,
+}
+
+
+def _stay(on: dt.date, days: int, fund: str, *items: ItemTruth, known: bool = True) -> ExpectedOutcome:
+    stay = {"admission_date": on, "discharge_date": on + dt.timedelta(days=days)}
+    if not known:  # the stay's dates were not read
+        stay = {"admission_date": None, "discharge_date": None}
+    incident = _incident(ClaimType.INPATIENT, "J18.9", on=on).model_copy(update=stay)
+    return expected_outcome(
+        rules=rule_set_on(on),
+        policy=_policy("IPM01", on - dt.timedelta(days=400), sum_insured="200000"),
+        incident=incident,
+        bills=[_bill(fund, *items)],
+        document_types=INPATIENT_DOCS,
+        fraud_patterns=[],
+    )
+
+
+def test_outpatient_deductible_of_2026_counts_what_the_year_already_used() -> None:
+    # OPM01 第四条(二): from 2026-04-01 the yearly deductible is 200, what the year used counts:
+    # 100 used -> 100 left; 甲乙 500 - 100 = 400 x 80% = 320.00 (under 2025.1 nothing left: 400.00)
+    bill = _bill("0", _item("甲", "300"), _item("乙", "200"))
+    after, before = (
+        expected_outcome(
+            rules=rule_set_on(on),
+            policy=_policy("OPM01", on - dt.timedelta(days=400), used="100"),
+            incident=_incident(ClaimType.OUTPATIENT, on=on),
+            bills=[bill],
+            document_types=OUTPATIENT_DOCS,
+            fraud_patterns=[],
+        )
+        for on in (AMENDED, DAY)
+    )
+    assert (after.rule_set, after.payable) == ("2026.1", D("320.00"))
+    assert (before.rule_set, before.payable) == ("2025.1", D("400.00"))
+
+
+def test_bed_fee_is_capped_per_hospital_day_from_2026_04_01() -> None:
+    # IPM01 第四条(四), the wording's own figures (golden IPM-002): 床位费 400 over 50 x 5 days = 250
+    # refuses 150; 甲乙 4850 - 统筹 2000 - 免赔 500 = 2350.00
+    items = (
+        _item("甲", "400", "床位费"),
+        _item("乙", "3000"),
+        _item("甲", "1600", "检查费"),
+        _item("丙", "500"),
+    )
+    capped = _stay(AMENDED, 5, "2000", *items)
+    assert (capped.decision, capped.payable) == (Decision.APPROVE, D("2350.00"))
+    limit = next(line for line in capped.benefit_lines if line.reason_code == "PER_DAY_LIMIT")
+    assert limit.refused == D("150.00")
+    assert sum(line.claimed for line in capped.benefit_lines) == D("5500.00")
+    # admitted 2026-03-31 (2025.1): no per-day limit, whenever the stay ends: 5000 - 2000 - 500 = 2500.00
+    straddling = _stay(dt.date(2026, 3, 31), 5, "2000", *items)
+    assert (straddling.rule_set, straddling.payable) == ("2025.1", D("2500.00"))
+
+
+def test_a_same_day_stay_counts_one_day_and_unknown_days_go_to_a_person() -> None:
+    # 当日入院当日出院的按1天计算: 床位费 80 over 50 x 1 refuses 30; 甲 80 + 600 - 30 = 650 - 500 = 150.00
+    same_day = _stay(AMENDED, 0, "0", _item("甲", "80", "床位费"), _item("甲", "600", "检查费"))
+    assert same_day.payable == D("150.00")
+    # the stay's length unknown and the cap binding on one day: a person counts the days (refer)
+    unknown = _stay(AMENDED, 3, "0", _item("甲", "120", "床位费"), _item("甲", "600", "检查费"), known=False)
+    assert (unknown.decision, unknown.reason_codes) == (Decision.REFER, ["DAYS_UNKNOWN"])
+    assert unknown.payable == 0 and unknown.assessed == D("150.00")
+    # unknown length, but the bed fee within one day's cap: nothing for a person to count
+    within = _stay(AMENDED, 3, "0", _item("甲", "40", "床位费"), _item("甲", "600", "检查费"), known=False)
+    assert (within.decision, within.payable) == (Decision.APPROVE, D("140.00"))
+
+
+def test_early_claims_are_looked_at_for_the_window_of_the_rule_set_in_force() -> None:
+    # IPM01 waiting 30 days; 20 days after it ends: inside 2026.1's 30-day window, outside 2025.1's 15
+    from synth.outcome import fraud_signals
+
+    for on, expected in ((AMENDED, ["soon_after_inception"]), (DAY, [])):
+        policy = _policy("IPM01", on - dt.timedelta(days=50))
+        incident = _incident(ClaimType.INPATIENT, "J18.9", days=3, on=on)
+        assert fraud_signals([], incident, policy, rule_set_on(on), set()) == expected
+
+
+def test_allowance_days_a_year_and_a_lump_sum_paid_once() -> None:
+    docs = {DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM, DocType.ID_CARD}
+    docs |= {DocType.BANK_CARD}
+    # HCA01: 180 days x 200 = 36000 a year; 35600 paid leaves 400 of 6 x 200 = 1200: partial 400.00
+    cash = expected_outcome(
+        rules=RULES,
+        policy=_policy("HCA01", DAY - dt.timedelta(days=400), sum_insured="50000", prior="35600"),
+        incident=_incident(ClaimType.INPATIENT, "J18.9", days=6),
+        bills=[],
+        document_types=docs,
+        fraud_patterns=[],
+    )
+    assert (cash.decision, cash.payable) == (Decision.PARTIAL, D("400.00"))
+    # CI01 第四条: 仅给付一次, a policy that has paid pays nothing more
+    ci_docs = {DocType.DIAGNOSIS_CERTIFICATE, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM}
+    ci_docs |= {DocType.ID_CARD, DocType.BANK_CARD}
+    again = expected_outcome(
+        rules=RULES,
+        policy=_policy("CI01", DAY - dt.timedelta(days=400), sum_insured="300000", prior="1000"),
+        incident=_incident(ClaimType.CRITICAL_ILLNESS, "C34.9", days=5),
+        bills=[],
+        document_types=ci_docs,
+        fraud_patterns=[],
+    )
+    assert (again.decision, again.reason_codes) == (Decision.DENY, ["ALREADY_PAID"])
+
+
+def test_an_excluded_fee_category_is_refused_whatever_its_class() -> None:
+    opm = RULES.products["OPM01"]
+    benefit = opm.benefits[0].model_copy(update={"excluded_categories": ["材料费"]})
+    rules = RuleSetTerms(
+        version="test",
+        effective_from=DAY,
+        early_claim_days=15,
+        watched_providers=(),
+        products={"OPM01": opm.model_copy(update={"benefits": [benefit]})},
+    )
+    # 材料费 200 refused; 甲 300 - 100 deductible = 200 x 80% = 160.00
+    e = expected_outcome(
+        rules=rules,
+        policy=_policy("OPM01", DAY - dt.timedelta(days=400)),
+        incident=_incident(ClaimType.OUTPATIENT),
+        bills=[_bill("0", _item("甲", "300"), _item("甲", "200", "材料费"))],
+        document_types=OUTPATIENT_DOCS,
+        fraud_patterns=[],
+    )
+    assert e.payable == D("160.00")
+    assert e.benefit_lines[0].reason_code == "CATEGORY_NOT_COVERED"
