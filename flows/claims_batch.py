@@ -206,22 +206,18 @@ def close_batch(
     claim_ids = [r.claim_id for r in results]
     outcomes = [o for o in (store.latest_outcome(c) for c in claim_ids) if o is not None]
     extractions = [ex for c in claim_ids for ex in store.results(c, Stage.EXTRACT, Extraction).values()]
-    received = store.claim_received_at(claim_ids)
-    seconds = [
-        (o.decided_at - received[o.claim_id]).total_seconds() for o in outcomes if o.claim_id in received
-    ]
     documents = sum(1 for c in claim_ids for d in (store.get_claim(c).documents))  # type: ignore[union-attr]
+    files = steps.export_payments(store, settings, source)  # this run's instructions, and any left over
+    wall = (dt.datetime.now(dt.UTC) - started).total_seconds()
     kpis = batch_kpis(
         outcomes,
         documents=documents,
         documents_needing_person=sum(1 for ex in extractions if ex.needs_review)
         + (documents - len(extractions)),
-        seconds_per_claim=[max(0.0, s) for s in seconds],
+        times=store.claims.times(claim_ids).values(),
+        wall_seconds=wall,
     )
-    files = steps.export_payments(store, settings, source)  # this run's instructions, and any left over
-    store.finish_batch(
-        batch_id, {"kpis": kpis.model_dump(), "seconds": (dt.datetime.now(dt.UTC) - started).total_seconds()}
-    )
+    store.finish_batch(batch_id, {"kpis": kpis.model_dump(), "seconds": wall})
     return BatchResult(
         batch_id=batch_id,
         claims=sorted(results, key=lambda r: r.claim_id),

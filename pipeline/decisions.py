@@ -41,6 +41,7 @@ from pipeline.store import (
     DecisionRow,
     ReviewTaskRow,
     StageResultRow,
+    as_utc,
     utcnow,
 )
 
@@ -173,7 +174,14 @@ def _recorded(row: DecisionRow, new: bool, settled: str | None = None) -> Record
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _append(s: Session, claim: ClaimRow, outcome: Outcome, decided_by: str, after: int) -> DecisionRow:
+def _append(
+    s: Session,
+    claim: ClaimRow,
+    outcome: Outcome,
+    decided_by: str,
+    after: int,
+    notified_at: dt.datetime | None = None,
+) -> DecisionRow:
     row = DecisionRow(
         claim_id=claim.claim_id,
         decision_version=after + 1,
@@ -185,8 +193,22 @@ def _append(s: Session, claim: ClaimRow, outcome: Outcome, decided_by: str, afte
     )
     s.add(row)
     claim.status = f"decided:{outcome.route.value}"
+    _clock(claim, outcome, notified_at)
     s.flush()
     return row
+
+
+def _clock(claim: ClaimRow, outcome: Outcome, notified_at: dt.datetime | None) -> None:
+    """The claim's times after a decision. A final one is decided and notified: the machine's notice
+    goes out with its decision, an adjuster's when `apply_review` records it (`notified_at`). Any
+    other reopens the claim, and a request for documents says its documents are not complete."""
+    if outcome.route in FINAL:
+        claim.decided_at = as_utc(outcome.decided_at)
+        claim.notice_at = as_utc(notified_at or outcome.decided_at)
+        return
+    claim.decided_at = claim.notice_at = None
+    if outcome.route is Route.REQUEST_INFO:
+        claim.documents_complete_at = None
 
 
 def _stored(reasons: list[Reason]) -> list[dict[str, Any]]:
@@ -315,12 +337,18 @@ def record_error(
 
 
 def record_review_decision(
-    store: CaseStore, outcome: Outcome, *, reviewer: str, routed_version: int | None
+    store: CaseStore,
+    outcome: Outcome,
+    *,
+    reviewer: str,
+    routed_version: int | None,
+    now: dt.datetime | None = None,
 ) -> Recorded:
     """An adjuster's decision, recorded right after the decision that routed the claim to them.
 
     Recording it twice gives the first recording back (a crash between recording and marking it
-    applied); a decision recorded meanwhile by anyone else refuses it.
+    applied); a decision recorded meanwhile by anyone else refuses it. `now` is when it is recorded,
+    which is when its notice goes out (the legal clock of a denial's notice runs from the decision).
     """
     by = by_reviewer(reviewer)
     with store.session() as s:
@@ -338,7 +366,7 @@ def record_review_decision(
                 f"claim {outcome.claim_id}: {reviewer}'s decision follows v{routed_version}, but v{after} "
                 "was recorded since; it is not applied (reopen the claim to decide it again)"
             )
-        return _recorded(_append(s, claim, outcome, by, after), new=True)
+        return _recorded(_append(s, claim, outcome, by, after, now or utcnow()), new=True)
 
 
 def reopen(
@@ -405,11 +433,12 @@ def resume(
     actor: str,
     detail: dict[str, Any] | None = None,
     also: Callable[[Session], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> None:
     """New documents answered the claim's request: its facts, score and decision are made anew.
 
     Only a claim whose decision asks for documents can resume; `also` runs in the same transaction
-    (the intake queue's own row).
+    (the intake queue's own row). From `now` the claim's documents count as complete.
     """
     with store.session() as s:
         claim = lock_claim(s, claim_id)
@@ -426,6 +455,7 @@ def resume(
             )
         )
         claim.status = RESUMED
+        claim.documents_complete_at = as_utc(now) or utcnow()
         s.add(_event(actor, "resumed", claim_id, after_version=latest.decision_version, **(detail or {})))
         if also is not None:
             also(s)

@@ -35,7 +35,7 @@ from pipeline.decisions import FINAL, PAYING, latest_row, lock_claim
 from pipeline.errors import ClaimsError
 from pipeline.extract.checks import luhn_valid
 from pipeline.records import ClaimFacts, DirectSettlement, PaymentInstruction, Route, money
-from pipeline.store import CaseStore, DecisionRow, PaymentExportRow, PaymentRow, utcnow
+from pipeline.store import CaseStore, DecisionRow, PaymentExportRow, PaymentRow, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def pay(
     """
     result = PayoutResult(claim_id=claim_id)
     with store.session() as s:
-        lock_claim(s, claim_id)
+        claim = lock_claim(s, claim_id)
         decision = latest_row(s, claim_id)
         if decision is None or Route(decision.route) not in PAYING:
             return result
@@ -192,6 +192,7 @@ def pay(
                 issued_by=issued_by,
             )
         )
+        claim.paid_at = as_utc(instruction.created_at)
     result.instruction = instruction
     return result
 

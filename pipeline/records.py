@@ -25,6 +25,7 @@ __all__ = [
     "Check",
     "Claim",
     "ClaimFacts",
+    "ClaimTimes",
     "ClaimType",
     "Complexity",
     "Decision",
@@ -492,6 +493,42 @@ class Outcome(_Record):
                 ),
             }
         return data
+
+
+class ClaimTimes(_Record):
+    """A claim's clock as the claimant lives it: submitted → documents complete → decided → paid, or
+    notified of a denial. The store keeps these on the claim's row (`claims.*_at`)."""
+
+    claim_id: str
+    submitted_at: dt.datetime | None = None
+    documents_complete_at: dt.datetime | None = None
+    decided_at: dt.datetime | None = PField(default=None, description="the latest final decision")
+    paid_at: dt.datetime | None = None
+    notice_at: dt.datetime | None = None
+    route: Route | None = PField(default=None, description="the latest decision's route")
+    payable: Money = Decimal("0.00")
+
+    @property
+    def closed_at(self) -> dt.datetime | None:
+        """When the claimant had the answer: paid (a decision that pays), else the notice (a denial, a
+        decision paying nothing); None while open or while a payment is held."""
+        if self.decided_at is None:
+            return None
+        if self.route in (Route.FLASH_PAY, Route.AUTO_APPROVE) and self.payable > 0:
+            return self.paid_at
+        return self.notice_at
+
+    def seconds(self, start: str, end: str) -> float | None:
+        """Seconds between two of the claim's times (`"submitted_at"`, ..., `"closed_at"`); None if
+        either is not known."""
+        a, b = getattr(self, start), getattr(self, end)
+        if a is None or b is None:
+            return None
+        return (_utc(b) - _utc(a)).total_seconds()
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 class PaymentInstruction(_Record):

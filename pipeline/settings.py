@@ -81,6 +81,21 @@ class Authority(BaseModel):
         return pair and within(self.limit("two_seniors", product_id))
 
 
+class ServiceTargets(BaseModel):
+    """The insurer's plan's targets (2019 客户服务体系, 落地实施: ../shared/seed), as shares of claims:
+    what `claims report` draws beside each indicator. Set them as JSON, e.g.
+    `CLAIMS_SERVICE_TARGETS='{"flash_pay_share": 0.8}'`; what is not given keeps its default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    flash_pay_share: float = Field(default=0.70, ge=0, le=1)
+    """闪付通过率: eligible claims flash-paid."""
+    straight_through_share: float = Field(default=0.50, ge=0, le=1)
+    """理赔自核通过率: claims closed with no person (after it went live)."""
+    documents_without_person: float = Field(default=0.20, ge=0, le=1)
+    """理赔单据智能识别率: documents read with no person (by the end of the plan's year)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CLAIMS_", extra="ignore")
 
@@ -103,6 +118,8 @@ class Settings(BaseSettings):
     the machine's limit in `authority`)."""
     authority: Authority = Field(default_factory=Authority)
     """The payment authority table: the machine's limit and each person's (CLAIMS_AUTHORITY as JSON)."""
+    service_targets: ServiceTargets = Field(default_factory=ServiceTargets)
+    """The insurer's plan's targets the service indicators are held against (CLAIMS_SERVICE_TARGETS)."""
     gate_threshold: float = 0.9
     doc_type_min_confidence: float = 0.8
     fraud_high: float = 0.5

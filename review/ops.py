@@ -2,7 +2,9 @@
 
 Figures come from the decisions table (every outcome, batch and adjusters' alike), the batches'
 KPI summaries the batch flow writes, and the review tasks. The plot is an inline SVG drawn here:
-no plotting library in the request path, no image file, nothing for the browser to fetch.
+no plotting library in the request path, no image file, nothing for the browser to fetch. The
+service indicators of the last 30 days are `claims report`'s own (`pipeline.indicators`), with a
+link to its full page.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from pipeline.decisions import PROCESSING_ERROR
+from pipeline.indicators import Report, from_store, last_days
 from pipeline.reasons import read_reasons
 from pipeline.records import Route
+from pipeline.report_html import misses, target_text
+from pipeline.settings import ServiceTargets
 from pipeline.store import BatchRow, CaseStore, ClaimRow, DecisionRow, ReviewTaskRow, utcnow
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -202,3 +207,36 @@ def rates_svg(
         parts.append(f'<rect x="{left + pw + 16}" y="{ly - 9}" width="12" height="12" fill="{colour}"/>')
         parts.append(f'<text x="{left + pw + 34}" y="{ly + 1}" font-size="12">{escape(route)}</text>')
     return "".join(parts) + "</svg>"
+
+
+SERVICE_DAYS = 30
+
+
+@dataclass
+class ServiceRow:
+    key: str
+    name: str
+    text: str
+    target: str
+    miss: bool
+    definition: str
+
+
+def service_last_days(
+    store: CaseStore, targets: ServiceTargets, now: dt.datetime | None = None, days: int = SERVICE_DAYS
+) -> tuple[Report, list[ServiceRow]]:
+    """The service indicators over the claims decided in the last `days` Beijing calendar days, today
+    included, as `claims report --from ... --to ...` gives them; and their rows for the page."""
+    report, _ = from_store(store, *last_days(days, now), targets=targets)
+    rows = [
+        ServiceRow(
+            key=ind.key,
+            name=ind.name,
+            text=report.groups[0].figure(ind.key).text,
+            target=target_text(ind),
+            miss=misses(ind, report.groups[0].figure(ind.key).value),
+            definition=ind.definition,
+        )
+        for ind in report.indicators
+    ]
+    return report, rows

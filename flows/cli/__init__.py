@@ -2,9 +2,10 @@
 
 One typer sub-app per noun, each in its own module (`claims models ...` in `models.py`, `claims intake
 ...` in `intake.py`, and so on); the root's own commands (`run`, `ingest`, `ocr`, `extract`, `serve`,
-`reopen`) are in `root.py`. Each command is a thin layer over a stage or a flow. Heavy libraries
-(Prefect, OCR models, LightGBM) are imported inside the command that needs them, so `claims ocr FILE`
-starts fast. `--json` always prints one machine-readable object as the last line of stdout.
+`reopen`) are in `root.py`, `claims report` in `report.py`. Each command is a thin layer over a stage
+or a flow. Heavy libraries (Prefect, OCR models, LightGBM) are imported inside the command that needs
+them, so `claims ocr FILE` starts fast. `--json` always prints one machine-readable object as the last
+line of stdout.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flows.cli.fraud import fraud_app
 from flows.cli.intake import intake_app
 from flows.cli.models import models_app
 from flows.cli.payments import payments_app
+from flows.cli.report import report
 from flows.cli.review import review_app
 from flows.cli.rules import rules_app
 from flows.cli.synth import synth_app
@@ -41,6 +43,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(intake_app, name="intake")
 app.add_typer(payments_app, name="payments")
 app.command("reopen")(root.reopen)
+app.command("report")(report)
 for command in (root.ingest, root.run, root.ocr, root.extract, root.serve):
     app.command()(command)
 

@@ -36,6 +36,7 @@ from pipeline.store.tables import (
     ReviewTaskRow,
     StageResultRow,
     TextLineRow,
+    as_utc,
     utcnow,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "Sessions",
     "StageResultRow",
     "TextLineRow",
+    "as_utc",
     "make_engine",
     "migrate",
     "open_store",

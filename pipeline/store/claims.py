@@ -10,9 +10,17 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from pipeline.records import Claim, DocStatus, Document
+from pipeline.records import Claim, ClaimTimes, DocStatus, Document
 from pipeline.store.engine import Repository
-from pipeline.store.tables import BatchRow, ClaimDocumentRow, ClaimRow, DocumentRow, utcnow
+from pipeline.store.tables import (
+    BatchRow,
+    ClaimDocumentRow,
+    ClaimRow,
+    DecisionRow,
+    DocumentRow,
+    as_utc,
+    utcnow,
+)
 
 
 class BatchRepository(Repository):
@@ -48,8 +56,11 @@ class BatchRepository(Repository):
 class ClaimRepository(Repository):
     """Claims with their documents: one file's bytes once (`documents`), linked to each claim by name."""
 
-    def save(self, claim: Claim, batch_id: str | None = None) -> None:
-        """Insert or update a claim and its documents; re-saving the same claim changes nothing."""
+    def save(self, claim: Claim, batch_id: str | None = None, received_at: dt.datetime | None = None) -> None:
+        """Insert or update a claim and its documents; re-saving the same claim changes nothing.
+
+        A new claim's documents are complete as received (`received_at`, now by default) until a
+        decision asks for more."""
         record = claim.model_dump(mode="json", exclude={"documents"})
         with self.session() as s:
             if batch_id is not None and s.get(BatchRow, batch_id) is None:
@@ -57,8 +68,10 @@ class ClaimRepository(Repository):
                 s.flush()
             row = s.get(ClaimRow, claim.claim_id)
             if row is None:
-                row = ClaimRow(claim_id=claim.claim_id, status="received")
+                received = as_utc(received_at) or utcnow()
+                row = ClaimRow(claim_id=claim.claim_id, status="received", documents_complete_at=received)
                 s.add(row)
+            row.submitted_at = as_utc(claim.submitted_at)
             row.batch_id = batch_id if batch_id is not None else row.batch_id
             row.policy_number = claim.policy_number
             row.claimant = claim.claimant
@@ -167,3 +180,35 @@ class ClaimRepository(Repository):
                 select(ClaimRow.claim_id, ClaimRow.created_at).where(ClaimRow.claim_id.in_(claim_ids))
             )
             return {cid: at if at.tzinfo else at.replace(tzinfo=dt.UTC) for cid, at in rows}
+
+    def times(self, claim_ids: list[str]) -> dict[str, ClaimTimes]:
+        """Each claim's clock (submitted, documents complete, decided, paid, notified) with its latest
+        decision's route and amount; claims not in the store are left out."""
+        with self.session() as s:
+            last = (
+                select(DecisionRow.claim_id, func.max(DecisionRow.decision_version).label("v"))
+                .where(DecisionRow.claim_id.in_(claim_ids))
+                .group_by(DecisionRow.claim_id)
+                .subquery()
+            )
+            latest = (DecisionRow.claim_id == last.c.claim_id) & (DecisionRow.decision_version == last.c.v)
+            decided = {
+                cid: (route, payable)
+                for cid, route, payable in s.execute(
+                    select(DecisionRow.claim_id, DecisionRow.route, DecisionRow.payable).join(last, latest)
+                )
+            }
+            rows = s.scalars(select(ClaimRow).where(ClaimRow.claim_id.in_(claim_ids))).all()
+            return {
+                row.claim_id: ClaimTimes(
+                    claim_id=row.claim_id,
+                    submitted_at=as_utc(row.submitted_at),
+                    documents_complete_at=as_utc(row.documents_complete_at),
+                    decided_at=as_utc(row.decided_at),
+                    paid_at=as_utc(row.paid_at),
+                    notice_at=as_utc(row.notice_at),
+                    route=decided.get(row.claim_id, (None, None))[0],
+                    payable=decided.get(row.claim_id, (None, None))[1] or 0,
+                )
+                for row in rows
+            }

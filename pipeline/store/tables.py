@@ -30,6 +30,14 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(t: dt.datetime | None) -> dt.datetime | None:
+    """A time as UTC, for a column: SQLite keeps a time's digits and drops its zone, so a Beijing time
+    written as is would read back eight hours off. A time without a zone is taken as UTC already."""
+    if t is None:
+        return None
+    return t.astimezone(dt.UTC) if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -58,6 +66,19 @@ class ClaimRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # the claim's clock as the claimant lives it (`pipeline.records.ClaimTimes`), kept by the writers:
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the claimant submitted it (the record's `submitted_at`)."""
+    documents_complete_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the store held the documents it is decided on: its receipt, or the answer to its request
+    for documents (`decisions.resume`); None while a request for documents waits."""
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    """When its latest final decision (pay or deny) was made; None while it is open."""
+    paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When its latest payment instruction was issued (`pipeline.payout.pay`)."""
+    notice_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the notice of its final decision went out: with the machine's decision, or when
+    `apply_review` recorded an adjuster's."""
 
     __mapper_args__ = {"version_id_col": version}
 

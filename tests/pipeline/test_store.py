@@ -206,3 +206,76 @@ def test_default_settings_need_nothing(tmp_path: Path, monkeypatch: pytest.Monke
     store = open_store(s)
     assert (tmp_path / "data" / "claims.db").exists()
     assert store.count_claims() == 0
+
+
+def test_migration_0006_gives_stored_claims_their_clock(db_settings: Settings) -> None:
+    """Claims stored before 0006 get their times from their record, the decisions, the ledger and the
+    `resumed` and `review_applied` audit events."""
+    import sqlalchemy as sa
+
+    from pipeline.store import make_engine, migrate
+
+    db_settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(db_settings.db_url)
+    migrate(engine, "0005")
+    at = sa.DateTime(timezone=True)
+    created = NOW - dt.timedelta(hours=1)
+    with engine.begin() as conn:
+        for cid in ("A", "B", "C"):
+            record = _claim(cid).model_dump(mode="json", exclude={"documents"})
+            record["submitted_at"] = "2026-03-01T10:00:00+08:00"
+            conn.execute(
+                sa.text(
+                    "insert into claims (claim_id, policy_number, claimant, status, record, created_at,"
+                    " updated_at, version) values (:c, 'P-001', '张三', 'x', :r, :t, :t, 1)"
+                ).bindparams(sa.bindparam("r", type_=sa.JSON), sa.bindparam("t", type_=at)),
+                {"c": cid, "r": record, "t": created},
+            )
+        decided = [("A", 1, "flash_pay", NOW, "machine"), ("B", 1, "request_info", NOW, "machine")]
+        decided += [
+            ("C", 1, "adjuster", NOW, "machine"),
+            ("C", 2, "deny", NOW + dt.timedelta(days=1), "review:a"),
+        ]
+        for cid, v, route, when, by in decided:
+            conn.execute(
+                sa.text(
+                    "insert into decisions (claim_id, decision_version, route, payable, record, decided_at,"
+                    " decided_by) values (:c, :v, :r, 0, :rec, :t, :by)"
+                ).bindparams(sa.bindparam("rec", type_=sa.JSON), sa.bindparam("t", type_=at)),
+                {"c": cid, "v": v, "r": route, "rec": {}, "t": when, "by": by},
+            )
+        conn.execute(
+            sa.text(
+                "insert into payments (idempotency_key, claim_id, decision_version, amount, status, record,"
+                " issued_by, created_at) values ('A:d1', 'A', 1, 10, 'instructed', :rec, 'x', :t)"
+            ).bindparams(sa.bindparam("rec", type_=sa.JSON), sa.bindparam("t", type_=at)),
+            {"rec": {}, "t": NOW + dt.timedelta(minutes=5)},
+        )
+        for action, when in (
+            ("resumed", NOW - dt.timedelta(minutes=30)),
+            ("review_applied", NOW + dt.timedelta(days=4)),
+        ):
+            conn.execute(
+                sa.text(
+                    "insert into audit_events (at, actor, action, claim_id, detail)"
+                    " values (:t, 'x', :a, 'C', :d)"
+                ).bindparams(sa.bindparam("d", type_=sa.JSON), sa.bindparam("t", type_=at)),
+                {"a": action, "t": when, "d": {}},
+            )
+    migrate(engine)
+    store = open_store(db_settings)
+    times = store.claims.times(["A", "B", "C"])
+    submitted = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
+    a, b, c = times["A"], times["B"], times["C"]
+    assert (a.submitted_at, a.documents_complete_at, a.decided_at, a.notice_at) == (
+        submitted,
+        created,
+        NOW,
+        NOW,
+    )
+    assert a.paid_at == NOW + dt.timedelta(minutes=5)
+    assert (b.documents_complete_at, b.decided_at, b.notice_at) == (None, None, None)  # waits for documents
+    assert c.documents_complete_at == NOW - dt.timedelta(minutes=30)  # the answer to its request
+    assert (c.decided_at, c.notice_at) == (NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=4))
+    store.engine.dispose()
+    engine.dispose()

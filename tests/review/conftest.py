@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,6 +10,24 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from review_fixtures import Built, Session, build_store, copy_built
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium under Playwright (it cannot download browsers here), headless."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: `make browser` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        args = ["--disable-background-networking", "--disable-dev-shm-usage"]
+        if os.geteuid() == 0:
+            args.append("--no-sandbox")  # Chromium refuses to sandbox as root
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,7 @@ ROUTES: list[tuple[str, str, str, dict[str, str], tuple[str, ...]]] = [
     ("POST", "/claims/{claim_id}/release", "/claims/C100/release", {}, (ADJ, SENIOR, MGR)),
     ("POST", "/claims/{claim_id}/reopen", "/claims/C100/reopen", {"reason": ""}, (SENIOR, MGR)),
     ("GET", "/ops", "/ops", {}, (OPS, AUD)),
+    ("GET", "/ops/report", "/ops/report", {}, (OPS, AUD)),
     ("GET", "/audit", "/audit", {}, (AUD,)),
     ("POST", "/logout", "/logout", {}, ALL),
 ]

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_fixtures import PASSWORD, Built, add_watch_list_referral, copy_built
+from review_fixtures import PASSWORD, Built, add_watch_list_referral, copy_built, running
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(
     os.environ.get("REVIEW_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-output" / "review")
 )
@@ -29,28 +25,10 @@ REASON_SHOTS = SHOTS.with_name(SHOTS.name + "-reasons")
 
 def _serve(built: Built) -> Iterator[str]:
     """The app on uvicorn, on a free loopback port, over `built`; yields its base URL."""
-    import uvicorn
-
     from review.app import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(built.settings, built.store), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120  # a busy machine starts it late; it is the start we wait for
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running(create_app(built.settings, built.store)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -69,21 +47,6 @@ def referrals(template: Built, tmp_path_factory: pytest.TempPathFactory) -> Iter
     add_watch_list_referral(built.store, "C300")
     add_watch_list_referral(built.store, "C301", recorded_before_sources=True)
     yield from _serve(built)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: `make browser` installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        args = ["--disable-background-networking", "--disable-dev-shm-usage"]
-        if os.geteuid() == 0:
-            args.append("--no-sandbox")  # Chromium refuses to sandbox as root
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
