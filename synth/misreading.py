@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,18 +42,6 @@ from pipeline.records import Field as ReadField
 
 MEASURED_FILE = Path(__file__).resolve().parent / "data" / "measured_misreadings.json"
 
-KINDS = (
-    "digit_swapped",
-    "digit_dropped",
-    "digit_added",
-    "digit_substituted",
-    "value_missing",
-    "wrong_field",
-    "text_misread",
-    "other",
-)
-"""How a field can be read wrong; `bench.misreadings.classify` puts each miss in one."""
-
 Kind = Literal[
     "digit_swapped",
     "digit_dropped",
@@ -64,6 +52,10 @@ Kind = Literal[
     "text_misread",
     "other",
 ]
+
+KINDS: tuple[Kind, ...] = get_args(Kind)
+"""How a field can be read wrong; `bench.misreadings.classify` puts each miss in one."""
+
 
 AMOUNTS = frozenset(
     {
