@@ -83,7 +83,8 @@ def test_gate_training_and_backtest(env: Path) -> None:
     assert r.exit_code == 0, r.output
     card = json.loads(r.stdout.strip().splitlines()[-1])
     assert card["name"] == "adjudication-gate" and 0 <= card["metrics"]["brier"] <= 1
-    assert "claims models train gate: step 2 of 2: training the gate" in r.stderr
+    step = "train gate: step 1 of 1: generating data, training and judging on the frozen holdout"
+    assert step in r.stderr
     corpus = env / "corpus"
     generate_corpus(corpus, 150, seed=4, render=False)
     r = runner.invoke(
