@@ -397,6 +397,7 @@ def _run_machine(make_store: Callable[[], tuple[CaseStore, Settings]], examples:
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         database=None,
+        derandomize=True,  # the same paths every run: MUST_SEE must not rest on luck (once missed 'recover')
     )
     machines: list[MoneyPath] = []
 
