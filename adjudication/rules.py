@@ -35,11 +35,12 @@ from adjudication.terms import (
     BenefitTerms,
     ProductTerms,
     amend,
+    caused_by_injury,
     load_products,
 )
 from pipeline.errors import BadInputError, ClaimsError
 from pipeline.reasons import ReasonSource, check_source, rule_source
-from pipeline.records import ClaimFacts, ClaimType, DocType, Policy, RuleHit, money
+from pipeline.records import ClaimFacts, DocType, Policy, RuleHit, money
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +207,12 @@ class Context:
 
     @property
     def waiting_days(self) -> int:
+        """The product's waiting period; none for a claim caused by injury (意外伤害所致: its principal
+        diagnosis is S00-T98), whatever the claim type, unless the product says otherwise."""
         t = self.terms
         if t is None:
             return 0
-        if self.facts.claim_type is ClaimType.ACCIDENT and not t.waiting_period_applies_to_accident:
+        if caused_by_injury(self.facts.diagnoses) and not t.waiting_period_applies_to_accident:
             return 0
         return t.waiting_period_days
 
@@ -271,7 +274,10 @@ def _policy_in_force(c: Context) -> Verdict | None:
     if p is None:
         return None
     incident = c.facts.claim.incident_date
-    return Verdict(incident >= p.effective_date, {"incident": incident, "effective": p.effective_date})
+    start = c.cover_start or p.effective_date  # cover is suspended (效力中止) until reinstatement (复效)
+    since, since_en = ("复效", "was reinstated") if start != p.effective_date else ("生效", "took effect")
+    details = {"incident": incident, "effective": start, "since": since, "since_en": since_en}
+    return Verdict(incident >= start, details)
 
 
 @rule("required_documents", "documents missing")
@@ -329,9 +335,13 @@ def _waiting_period(c: Context) -> Verdict | None:
     if start is None or c.terms is None:
         return None
     days = c.waiting_days
-    until = start + dt.timedelta(days=days)
+    covered = start + dt.timedelta(days=days)  # cover start is day 1: day days+1 is the first covered day
     incident = c.facts.claim.incident_date
-    return Verdict(incident >= until, {"incident": incident, "days": days, "until": until})
+    if incident < start:
+        return None  # before cover (re)starts: not in force, policy_in_force speaks
+    last = covered - dt.timedelta(days=1)
+    details = {"incident": incident, "days": days, "until": last, "covered": covered}
+    return Verdict(incident >= covered, details)
 
 
 @rule("exclusion", "excluded diagnosis")
@@ -410,7 +420,9 @@ def _payee_is_claimant(c: Context) -> Verdict | None:
 def _early_claim(c: Context) -> Verdict | None:
     start = c.cover_start
     if start is None or c.terms is None or not c.waiting_days:
-        return None  # 带病投保 shows as a claim right after the waiting period; none without one
+        # 带病投保 shows as a claim right after the waiting period; none without one, and none for a
+        # claim caused by injury (its waiting_days are 0): an injury cannot be pre-existing (既往症)
+        return None
     window = c.rule_set.parameters.early_claim_days
     days = (c.facts.claim.incident_date - start).days - c.waiting_days
     if days < 0:

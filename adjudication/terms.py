@@ -8,6 +8,7 @@ date. The Chinese names of document and claim types are here too: notices quote 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -21,12 +22,14 @@ from pipeline.records import ClaimType, DocType, Money
 __all__ = [
     "CLAIM_TYPE_ZH",
     "DOC_NAMES_ZH",
+    "INJURY",
     "PRODUCTS_DIR",
     "ZERO",
     "BenefitTerms",
     "IcdRange",
     "ProductTerms",
     "amend",
+    "caused_by_injury",
     "load_products",
 ]
 
@@ -68,6 +71,20 @@ class IcdRange(BaseModel):
         return self.start.upper() <= category <= self.end.upper()
 
 
+INJURY = IcdRange.model_validate({"from": "S00", "to": "T98", "label": "意外伤害所致损伤、中毒"})
+"""意外伤害 (accidental injury) as ICD-10 codes it: injuries and poisonings, S00-T98 (the range AM01 covers)."""
+
+
+def caused_by_injury(diagnoses: Sequence[str]) -> bool:
+    """意外伤害所致: the principal diagnosis (主要诊断, the first) is an injury or poisoning (S00-T98).
+
+    Every health product's wording defines it so: such a claim has no waiting period (等待期) and is not
+    checked for a pre-existing condition (既往症), since an injury cannot precede the policy. A disease
+    as principal diagnosis with an injury only among the secondary ones is not caused by injury.
+    """
+    return bool(diagnoses) and INJURY.contains(diagnoses[0])
+
+
 class BenefitTerms(BaseModel):
     """One benefit (保险责任) of a product: how a claim of its types turns into yuan."""
 
@@ -102,7 +119,10 @@ class ProductTerms(BaseModel):
     version: str
     effective_from: dt.date
     waiting_period_days: int = 0
-    waiting_period_applies_to_accident: bool = False
+    waiting_period_applies_to_accident: bool = Field(
+        default=False,
+        description="the waiting period also binds a claim caused by injury (`caused_by_injury`), any type",
+    )
     exclusions: list[IcdRange] = Field(default_factory=list)
     covered_conditions: list[IcdRange] = Field(default_factory=list)
     benefits: list[BenefitTerms]
