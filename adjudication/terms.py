@@ -72,7 +72,7 @@ class IcdRange(BaseModel):
 
 
 INJURY = IcdRange.model_validate({"from": "S00", "to": "T98", "label": "意外伤害所致损伤、中毒"})
-"""意外伤害 (accidental injury) as ICD-10 codes it: injuries and poisonings, S00-T98 (the range AM01 covers)."""
+"""意外伤害 (accidental injury) as ICD-10 codes it: injuries and poisonings, S00-T98 (AM01 covers these)."""
 
 
 def caused_by_injury(diagnoses: Sequence[str]) -> bool:

@@ -24,6 +24,7 @@ from synth import catalog
 from synth.amounts import amount_in_words
 from synth.discharge import plan_records
 from synth.ebill import E_BILL_LAYOUTS
+from synth.injuries import injured, injury_stream, new_policy
 from synth.outcome import expected_outcome, fraud_signals
 from synth.people import Person, make_bank_card, make_person, random_digits
 from synth.policies import draw_policy
@@ -384,6 +385,8 @@ def make_claim(
     product = _product_for(rng, rule_sets[0].products, claim_type, problem)
 
     incident, diagnosis, stay = _incident(rng, claim_type, problem, change_dates(rule_sets))
+    side = injury_stream(seed, index)
+    incident, diagnosis, is_new = injured(side, incident, diagnosis, problem)
     incident_date, layout = incident.incident_date, incident.province_layout
     discharge = incident.discharge_date
     rules = rule_set_on(incident_date, rule_sets)
@@ -398,6 +401,8 @@ def make_claim(
     policy = draw_policy(
         rng, product, insured, holder, incident_date, problem, claim_type, rules.early_claim_days
     )
+    if is_new:
+        policy = new_policy(side, policy, product.waiting_period_days, incident_date)
 
     bills: list[BillTruth] = []
     if claim_type is not ClaimType.CRITICAL_ILLNESS:

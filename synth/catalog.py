@@ -53,6 +53,21 @@ ACCIDENT_DIAGNOSES = [
     Diagnosis("S01.8", "头皮裂伤", ("consult", "wound", "chest_ct")),
     Diagnosis("S82.6", "外踝骨折", ("consult", "imaging", "fracture", "pain_drugs")),
 ]
+INJURY_DIAGNOSES = {
+    ClaimType.OUTPATIENT: [d for d in ACCIDENT_DIAGNOSES if d.icd10 in ("S61.0", "S93.4", "S01.8")],
+    ClaimType.INPATIENT: [
+        Diagnosis("S82.6", "外踝骨折", ("ward", "imaging", "fracture", "pain_drugs", "basic_lab")),
+        Diagnosis("S72.0", "股骨颈骨折", ("ward", "imaging", "fracture", "basic_lab", "infusion")),
+        Diagnosis("S06.0", "脑震荡", ("ward", "chest_ct", "basic_lab", "pain_drugs")),
+    ],
+    ClaimType.CRITICAL_ILLNESS: [
+        Diagnosis("S06.3", "局灶性脑损伤", ("ward", "chest_ct", "basic_lab", "infusion")),
+        Diagnosis("S36.1", "肝损伤", ("ward", "surgery_minor", "basic_lab", "imaging")),
+    ],
+}
+"""Injuries claimed under a health product (意外伤害所致: no waiting period), by claim type."""
+CAUSED_CONDITIONS = {"S06.3": ("I61.9", "脑出血"), "S36.1": ("Z94.4", "肝移植状态")}
+"""The covered critical illness an injury led to, written as the second diagnosis."""
 ACCIDENT_CAUSES = [
     ("W01", "同一平面滑倒、绊倒"),
     ("W19", "跌倒"),

@@ -13,9 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import NamedTuple
 
-from pipeline.records import BenefitLine, ClaimType, Decision, DocType, money
+from pipeline.records import BenefitLine, Decision, DocType, money
 from synth.amounts import amount_in_words
-from synth.products import Benefit
+from synth.products import Benefit, Product, caused_by_injury
 from synth.rulesets import RuleSetTerms
 from synth.truth import BillTruth, ExpectedOutcome, IncidentTruth, PolicyTruth
 
@@ -39,6 +39,15 @@ def _line(description: str, claimed: Decimal, payable: Decimal, code: str) -> Be
     )
 
 
+def waiting_days(product: Product, incident: IncidentTruth) -> int:
+    """The product's waiting period (等待期), none for a claim caused by injury (its principal diagnosis
+    S00-T98) of any type unless the product binds those too."""
+    codes = [code for code, _ in incident.diagnoses]
+    if caused_by_injury(codes) and not product.waiting_period_applies_to_accident:
+        return 0
+    return product.waiting_period_days
+
+
 def fraud_signals(
     bills: list[BillTruth],
     incident: IncidentTruth,
@@ -52,9 +61,8 @@ def fraud_signals(
         found.append("altered_invoice")
     if any(b.printed_words != amount_in_words(b.printed_total) for b in bills):
         found.append("words_figures_mismatch")
-    product = rules.products[policy.product_id]
     days = (incident.incident_date - policy.effective_date).days
-    waiting = 0 if incident.claim_type is ClaimType.ACCIDENT else product.waiting_period_days
+    waiting = waiting_days(rules.products[policy.product_id], incident)  # an injury cannot be pre-existing
     if waiting and waiting <= days < waiting + rules.early_claim_days:
         found.append("soon_after_inception")
     if incident.hospital in anomalous_providers:
@@ -105,9 +113,7 @@ def expected_outcome(
     if any(b.duplicate_of for b in bills):
         working.append("invoice already claimed in " + ", ".join(b.duplicate_of or "" for b in bills))
         return result(Decision.DENY, ["DUPLICATE_INVOICE"])
-    waiting = product.waiting_period_days
-    if claim_type is ClaimType.ACCIDENT and not product.waiting_period_applies_to_accident:
-        waiting = 0
+    waiting = waiting_days(product, incident)
     days_in_force = (incident.incident_date - policy.effective_date).days
     working.append(f"days in force at incident: {days_in_force} (waiting period {waiting})")
     if days_in_force < waiting:

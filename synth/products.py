@@ -39,6 +39,16 @@ class IcdRange(BaseModel):
         return self.start.upper() <= category <= self.end.upper()
 
 
+INJURY = IcdRange.model_validate({"from": "S00", "to": "T98", "label": "意外伤害所致损伤、中毒"})
+"""Injuries and poisonings (ICD-10 chapter XIX), as the wordings define 意外伤害所致."""
+
+
+def caused_by_injury(diagnoses: list[str]) -> bool:
+    """意外伤害所致: the principal (first) diagnosis is S00-T98; such a claim has no waiting period and no
+    pre-existing-condition check, whatever its type. Written here again, not imported: the truth is ours."""
+    return bool(diagnoses) and INJURY.contains(diagnoses[0])
+
+
 class Benefit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -71,6 +81,7 @@ class Product(BaseModel):
     effective_from: dt.date
     waiting_period_days: int
     waiting_period_applies_to_accident: bool = False
+    """The waiting period binds a claim caused by injury too (no product says so today)."""
     exclusions: list[IcdRange] = Field(default_factory=list)
     covered_conditions: list[IcdRange] = Field(default_factory=list)
     benefits: list[Benefit]

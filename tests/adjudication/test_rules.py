@@ -11,7 +11,7 @@ from helpers.facts import INCIDENT, make_facts
 
 from adjudication.history import MemoryInvoiceHistory
 from adjudication.rules import RuleBook, evaluate, load_rule_book
-from adjudication.terms import PRODUCTS_DIR
+from adjudication.terms import INJURY, PRODUCTS_DIR, caused_by_injury, load_products
 from pipeline.errors import BadInputError, ClaimsError
 from pipeline.records import Check, ClaimFacts, ClaimType, DocType
 
@@ -257,3 +257,59 @@ def test_waiting_period_ends_on_its_last_day(book: RuleBook) -> None:
 def test_reinstatement_restarts_the_waiting_period(book: RuleBook) -> None:
     facts = make_facts(reinstated_at=INCIDENT - dt.timedelta(days=10))
     assert _failed(facts, book)["WAITING_PERIOD"] is True
+
+
+def test_waiting_period_message_names_its_last_day_and_the_first_covered_day(book: RuleBook) -> None:
+    # OPM01: 30 days, the cover start is day 1: from 2025-08-20 the last day is 09-18, covered from 09-19
+    ev = evaluate(make_facts(effective=dt.date(2025, 8, 20)), book.get("2025.1"))
+    hit = next(h for h in ev.hits if h.code == "WAITING_PERIOD")
+    assert "等待期至2025-09-18止，2025-09-19起承担保险责任" in hit.message
+    assert "its last day 2025-09-18; covered from 2025-09-19" in hit.message
+    # and the engine agrees with what it says: 09-18 waits, 09-19 is covered
+    on_last = make_facts(effective=dt.date(2025, 8, 20), incident=dt.date(2025, 9, 18))
+    assert "WAITING_PERIOD" in _failed(on_last, book)
+    on_first = make_facts(effective=dt.date(2025, 8, 20), incident=dt.date(2025, 9, 19))
+    assert "WAITING_PERIOD" not in _failed(on_first, book)
+
+
+def test_not_in_force_names_the_inception_or_the_reinstatement(book: RuleBook) -> None:
+    before = evaluate(make_facts(effective=INCIDENT + dt.timedelta(days=1)), book.get("2025.1"))
+    hit = next(h for h in before.hits if not h.passed)
+    assert hit.code == "NOT_IN_FORCE" and "早于保单生效日2025-09-02" in hit.message
+    assert "WAITING_PERIOD" not in {h.code for h in before.hits if not h.passed}  # one reason, not two
+    lapsed = make_facts(reinstated_at=INCIDENT + dt.timedelta(days=4), diagnoses=["S61.0"])
+    assert _failed(lapsed, book) == {"NOT_IN_FORCE": True}
+    ev = evaluate(lapsed, book.get("2025.1"))
+    assert "早于保单复效日2025-09-05" in next(h.message for h in ev.hits if not h.passed)
+
+
+def test_injury_has_no_waiting_period_whatever_the_claim_type(book: RuleBook) -> None:
+    # 意外伤害所致: the principal diagnosis S00-T98; not the claim type
+    new = INCIDENT - dt.timedelta(days=5)
+    assert _failed(make_facts(effective=new, diagnoses=["S61.0"]), book) == {}
+    stay = make_facts(ClaimType.INPATIENT, effective=new, diagnoses=["S82.6"], days=3)
+    assert "WAITING_PERIOD" not in _failed(stay, book)
+    cash = make_facts(ClaimType.INPATIENT, product_id="HCA01", effective=new, diagnoses=["T14.0"], days=3)
+    assert "WAITING_PERIOD" not in _failed(cash, book)
+    ci = make_facts(ClaimType.CRITICAL_ILLNESS, effective=new, diagnoses=["S06.3", "I61.9"])
+    assert "WAITING_PERIOD" not in _failed(ci, book)
+    # a disease first, an injury second: still waits
+    assert "WAITING_PERIOD" in _failed(make_facts(effective=new, diagnoses=["J06.9", "S61.0"]), book)
+
+
+def test_early_claim_is_not_raised_for_an_injury(book: RuleBook) -> None:
+    # 5 days after the 30-day waiting period: a disease is checked for 既往症, an injury cannot be one
+    start = INCIDENT - dt.timedelta(days=35)
+    assert "EARLY_CLAIM" in _failed(make_facts(effective=start), book)
+    assert "EARLY_CLAIM" not in _failed(make_facts(effective=start, diagnoses=["S93.4"]), book)
+
+
+def test_injury_is_the_range_accident_medical_covers() -> None:
+    am01 = next(p for p in load_products() if p.product_id == "AM01")
+    assert [(r.start, r.end) for r in am01.covered_conditions] == [(INJURY.start, INJURY.end)]
+    assert caused_by_injury(["T98.3"]) and caused_by_injury(["s00.0"])
+    assert (
+        not caused_by_injury(["J06.9", "S61.0"])
+        and not caused_by_injury([])
+        and not caused_by_injury(["X78"])
+    )

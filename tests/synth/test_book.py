@@ -114,3 +114,24 @@ def test_nothing_a_claim_carries_is_dated_after_its_submission() -> None:
         dates += [i.date for b in c.bills for i in b.items]
         assert max(dates) <= sent, c.claim_id
         assert c.policy.effective_date <= c.incident.incident_date
+
+
+def test_injuries_of_health_claim_types_some_inside_the_waiting_period() -> None:
+    # 意外伤害所致 (principal diagnosis S00-T98) under OPM01/IPM01/HCA01/CI01: no waiting period, so a
+    # new policy pays; the bench sees the rule only if the book draws such claims
+    book = make_book(1500, seed=11)
+    injuries = [
+        c
+        for c in book
+        if c.incident.claim_type is not ClaimType.ACCIDENT and c.incident.diagnoses[0][0][0] in "ST"
+    ]
+    assert {c.policy.product_id for c in injuries} >= {"OPM01", "IPM01", "HCA01"}
+    waiting = {"OPM01": 30, "IPM01": 30, "HCA01": 30, "CI01": 90}
+    new = [
+        c
+        for c in injuries
+        if (c.incident.incident_date - c.policy.effective_date).days < waiting[c.policy.product_id]
+    ]
+    assert len(new) >= 5
+    assert all("WAITING_PERIOD" not in c.expected.reason_codes for c in new)
+    assert any(c.expected.decision is Decision.APPROVE for c in new)

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 from pipeline.records import ClaimType, Decision, DocType
 from synth.amounts import amount_in_words
-from synth.outcome import expected_outcome
+from synth.outcome import expected_outcome, fraud_signals
 from synth.rulesets import RuleSetTerms, rule_set_on
 from synth.truth import BillTruth, ExpectedOutcome, IncidentTruth, ItemTruth, PolicyTruth
 
@@ -371,3 +371,39 @@ def test_an_excluded_fee_category_is_refused_whatever_its_class() -> None:
     )
     assert e.payable == D("160.00")
     assert e.benefit_lines[0].reason_code == "CATEGORY_NOT_COVERED"
+
+
+def test_an_injury_of_any_type_has_no_waiting_period_nor_early_claim_check() -> None:
+    # 意外伤害所致 = principal diagnosis S00-T98: no waiting period, no 既往症 check (soon_after_inception)
+    docs = {DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM, DocType.ID_CARD}
+    docs |= {DocType.BANK_CARD}
+    fracture = _incident(ClaimType.INPATIENT, "S82.6", days=5)
+    new = _policy("HCA01", DAY - dt.timedelta(days=3), sum_insured="36000")
+    cash = expected_outcome(
+        rules=RULES, policy=new, incident=fracture, bills=[], document_types=docs, fraud_patterns=[]
+    )
+    assert (cash.decision, cash.payable) == (Decision.APPROVE, D("1000.00"))
+    after = _policy("HCA01", DAY - dt.timedelta(days=35), sum_insured="36000")  # 5 days after the waiting
+    assert fraud_signals([], fracture, after, RULES, set()) == []
+    flu = _incident(ClaimType.INPATIENT, "J18.9", days=5)
+    assert fraud_signals([], flu, after, RULES, set()) == ["soon_after_inception"]
+    # a disease as principal diagnosis with an injury only second still waits
+    both = flu.model_copy(update={"diagnoses": [("J18.9", "肺炎"), ("S22.3", "肋骨骨折")]})
+    ill = expected_outcome(
+        rules=RULES, policy=new, incident=both, bills=[], document_types=docs, fraud_patterns=[]
+    )
+    assert ill.reason_codes == ["WAITING_PERIOD"]
+    # a critical illness an injury caused (S06 head injury -> I61 cerebral haemorrhage), inside 90 days
+    ci_docs = {DocType.DIAGNOSIS_CERTIFICATE, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM, DocType.ID_CARD}
+    ci_docs |= {DocType.BANK_CARD}
+    head = _incident(ClaimType.CRITICAL_ILLNESS, "S06.3", days=5)
+    head = head.model_copy(update={"diagnoses": [("S06.3", "局灶性脑损伤"), ("I61.9", "脑出血")]})
+    ci = expected_outcome(
+        rules=RULES,
+        policy=_policy("CI01", DAY - dt.timedelta(days=20), sum_insured="100000"),
+        incident=head,
+        bills=[],
+        document_types=ci_docs,
+        fraud_patterns=[],
+    )
+    assert (ci.decision, ci.payable) == (Decision.APPROVE, D("100000.00"))
