@@ -35,7 +35,9 @@ def rows(synthetic_book: list[ClaimTruth]):  # type: ignore[no-untyped-def]
     from synth.book import make_book
 
     rng = random.Random(1)
-    truths = synthetic_book + make_book(900, seed=6)
+    # 1800 more claims, not 900: with 900 the unsafe share the gate passes swung from 0.024 to 0.032 (over
+    # its bound) when the book merely drew some claims differently (injuries under health products)
+    truths = synthetic_book + make_book(1800, seed=6)
     pairs = [
         (misread(facts_from_truth(t), rng, rate=0.3), t.expected.decision, t.expected.payable) for t in truths
     ]
@@ -54,7 +56,7 @@ def test_gate_trains_and_is_calibrated(rows, tmp_path) -> None:  # type: ignore[
     assert metrics["roc_auc"] > 0.85
     assert metrics["brier"] < 0.6 * metrics["brier_base"]
     assert metrics["ece"] < 0.05
-    # what it lets through: a 290-claim holdout swings by a point from split to split, so three splits
+    # what it lets through: a 450-claim holdout still swings by a point from split to split, so three splits
     splits = [metrics] + [fit_gate(rows, threshold=0.9, random_state=s)[1] for s in (1, 2)]
     unsafe_passed = np.mean([m["unsafe_among_passed"] for m in splits])
     unsafe_base = 1 - metrics["safe_rate"]
