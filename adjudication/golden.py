@@ -65,6 +65,7 @@ from adjudication.rules import RuleBook, load_rule_book
 from pipeline.errors import BadInputError
 from pipeline.records import (
     Adjudication,
+    Check,
     Claim,
     ClaimFacts,
     ClaimType,
@@ -153,10 +154,12 @@ def case_facts(
     account: str = "6222020000000000001",
     claimant_id: str = "11010519491231002X",
     submitted: dt.datetime | None = None,
+    unsure: list[str] | None = None,
     **policy_kw: Any,
 ) -> ClaimFacts:
     """A case's claim as its documents would show it: a clean claim of `claim_type` unless told otherwise
-    (one invoice of 甲 100, 乙 200 and 丙 50, every document the product asks for, a policy from 2023)."""
+    (one invoice of 甲 100, 乙 200 and 丙 50, every document the product asks for, a policy from 2023).
+    `unsure`: fields the reader was unsure of, sent to a person by a failed `plausible` check."""
     if line_items is None:
         line_items = [
             LineItem(name="诊察费", category="诊察费", insurance_class="甲", amount=Decimal("100.00")),
@@ -218,6 +221,18 @@ def case_facts(
         payee_name=payee,
         payee_bank="中国银行",
         payee_account=account,
+        failed_checks=[
+            Check(
+                name="plausible",
+                passed=False,
+                message="a person confirms: " + "; ".join(unsure),
+                fields=list(unsure),
+                severity="error",
+            )
+        ]
+        if unsure
+        else [],
+        low_confidence_fields=list(unsure or []),
     )
 
 
