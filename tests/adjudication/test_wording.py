@@ -89,7 +89,7 @@ def terms(node: Any, where: str, key: str = "") -> Iterator[Term]:
         for k, v in node.items():
             if k in ("from", "to"):
                 continue
-            if k in ("required_documents", "direct_settlement_documents") and isinstance(v, dict):
+            if k in ("required_documents", "direct_settlement_documents", "stay_documents") and isinstance(v, dict):
                 for claim_type, docs in v.items():
                     for d in docs:
                         name = DOC_NAMES_ZH[DocType(d)]
