@@ -220,7 +220,9 @@ def test_an_accident_asks_the_documents_of_its_treatment(
     book: RuleBook, what: str, days: int, documents: list[DocType], missing: list[DocType]
 ) -> None:
     common = [DocType.EXPENSE_LIST, DocType.DIAGNOSIS_CERTIFICATE, DocType.CLAIM_FORM, DocType.ID_CARD]
-    facts = make_facts(ClaimType.ACCIDENT, diagnoses=["S52.5"], days=days, documents=[*documents, *common, DocType.BANK_CARD])
+    facts = make_facts(
+        ClaimType.ACCIDENT, diagnoses=["S52.5"], days=days, documents=[*documents, *common, DocType.BANK_CARD]
+    )
     ev = evaluate(facts, book.get("2025.1"))
     assert ev.missing_documents == missing, what
 
