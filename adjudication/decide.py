@@ -315,7 +315,7 @@ def decide(
     rule_set = rules.for_date(facts.claim.incident_date) if isinstance(rules, RuleBook) else rules
     adj, ev, _ = adjudicate(facts, rule_set, history)
     prior = prior_claims(facts, history)
-    required = ev.terms.documents_required(facts.claim_type, facts.direct_settlement) if ev.terms else None
+    required = ev.terms.documents_for(facts) if ev.terms else None
     tri = triage(facts, settings, now=now, required_documents=required, prior_claims=prior)
     versions = {"triage": TRIAGE_VERSION}
     if fraud is not None:

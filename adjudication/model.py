@@ -203,7 +203,7 @@ def training_rows(
         if adj.decision not in (Decision.APPROVE, Decision.PARTIAL):
             continue
         terms = ev.terms
-        required = terms.documents_required(facts.claim_type, facts.direct_settlement) if terms else None
+        required = terms.documents_for(facts) if terms else None
         tri = triage(
             facts,
             settings,

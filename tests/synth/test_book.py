@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pipeline.records import ClaimType, Decision
+from pipeline.records import ClaimType, Decision, DocType
 from synth.book import BOOK_END, BOOK_START, FRAUD_PATTERNS, PROBLEMS, make_book
 from synth.documents import generate_corpus
 from synth.truth import ItemTruth
@@ -114,3 +114,17 @@ def test_nothing_a_claim_carries_is_dated_after_its_submission() -> None:
         dates += [i.date for b in c.bills for i in b.items]
         assert max(dates) <= sent, c.claim_id
         assert c.policy.effective_date <= c.incident.incident_date
+
+
+def test_the_book_holds_accident_stays_and_lump_sums_paid_before() -> None:
+    book = make_book(2000, seed=5)
+    stays = [c for c in book if c.incident.claim_type is ClaimType.ACCIDENT and c.incident.admission_date]
+    assert stays, "no accident treated in hospital"
+    for c in stays:
+        kinds = {d.doc_type for d in c.documents}
+        if not c.planted:
+            assert {DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY} <= kinds, c.claim_id
+        assert DocType.OUTPATIENT_INVOICE not in kinds
+    paid = [c for c in book if c.expected.reason_codes == ["ALREADY_PAID"]]
+    assert any(c.policy.prior_paid_this_year == 0 for c in paid), "none paid in an earlier year"
+    assert all(c.policy.prior_paid_total >= c.policy.prior_paid_this_year for c in book)
