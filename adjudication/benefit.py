@@ -165,7 +165,11 @@ def _reimbursement(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assess
 
 
 def _daily_allowance(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assessment:
-    days = facts.days_in_hospital or 0
+    if facts.days_in_hospital is None:
+        # the stay's dates were not read: the allowance is the nights, so a person counts them (as the
+        # medical benefit's per-day cap does), never a denial for a stay no one has seen
+        return Assessment(ZERO, ZERO, [], False, None, ["stay dates not read"], "DAYS_UNKNOWN")
+    days = facts.days_in_hospital
     lines: list[BenefitLine] = []
     deductible_days = min(b.deductible_days, days)
     paid_days = max(0, days - deductible_days)

@@ -235,9 +235,10 @@ def _daily_allowance(
 ) -> Worked:
     """So much a day in hospital (住院津贴): nights after the deductible days, up to the days per claim,
     within the sum insured and the days a policy year pays (per_day x max_days_per_year)."""
-    nights = 0
-    if incident.admission_date and incident.discharge_date:
-        nights = max(0, (incident.discharge_date - incident.admission_date).days)
+    if not (incident.admission_date and incident.discharge_date):
+        working.append("stay dates unknown: a person counts the nights")
+        return Worked(ZERO, ZERO, [], "DAYS_UNKNOWN")
+    nights = max(0, (incident.discharge_date - incident.admission_date).days)
     paid_days = max(0, nights - benefit.deductible_days)
     if benefit.max_days_per_claim:
         paid_days = min(paid_days, benefit.max_days_per_claim)
