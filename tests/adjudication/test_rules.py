@@ -269,6 +269,8 @@ def test_cover_ends_at_the_end_of_the_expiry_date_and_the_message_names_it(book:
         "出险日期2025-09-01晚于保险期间届满日2025-08-31，不在保险期间内"
         " / incident on 2025-09-01 is after the insurance period ended on 2025-08-31"
     )
-    ev = evaluate(make_facts(effective=dt.date(2025, 9, 2), expiry_date=dt.date(2026, 9, 1)), book.get("2025.1"))
+    ev = evaluate(
+        make_facts(effective=dt.date(2025, 9, 2), expiry_date=dt.date(2026, 9, 1)), book.get("2025.1")
+    )
     hit = next(h for h in ev.hits if h.code == "NOT_IN_FORCE")
     assert "早于保单生效日2025-09-02" in hit.message and "took effect on 2025-09-02" in hit.message

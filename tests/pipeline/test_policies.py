@@ -80,8 +80,10 @@ def test_the_expiry_date_is_an_optional_column(tmp_path: Path) -> None:
     assert policies["P2"].expiry_date is None  # left empty: not stated, cover open
     old = _extract(tmp_path / "old.csv", "P3,OPM01,王五,王五,2024-01-01,1000,True,1")  # no such column
     assert read_policy_file(old)["P3"].expiry_date is None
-    f.write_text(COLUMNS + ",expiry_date\nP4,OPM01,赵六,赵六,2024-01-01,1000,True,1,2023-12-31\n", encoding="utf-8")
-    with pytest.raises(BadInputError, match="(?s)row 2.*before effective_date"):
+    f.write_text(
+        COLUMNS + ",expiry_date\nP4,OPM01,赵六,赵六,2024-01-01,1000,True,1,2023-12-31\n", encoding="utf-8"
+    )
+    with pytest.raises(BadInputError, match=r"(?s)row 2.*before effective_date"):
         read_policy_file(f)  # an insurance period that ends before it starts
 
 
@@ -98,7 +100,11 @@ def test_the_store_keeps_the_expiry_date_and_reads_older_records(db_settings: Se
         sum_insured=Decimal("10000"), social_insurance=True,
     )  # fmt: skip
     for cid in ("C1", "C2"):
-        store.save_claim(Claim(claim_id=cid, policy_number="P1", claimant="张三", incident_date=now.date(), submitted_at=now))
+        store.save_claim(
+            Claim(
+                claim_id=cid, policy_number="P1", claimant="张三", incident_date=now.date(), submitted_at=now
+            )
+        )
         store.put_result(cid, Stage.POLICY, policy)
     assert store.get_result("C1", Stage.POLICY, Policy) == policy
     before = policy.model_dump(mode="json", exclude={"expiry_date"})  # as stored before the field existed
