@@ -14,7 +14,7 @@ Every `<case_dir>/*.yaml` holds::
         derivation: "免赔额 100 元先扣除，余额 200 元按 80% 给付 = 160.00 元"   # one line, from the terms
         facts:                        # keyword arguments of `case_facts` below, plus:
           claim_type: outpatient      #   ClaimType value
-          incident: "2025-09-01"      #   dates as ISO strings (effective, incident, reinstated_at, ...)
+          incident: "2025-09-01"      #   dates as ISO strings (effective, expiry_date, incident, ...)
           social_insurance: true
           line_items: [[诊察费, 诊察费, 甲, "100.00"]]   #   [name, category, class, yuan], ...
           documents: [outpatient_invoice, expense_list]   # DocType values (default: all the product needs)
@@ -117,7 +117,7 @@ PRODUCT = {
     ClaimType.ACCIDENT: "AM01",
     ClaimType.CRITICAL_ILLNESS: "CI01",
 }
-DATES = ("effective", "incident", "reinstated_at", "admission_date", "discharge_date")
+DATES = ("effective", "expiry_date", "incident", "reinstated_at", "admission_date", "discharge_date")
 PAID = (Decision.APPROVE, Decision.PARTIAL)
 AUTHORITY_ORDER = (
     ("machine", ("machine",)),
@@ -144,6 +144,7 @@ def case_facts(
     prior_paid: str = "0",
     deductible_used: str = "0",
     effective: dt.date = dt.date(2023, 1, 1),
+    expiry_date: dt.date | None = None,
     incident: dt.date = INCIDENT,
     diagnoses: list[str] | None = None,
     documents: list[DocType] | None = None,
@@ -159,7 +160,8 @@ def case_facts(
     **policy_kw: Any,
 ) -> ClaimFacts:
     """A case's claim as its documents would show it: a clean claim of `claim_type` unless told otherwise
-    (one invoice of 甲 100, 乙 200 and 丙 50, every document the product asks for, a policy from 2023).
+    (one invoice of 甲 100, 乙 200 and 丙 50, every document the product asks for, a policy from 2023 whose
+    expiry the policy system did not state, i.e. open cover).
     `unsure`: fields the reader was unsure of, sent to a person by a failed `plausible` check."""
     if line_items is None:
         line_items = [
@@ -206,6 +208,7 @@ def case_facts(
             policyholder="张三",
             insured="张三",
             effective_date=effective,
+            expiry_date=expiry_date,
             sum_insured=Decimal(sum_insured),
             social_insurance=social_insurance,
             prior_paid_this_year=Decimal(prior_paid),

@@ -267,11 +267,20 @@ def _claim_type_covered(c: Context) -> Verdict | None:
 
 @rule("policy_in_force", "policy not in force")
 def _policy_in_force(c: Context) -> Verdict | None:
+    """In force from the effective date to 24:00 of the expiry date (保险期间届满日), both days covered;
+    an expiry the policy system did not state (None) leaves cover open. The message names the end missed."""
     p = c.policy
     if p is None:
         return None
-    incident = c.facts.claim.incident_date
-    return Verdict(incident >= p.effective_date, {"incident": incident, "effective": p.effective_date})
+    incident, start, end = c.facts.claim.incident_date, p.effective_date, p.expiry_date
+    details: dict[str, Any] = {"incident": incident, "effective": start, "expiry": end or "未载明"}
+    if incident < start:
+        bound = (f"早于保单生效日{start}", f"is before the policy took effect on {start}")
+    elif end is not None and incident > end:
+        bound = (f"晚于保险期间届满日{end}", f"is after the insurance period ended on {end}")
+    else:
+        return Verdict(True, details)
+    return Verdict(False, details | {"bound_zh": bound[0], "bound_en": bound[1]})
 
 
 @rule("required_documents", "documents missing")

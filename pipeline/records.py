@@ -290,7 +290,13 @@ class Extraction(_Record):
 
 
 class Policy(_Record):
-    """The policy as the policy administration system knows it (a batch's `policies.csv` row)."""
+    """The policy as the policy administration system knows it (a batch's `policies.csv` row).
+
+    `effective_date` is the first day of cover, kept across renewals (续保: the waiting period is not
+    counted again); `expiry_date` the last day of the current insurance period (保险期间, cover ends at
+    24:00 of it) as the system states it after any renewal. None: the system did not say, and cover is
+    treated as open-ended (never refused for expiry), as it was before the column existed.
+    """
 
     policy_number: str
     product_id: str
@@ -299,6 +305,7 @@ class Policy(_Record):
     insured: str
     insured_id_number: str | None = PField(default=None, max_length=32)
     effective_date: dt.date
+    expiry_date: dt.date | None = None
     reinstated_at: dt.date | None = None
     sum_insured: Money
     social_insurance: bool
@@ -317,6 +324,12 @@ class Policy(_Record):
         """What the policy has paid over its life (a lump sum paid once ends it): the extract's total,
         never less than this policy year's payments."""
         return max(self.prior_paid_total, self.prior_paid_this_year)
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> Policy:
+        if self.expiry_date is not None and self.expiry_date < self.effective_date:
+            raise ValueError(f"expiry_date {self.expiry_date} is before effective_date {self.effective_date}")
+        return self
 
 
 class Invoice(_Record):

@@ -71,6 +71,7 @@ POLICY_COLUMNS = [
     "insured",
     "insured_id_number",
     "effective_date",
+    "expiry_date",
     "sum_insured",
     "social_insurance",
     "cumulative_annualised_premium",

@@ -96,6 +96,7 @@ def facts_from_truth(truth: ClaimTruth) -> ClaimFacts:
         insured=p.insured,
         insured_id_number=p.insured_id_number,
         effective_date=p.effective_date,
+        expiry_date=p.expiry_date,
         sum_insured=p.sum_insured,
         social_insurance=p.social_insurance,
         cumulative_annualised_premium=p.cumulative_annualised_premium,

@@ -3,10 +3,11 @@
 Independent of `adjudication/` on purpose: the engine is tested against these numbers. The terms are
 those of the rule set in force on the incident date (`synth.rulesets`: the product YAML as that
 version amends it). Order of checks: documents missing (a stay's documents when the claim had a
-stay and the product lists them) -> request info; duplicate invoice, waiting period, exclusion, not a
-covered condition -> deny; planted fraud pattern -> refer; a per-day limit that binds on a stay of
-unknown length -> refer (a person counts the days); otherwise pay what the terms give (partial when
-the annual limit cut it, deny when nothing is left after the deductible, or a lump sum paid before).
+stay and the product lists them) -> request info; not in force (before the effective date, or after
+24:00 of the expiry date), duplicate invoice, waiting period, exclusion, not a covered condition ->
+deny; planted fraud pattern -> refer; a per-day limit that binds on a stay of unknown length -> refer
+(a person counts the days); otherwise pay what the terms give (partial when the annual limit cut it,
+deny when nothing is left after the deductible, or a lump sum paid before).
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ def expected_outcome(
     if missing:
         working.append("missing: " + ", ".join(d.value for d in missing))
         return result(Decision.REQUEST_INFO, ["MISSING_DOCUMENT"], missing=missing)
+    start, end = policy.effective_date, policy.expiry_date
+    if incident.incident_date < start or (end is not None and incident.incident_date > end):
+        working.append(
+            f"incident {incident.incident_date} outside the insurance period {start} to {end or 'open'}"
+        )
+        return result(Decision.DENY, ["NOT_IN_FORCE"])
     if any(b.duplicate_of for b in bills):
         working.append("invoice already claimed in " + ", ".join(b.duplicate_of or "" for b in bills))
         return result(Decision.DENY, ["DUPLICATE_INVOICE"])

@@ -34,6 +34,9 @@ class PolicyTruth(_Truth):
     insured: str
     insured_id_number: str
     effective_date: dt.date
+    expiry_date: dt.date | None = Field(
+        default=None, description="last day of the current 保险期间 after renewals (None: not stated, open)"
+    )
     sum_insured: Money
     social_insurance: bool = Field(description="the insured has social medical insurance (社保)")
     cumulative_annualised_premium: Money

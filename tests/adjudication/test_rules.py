@@ -108,6 +108,7 @@ CASES = [
         True,
     ),
     ("before inception", lambda: make_facts(effective=INCIDENT + dt.timedelta(days=1)), "NOT_IN_FORCE", True),
+    ("after expiry", lambda: make_facts(expiry_date=INCIDENT - dt.timedelta(days=1)), "NOT_IN_FORCE", True),
     (
         "missing documents",
         lambda: make_facts(documents=[DocType.OUTPATIENT_INVOICE, DocType.CLAIM_FORM]),
@@ -285,3 +286,19 @@ def test_waiting_period_ends_on_its_last_day(book: RuleBook) -> None:
 def test_reinstatement_restarts_the_waiting_period(book: RuleBook) -> None:
     facts = make_facts(reinstated_at=INCIDENT - dt.timedelta(days=10))
     assert _failed(facts, book)["WAITING_PERIOD"] is True
+
+
+def test_cover_ends_at_the_end_of_the_expiry_date_and_the_message_names_it(book: RuleBook) -> None:
+    assert "NOT_IN_FORCE" not in _failed(make_facts(expiry_date=INCIDENT), book)  # 24:00 of that day
+    assert "NOT_IN_FORCE" not in _failed(make_facts(expiry_date=None), book)  # not stated: open cover
+    ev = evaluate(make_facts(expiry_date=dt.date(2025, 8, 31)), book.get("2025.1"))
+    hit = next(h for h in ev.hits if h.code == "NOT_IN_FORCE")
+    assert hit.message == (
+        "出险日期2025-09-01晚于保险期间届满日2025-08-31，不在保险期间内"
+        " / incident on 2025-09-01 is after the insurance period ended on 2025-08-31"
+    )
+    ev = evaluate(
+        make_facts(effective=dt.date(2025, 9, 2), expiry_date=dt.date(2026, 9, 1)), book.get("2025.1")
+    )
+    hit = next(h for h in ev.hits if h.code == "NOT_IN_FORCE")
+    assert "早于保单生效日2025-09-02" in hit.message and "took effect on 2025-09-02" in hit.message

@@ -6,6 +6,7 @@ from pathlib import Path
 from pipeline.records import ClaimType, Decision, DocType
 from synth.book import BOOK_END, BOOK_START, FRAUD_PATTERNS, PROBLEMS, make_book
 from synth.documents import generate_corpus
+from synth.policies import term_of
 from synth.truth import ItemTruth
 
 
@@ -128,3 +129,20 @@ def test_the_book_holds_accident_stays_and_lump_sums_paid_before() -> None:
     paid = [c for c in book if c.expected.reason_codes == ["ALREADY_PAID"]]
     assert any(c.policy.prior_paid_this_year == 0 for c in paid), "none paid in an earlier year"
     assert all(c.policy.prior_paid_total >= c.policy.prior_paid_this_year for c in book)
+
+
+def test_every_policy_states_its_one_year_term_and_a_few_have_lapsed() -> None:
+    book = make_book(2000, seed=29)
+    for c in book:
+        p, on = c.policy, c.incident.incident_date
+        assert p.expiry_date is not None, c.claim_id
+        start, end = term_of(p.effective_date, on)
+        assert (end - start).days in (364, 365) and start <= on <= end and start >= p.effective_date
+        assert p.expiry_date in (end, start - dt.timedelta(days=1)), c.claim_id  # renewed, or lapsed
+    lapsed = [c for c in book if c.policy.expiry_date < c.incident.incident_date]  # type: ignore[operator]
+    assert 0.015 <= len(lapsed) / len(book) <= 0.04
+    assert all(
+        c.expected.decision is Decision.DENY and c.expected.reason_codes == ["NOT_IN_FORCE"] for c in lapsed
+    )
+    renewed = [c for c in book if c.incident.incident_date - c.policy.effective_date > dt.timedelta(days=366)]
+    assert len(renewed) > len(book) / 2  # most incidents fall in a renewed term, the effective date kept

@@ -429,3 +429,29 @@ def test_critical_illness_paid_in_an_earlier_year_pays_no_more() -> None:
     )
     assert (first.decision, first.payable) == (Decision.APPROVE, D("300000.00"))
     assert (again.decision, again.reason_codes) == (Decision.DENY, ["ALREADY_PAID"])
+
+
+def test_cover_ends_at_24_00_of_the_expiry_date() -> None:
+    bill = _bill("0", _item("甲", "300"))
+
+    def decide(
+        expiry: dt.date | None, effective: dt.date = DAY - dt.timedelta(days=400)
+    ) -> tuple[Decision, list[str]]:
+        policy = _policy("OPM01", effective).model_copy(update={"expiry_date": expiry})
+        e = expected_outcome(
+            rules=RULES,
+            policy=policy,
+            incident=_incident(ClaimType.OUTPATIENT),
+            bills=[bill],
+            document_types=OUTPATIENT_DOCS,
+            fraud_patterns=[],
+        )
+        return e.decision, e.reason_codes
+
+    assert decide(DAY)[0] is Decision.APPROVE  # the expiry date itself is covered
+    assert decide(None)[0] is Decision.APPROVE  # not stated: open cover
+    assert decide(DAY - dt.timedelta(days=1)) == (Decision.DENY, ["NOT_IN_FORCE"])
+    assert decide(DAY + dt.timedelta(days=300), effective=DAY + dt.timedelta(days=1)) == (
+        Decision.DENY,
+        ["NOT_IN_FORCE"],
+    )
