@@ -21,8 +21,8 @@ Every `<case_dir>/*.yaml` holds::
           deductible_used: "0"
           direct_settlement: true     #   ClaimFacts fields case_facts does not take are set on the facts
           invoice_total: "350.00"     #   the invoice's total when it is not the items' sum (claimed in full)
-          insurance_type: 自费         #   the bill's 医保类型 (default: 城镇职工基本医疗保险 if enrolled, else
-                                      #   自费; null: the bill prints none); fund_paid, account_paid
+          insurance_type: 自费         #   the bill's 医保类型 (default: 城镇职工基本医疗保险 if
+                                      #   enrolled, else 自费; null: none printed); fund_paid, account_paid
           more_invoices:              #   further invoices of the claim, same hospital and dates
             - {line_items: [...], fund_paid: "0", account_paid: "0", insurance_type: 自费}
           payee: 上海市浦江人民医院
@@ -136,7 +136,7 @@ def line_items(*rows: tuple[str, str, str | None, str]) -> list[LineItem]:
 
 
 BY_ENROLMENT = "by enrolment"
-"""The bill's 医保类型 follows the policy: 城镇职工基本医疗保险 when enrolled in social insurance, else 自费."""
+"""The bill's 医保类型 follows the policy: 城镇职工基本医疗保险 when enrolled, else 自费."""
 
 
 def _insurance_type(kind: str | None, social_insurance: bool) -> str | None:
