@@ -25,6 +25,7 @@ from synth.amounts import amount_in_words
 from synth.discharge import plan_records
 from synth.ebill import E_BILL_LAYOUTS
 from synth.outcome import expected_outcome, fraud_signals
+from synth.paper_kit import SCHEMES
 from synth.people import Person, make_bank_card, make_person, random_digits
 from synth.policies import draw_policy
 from synth.products import Product
@@ -45,6 +46,8 @@ CLAIM_MIX: list[tuple[ClaimType, float]] = [
     (ClaimType.ACCIDENT, 0.12),
     (ClaimType.CRITICAL_ILLNESS, 0.08),
 ]
+UNSETTLED_SHARE = 0.12
+"""Of an enrolled insured's bills, those not settled through social insurance (按自费结算)."""
 PROBLEMS = [
     "missing_document",
     "exclusion",
@@ -154,8 +157,11 @@ def _bill(
     for i in items:
         by_class[i.insurance_class] += i.amount
     self_pay = money(by_class["丙"])
+    # an enrolled insured's bill settled as 自费: a hospital outside their 医保 network (非定点), or care
+    # away from home without the 异地就医备案; the terms then pay the reduced ratio (ratio_not_settled)
+    settled = social and rng.random() >= UNSETTLED_SHARE
     fund = Decimal(0)
-    if social:
+    if settled:
         base = by_class["甲"] + by_class["乙"] * Decimal("0.9")
         if claim_type is ClaimType.OUTPATIENT or claim_type is ClaimType.ACCIDENT:
             fund = base * Decimal(str(round(rng.uniform(0.3, 0.5), 2))) if rng.random() < 0.4 else Decimal(0)
@@ -168,7 +174,7 @@ def _bill(
     fund = money(fund)
     account = (
         money(min(total - fund, Decimal(rng.randint(0, 200))))
-        if social and rng.random() < 0.5
+        if settled and rng.random() < 0.5
         else Decimal(0)
     )
     electronic = layout in E_BILL_LAYOUTS
@@ -187,8 +193,9 @@ def _bill(
         account_paid=money(account),
         cash_paid=money(total - fund - account),
         self_pay=self_pay,
+        insurance_type=rng.choice(SCHEMES) if settled else "自费",
     )
-    return issued(rng, bill, social, claim_type)
+    return issued(rng, bill, settled, claim_type)
 
 
 def _document_plan(
