@@ -114,3 +114,11 @@ def test_nothing_a_claim_carries_is_dated_after_its_submission() -> None:
         dates += [i.date for b in c.bills for i in b.items]
         assert max(dates) <= sent, c.claim_id
         assert c.policy.effective_date <= c.incident.incident_date
+
+
+def test_some_enrolled_insureds_bills_are_settled_as_self_pay() -> None:
+    """The reduced ratio (ratio_not_settled) is exercised: an enrolled insured's 自费 bill pays no fund."""
+    bills = [(c.policy.social_insurance, b) for c in make_book(300, seed=11) for b in c.bills]
+    self_paid = [b for enrolled, b in bills if enrolled and b.insurance_type == "自费"]
+    assert self_paid and all(b.fund_paid == 0 and b.account_paid == 0 for b in self_paid)
+    assert all(b.insurance_type == "自费" for enrolled, b in bills if not enrolled)
