@@ -157,11 +157,8 @@ def _bill(
     for i in items:
         by_class[i.insurance_class] += i.amount
     self_pay = money(by_class["丙"])
-    # an enrolled insured's bill settled as 自费: a hospital outside their 医保 network (非定点), or care
-    # away from home without the 异地就医备案; the terms then pay the reduced ratio (ratio_not_settled)
-    settled = social and rng.random() >= UNSETTLED_SHARE
     fund = Decimal(0)
-    if settled:
+    if social:
         base = by_class["甲"] + by_class["乙"] * Decimal("0.9")
         if claim_type is ClaimType.OUTPATIENT or claim_type is ClaimType.ACCIDENT:
             fund = base * Decimal(str(round(rng.uniform(0.3, 0.5), 2))) if rng.random() < 0.4 else Decimal(0)
@@ -174,7 +171,7 @@ def _bill(
     fund = money(fund)
     account = (
         money(min(total - fund, Decimal(rng.randint(0, 200))))
-        if settled and rng.random() < 0.5
+        if social and rng.random() < 0.5
         else Decimal(0)
     )
     electronic = layout in E_BILL_LAYOUTS
@@ -193,9 +190,28 @@ def _bill(
         account_paid=money(account),
         cash_paid=money(total - fund - account),
         self_pay=self_pay,
-        insurance_type=rng.choice(SCHEMES) if settled else "自费",
     )
-    return issued(rng, bill, settled, claim_type)
+    return _settled(issued(rng, bill, social, claim_type), social)
+
+
+def _settled(bill: BillTruth, social: bool) -> BillTruth:
+    """The bill as settled: an enrolled insured's through social insurance (a scheme as its 医保类型), but
+    some as 自费, with nothing paid by 统筹, 个人账户 or another fund (a hospital outside their 医保
+    network, care away from home without the 异地就医备案): the terms then pay `ratio_not_settled`.
+    Drawn on a stream of its own, so the claim's draws (and its pages) do not move."""
+    side = random.Random(zlib.crc32(f"settled:{bill.invoice_code}:{bill.invoice_number}".encode()))
+    if social and side.random() >= UNSETTLED_SHARE:
+        return bill.model_copy(update={"insurance_type": side.choice(SCHEMES)})
+    none = Decimal("0.00")
+    return bill.model_copy(
+        update={
+            "insurance_type": "自费",
+            "fund_paid": none,
+            "account_paid": none,
+            "funds": {},
+            "cash_paid": bill.items_total,
+        }
+    )
 
 
 def _document_plan(

@@ -50,12 +50,12 @@ SCHEMES = ("城镇职工基本医疗保险", "职工医保", "城乡居民", "�
 
 
 def insurance_type(claim: ClaimTruth, bill: BillTruth, rng: random.Random) -> str:
-    """The bill's 医保类型: as the truth settled it (older truths: by the policy's enrolment)."""
-    if bill.insurance_type is not None:
-        return bill.insurance_type
+    """The bill's 医保类型: as the truth settled it (older truths: by the policy's enrolment). An enrolled
+    insured's page draws a scheme whatever it prints, so the page's stream does not hang on the truth."""
     if not claim.policy.social_insurance:
-        return "自费"
-    return rng.choice(SCHEMES)
+        return bill.insurance_type or "自费"
+    drawn = rng.choice(SCHEMES)
+    return bill.insurance_type or drawn
 
 
 def with_funds(rng: random.Random, bill: BillTruth, social: bool, claim_type: ClaimType) -> BillTruth:
