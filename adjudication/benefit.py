@@ -12,7 +12,8 @@ Reimbursement (费用补偿型) follows the product terms as a waterfall over th
    reduced ratio, bill by bill (`settled_through_social_insurance`);
 6. the annual limit (sum insured less what was paid this policy year) caps the rest.
 
-A daily allowance (住院津贴) pays per hospital night; a lump sum (重疾保险金) pays the sum insured once.
+A daily allowance (住院津贴) pays per hospital night; a lump sum (重疾保险金) pays the sum insured once
+over the policy's life (`Policy.paid_to_date`), not once a year.
 `BenefitLine` enforces claimed = payable + refused on every line, so the lines account for every yuan.
 """
 
@@ -262,11 +263,9 @@ def _daily_allowance(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Asse
 
 def _lump_sum(policy: Policy) -> Assessment:
     raw = policy.sum_insured
-    if policy.prior_paid_this_year > 0:  # the product pays once: a policy that has paid pays no more
+    if policy.paid_to_date > 0:  # paid once over the contract's life (then it ends): in any year, no more
         line = _line("重大疾病保险金已给付", raw, ZERO, "ALREADY_PAID")
-        return Assessment(
-            ZERO, raw, [line], False, "ALREADY_PAID", [f"already paid {policy.prior_paid_this_year}"]
-        )
+        return Assessment(ZERO, raw, [line], False, "ALREADY_PAID", [f"already paid {policy.paid_to_date}"])
     payable = min(raw, limit_left(policy))
     lines = [_line("重大疾病保险金", payable, payable, "BENEFIT_PAID")] if payable else []
     if raw > payable:

@@ -49,7 +49,8 @@ the facts give one (`invoice_number`), and every claim is indexed in one invoice
 decided, so a repeated invoice is a duplicate. The engine takes what was paid and what deductible was used
 this policy year from the policy (the policy system's figures): the runner plays that system, adding each
 earlier claim of the same product and policy year to the next one's `prior_paid` (what was paid, when
-approved or partial) and `deductible_used` (its DEDUCTIBLE line), on top of what the facts state.
+approved or partial) and `deductible_used` (its DEDUCTIBLE line), and each earlier claim of the same
+product, whatever its year, to `prior_paid_total` (paid since inception), on top of what the facts state.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ from adjudication.rules import RuleBook, load_rule_book
 from pipeline.errors import BadInputError
 from pipeline.records import (
     Adjudication,
+    Check,
     Claim,
     ClaimFacts,
     ClaimType,
@@ -169,11 +171,13 @@ def case_facts(
     account: str = "6222020000000000001",
     claimant_id: str = "11010519491231002X",
     submitted: dt.datetime | None = None,
+    unsure: list[str] | None = None,
     **policy_kw: Any,
 ) -> ClaimFacts:
     """A case's claim as its documents would show it: a clean claim of `claim_type` unless told otherwise
     (one invoice of 甲 100, 乙 200 and 丙 50 settled as the enrolment says, every document the product
-    asks for, a policy from 2023)."""
+    asks for, a policy from 2023). `unsure`: fields the reader was unsure of, sent to a person by a
+    failed `plausible` check."""
     if line_items is None:
         line_items = [
             LineItem(name="诊察费", category="诊察费", insurance_class="甲", amount=Decimal("100.00")),
@@ -237,6 +241,18 @@ def case_facts(
         payee_name=payee,
         payee_bank="中国银行",
         payee_account=account,
+        failed_checks=[
+            Check(
+                name="plausible",
+                passed=False,
+                message="a person confirms: " + "; ".join(unsure),
+                fields=list(unsure),
+                severity="error",
+            )
+        ]
+        if unsure
+        else [],
+        low_confidence_fields=list(unsure or []),
     )
 
 
@@ -299,9 +315,15 @@ def load_cases(case_dir: Path) -> list[GoldenCase]:
 
 
 def _facts(
-    raw: dict[str, Any], claim_id: str, invoice_number: str, paid: Decimal, used: Decimal
+    raw: dict[str, Any],
+    claim_id: str,
+    invoice_number: str,
+    paid: Decimal,
+    used: Decimal,
+    lifetime: Decimal = Decimal(0),
 ) -> ClaimFacts:
-    """case_facts from a case's facts, with the runner's claim id and this year's earlier claims added."""
+    """case_facts from a case's facts, with the runner's claim id and the earlier claims added (this
+    year's to `prior_paid` and `deductible_used`, every year's to `prior_paid_total`)."""
     kw = dict(raw)
     kw["claim_type"] = ClaimType(kw.get("claim_type", "outpatient"))
     for key in DATES:
@@ -317,6 +339,7 @@ def _facts(
     kw.setdefault("invoice_number", invoice_number)
     kw["prior_paid"] = str(Decimal(str(kw.get("prior_paid", "0"))) + paid)
     kw["deductible_used"] = str(Decimal(str(kw.get("deductible_used", "0"))) + used)
+    kw["prior_paid_total"] = Decimal(str(kw.get("prior_paid_total", "0"))) + lifetime
     total = kw.pop("invoice_total", None)
     more = kw.pop("more_invoices", None) or []
     facts = case_facts(claim_id=claim_id, **kw)
@@ -365,6 +388,7 @@ def run_case(case: GoldenCase, book: RuleBook) -> tuple[ClaimFacts, Adjudication
     """Decide the history claims in order, then the case's claim; the last claim's facts and adjudication."""
     history = MemoryInvoiceHistory()
     spent: dict[tuple[str, int], tuple[Decimal, Decimal]] = {}
+    lifetime: dict[str, Decimal] = {}  # paid since inception, by product
     raws = [*case.history, case.facts]
     ids = [f"{case.id}-H{n}" for n in range(1, len(raws))] + [case.id]
     result: tuple[ClaimFacts, Adjudication] | None = None
@@ -374,11 +398,13 @@ def run_case(case: GoldenCase, book: RuleBook) -> tuple[ClaimFacts, Adjudication
             raise BadInputError(case.file, f"case {case.id}: claim {claim_id} has no policy")
         year = (probe.policy.product_id, _policy_year(probe.policy.effective_date, probe.claim.incident_date))
         paid, used = spent.get(year, (Decimal(0), Decimal(0)))
-        facts = _facts(raw, claim_id, f"{n:010d}", paid, used)
+        before = lifetime.get(year[0], Decimal(0))
+        facts = _facts(raw, claim_id, f"{n:010d}", paid, used, before)
         history.record(facts)
         adj, _, _ = adjudicate(facts, book.for_date(facts.claim.incident_date), history)
         if adj.decision in PAID:
             paid += adj.payable
+            lifetime[year[0]] = before + adj.payable
         used += sum((ln.refused for ln in adj.benefit_lines if ln.reason_code == "DEDUCTIBLE"), Decimal(0))
         spent[year] = (paid, used)
         result = (facts, adj)

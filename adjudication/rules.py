@@ -279,7 +279,7 @@ def _required_documents(c: Context) -> Verdict | None:
     if c.terms is None:
         return None
     present = set(c.facts.documents_present)
-    required = c.terms.documents_required(c.facts.claim_type, c.facts.direct_settlement)
+    required = c.terms.documents_for(c.facts)
     c.missing = [d for d in required if d not in present]
     return Verdict(
         not c.missing,

@@ -306,6 +306,17 @@ class Policy(_Record):
     star_tier: int = PField(default=1, ge=1, le=5)
     prior_paid_this_year: Money = Decimal("0.00")
     deductible_used_this_year: Money = Decimal("0.00")
+    prior_paid_total: Money = PField(
+        default=Decimal("0.00"),
+        description="paid under the policy since it took effect, this policy year included (累计已给付);"
+        " an extract without the column knows only this year's",
+    )
+
+    @property
+    def paid_to_date(self) -> Decimal:
+        """What the policy has paid over its life (a lump sum paid once ends it): the extract's total,
+        never less than this policy year's payments."""
+        return max(self.prior_paid_total, self.prior_paid_this_year)
 
 
 class Invoice(_Record):

@@ -77,6 +77,7 @@ POLICY_COLUMNS = [
     "star_tier",
     "prior_paid_this_year",
     "deductible_used_this_year",
+    "prior_paid_total",
 ]
 
 

@@ -103,6 +103,7 @@ def facts_from_truth(truth: ClaimTruth) -> ClaimFacts:
         star_tier=p.star_tier,
         prior_paid_this_year=p.prior_paid_this_year,
         deductible_used_this_year=p.deductible_used_this_year,
+        prior_paid_total=p.prior_paid_total,
     )
     invoice_docs = {DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE}
     has_invoices = any(d in invoice_docs for d in present)

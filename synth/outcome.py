@@ -2,10 +2,11 @@
 
 Independent of `adjudication/` on purpose: the engine is tested against these numbers. The terms are
 those of the rule set in force on the incident date (`synth.rulesets`: the product YAML as that
-version amends it). Order of checks: documents missing -> request info; duplicate invoice, waiting
-period, exclusion, not a covered condition -> deny; planted fraud pattern -> refer; a per-day limit
-that binds on a stay of unknown length -> refer (a person counts the days); otherwise pay what the
-terms give (partial when the annual limit cut it, deny when nothing is left after the deductible).
+version amends it). Order of checks: documents missing (a stay's documents when the claim had a
+stay and the product lists them) -> request info; duplicate invoice, waiting period, exclusion, not a
+covered condition -> deny; planted fraud pattern -> refer; a per-day limit that binds on a stay of
+unknown length -> refer (a person counts the days); otherwise pay what the terms give (partial when
+the annual limit cut it, deny when nothing is left after the deductible, or a lump sum paid before).
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ def expected_outcome(
             rule_set=rules.version,
         )
 
-    required = product.required_documents.get(claim_type, [])
+    stay = incident.admission_date is not None  # treated in hospital: AM01 asks a stay's documents
+    required = product.documents_for(claim_type, stay)
     missing = [d for d in required if d not in document_types]
     if missing:
         working.append("missing: " + ", ".join(d.value for d in missing))
@@ -305,10 +307,12 @@ def _daily_allowance(
 
 
 def _lump_sum(policy: PolicyTruth, limit_left: Decimal, working: list[str]) -> Worked:
-    """The sum insured, once (重大疾病保险金): a policy that has paid it pays nothing more."""
+    """The sum insured, once over the policy's life (重大疾病保险金): a policy that has paid it, this
+    year or any earlier one, pays nothing more."""
     raw = policy.sum_insured
-    if policy.prior_paid_this_year > 0:
-        working.append(f"already paid {policy.prior_paid_this_year}: paid only once")
+    paid = max(policy.prior_paid_total, policy.prior_paid_this_year)
+    if paid > 0:
+        working.append(f"already paid {paid} since inception: paid only once")
         return Worked(
             raw, ZERO, [_line("重大疾病保险金已给付", raw, ZERO, "ALREADY_PAID")], None, "ALREADY_PAID"
         )

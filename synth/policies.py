@@ -1,5 +1,6 @@
 """A claim's policy as the book draws it: product, sum insured, premium and VIP star tier, and what
-the policy year has already used (paid claims, deductible); planted problems move its start date.
+the policy year has already used (paid claims, deductible) and what it paid since inception (a few
+critical-illness policies already paid their lump sum); planted problems move its start date.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from synth.people import Person, random_digits
 from synth.products import Product
 from synth.truth import PolicyTruth
 
-__all__ = ["STAR_TIERS", "SUM_INSURED", "draw_policy", "star_tier"]
+__all__ = ["LUMP_SUM_PAID_SHARE", "STAR_TIERS", "SUM_INSURED", "draw_policy", "star_tier"]
 
 STAR_TIERS = [(Decimal("300000"), 5), (Decimal("100000"), 4), (Decimal("30000"), 3), (Decimal("10000"), 2)]
 SUM_INSURED = {
@@ -23,6 +24,10 @@ SUM_INSURED = {
     "AM01": [Decimal(v) for v in ("10000", "20000", "50000")],
     "CI01": [Decimal(v) for v in ("100000", "200000", "300000", "500000")],
 }
+
+
+LUMP_SUM_PAID_SHARE = 0.05
+"""Critical-illness claims on a policy that already paid its sum insured (ALREADY_PAID: once in its life)."""
 
 
 def star_tier(cumulative_annualised_premium: Decimal) -> int:
@@ -67,6 +72,12 @@ def draw_policy(
     prior = Decimal(0)
     if benefit.kind != "lump_sum" and rng.random() < 0.3:
         prior = money(sum_insured * Decimal(str(round(rng.uniform(0.02, 0.4), 2))))
+    total = prior
+    if benefit.kind == "lump_sum" and problem is None and rng.random() < LUMP_SUM_PAID_SHARE:
+        # paid once already: in an earlier policy year when the policy is old enough, else this one
+        total = sum_insured
+        if (incident - effective).days < 365 or rng.random() < 0.3:
+            prior = sum_insured
     used = Decimal(0)
     if benefit.deductible_basis == "per_year" and benefit.deductible:
         used = rng.choice([benefit.deductible, benefit.deductible, Decimal(0), money(benefit.deductible / 2)])
@@ -84,4 +95,5 @@ def draw_policy(
         star_tier=star_tier(premium),
         prior_paid_this_year=prior,
         deductible_used_this_year=money(used),
+        prior_paid_total=total,
     )

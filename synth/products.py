@@ -81,6 +81,14 @@ class Product(BaseModel):
     direct_settlement: bool = False
     """医疗直付 (read by adjudication and intake; the generator's arithmetic does not depend on it)."""
     direct_settlement_documents: dict[ClaimType, list[DocType]] = Field(default_factory=dict)
+    stay_documents: dict[ClaimType, list[DocType]] = Field(default_factory=dict)
+    """What a claim of the type carries instead when it was treated in hospital (AM01: 住院 vs 门诊)."""
+
+    def documents_for(self, claim_type: ClaimType, stay: bool) -> list[DocType]:
+        """The documents a claim needs: those of a stay when it had one and the product lists them."""
+        if stay and claim_type in self.stay_documents:
+            return list(self.stay_documents[claim_type])
+        return list(self.required_documents.get(claim_type, []))
 
     def benefit_for(self, claim_type: ClaimType) -> Benefit:
         return next(b for b in self.benefits if claim_type in b.claim_types)

@@ -40,6 +40,8 @@ class PolicyTruth(_Truth):
     star_tier: int = Field(ge=1, le=5)
     prior_paid_this_year: Money
     deductible_used_this_year: Money
+    prior_paid_total: Money = Decimal("0.00")
+    """Paid since the policy took effect, this year included (累计已给付): a lump sum pays only once."""
 
 
 class ItemTruth(_Truth):

@@ -135,6 +135,16 @@ def test_critical_illness_pays_once(book: RuleBook) -> None:
     assert a.payable == 0 and a.zero_reason == "ALREADY_PAID"
 
 
+def test_critical_illness_paid_in_an_earlier_year_pays_no_more(book: RuleBook) -> None:
+    # nothing paid this policy year, the sum insured paid in an earlier one: once per life, not per year
+    later = make_facts(
+        ClaimType.CRITICAL_ILLNESS, diagnoses=["I21.0"], sum_insured="200000", prior_paid_total="200000"
+    )
+    assert later.policy is not None and later.policy.prior_paid_this_year == 0
+    a = _assess(later, book)
+    assert a.payable == 0 and a.zero_reason == "ALREADY_PAID"
+
+
 def test_every_yuan_has_a_reason_code(book: RuleBook, synthetic_book: list[ClaimTruth]) -> None:
     checked = 0
     for truth in synthetic_book:

@@ -207,6 +207,34 @@ def test_accidents_have_no_waiting_period(book: RuleBook) -> None:
     assert _failed(facts, book) == {}
 
 
+@pytest.mark.parametrize(
+    ("what", "days", "documents", "missing"),
+    [
+        ("a visit asks the outpatient invoice", 0, [], [DocType.OUTPATIENT_INVOICE]),
+        ("a stay by its dates", 3, [], [DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY]),
+        ("a stay by its inpatient invoice", 0, [DocType.INPATIENT_INVOICE], [DocType.DISCHARGE_SUMMARY]),
+        ("a stay by its discharge summary", 0, [DocType.DISCHARGE_SUMMARY], [DocType.INPATIENT_INVOICE]),
+    ],
+)
+def test_an_accident_asks_the_documents_of_its_treatment(
+    book: RuleBook, what: str, days: int, documents: list[DocType], missing: list[DocType]
+) -> None:
+    common = [DocType.EXPENSE_LIST, DocType.DIAGNOSIS_CERTIFICATE, DocType.CLAIM_FORM, DocType.ID_CARD]
+    facts = make_facts(
+        ClaimType.ACCIDENT, diagnoses=["S52.5"], days=days, documents=[*documents, *common, DocType.BANK_CARD]
+    )
+    ev = evaluate(facts, book.get("2025.1"))
+    assert ev.missing_documents == missing, what
+
+
+def test_an_unreadable_inpatient_invoice_still_shows_a_stay(book: RuleBook) -> None:
+    docs = [DocType.EXPENSE_LIST, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM, DocType.ID_CARD]
+    facts = make_facts(ClaimType.ACCIDENT, diagnoses=["S52.5"], documents=[*docs, DocType.BANK_CARD])
+    facts = facts.model_copy(update={"illegible_documents": [DocType.INPATIENT_INVOICE]})
+    ev = evaluate(facts, book.get("2025.1"))
+    assert ev.missing_documents == [DocType.INPATIENT_INVOICE]
+
+
 def test_rule_messages_are_bilingual(book: RuleBook) -> None:
     ev = evaluate(make_facts(effective=INCIDENT - dt.timedelta(days=10)), book.get("2025.1"))
     hit = next(h for h in ev.hits if h.code == "WAITING_PERIOD")

@@ -44,6 +44,23 @@ def test_a_policy_file_is_read_by_number_and_a_bad_row_is_named(tmp_path: Path) 
         read_policy_file(f)
 
 
+def test_paid_to_date_is_an_optional_column(tmp_path: Path) -> None:
+    # 累计已给付 (a lump sum pays once in a policy's life): read when the extract has it, else this year's
+    f = tmp_path / "policies.csv"
+    f.write_text(
+        COLUMNS + ",prior_paid_this_year,prior_paid_total\n"
+        "P1,CI01,张三,张三,2022-01-01,100000,True,1,0,100000.00\n"
+        "P2,CI01,李四,李四,2022-01-01,100000,True,1,5000,\n",
+        encoding="utf-8-sig",
+    )
+    policies = read_policy_file(f)
+    assert policies["P1"].paid_to_date == Decimal("100000.00") and policies["P1"].prior_paid_this_year == 0
+    assert policies["P2"].prior_paid_total == 0 and policies["P2"].paid_to_date == Decimal("5000.00")
+    assert read_policy_file(_extract(tmp_path / "old.csv", "P3,CI01,王五,王五,2022-01-01,1,True,1"))[
+        "P3"
+    ].paid_to_date == Decimal("0.00")
+
+
 def test_the_extract_comes_first_then_the_store(tmp_path: Path) -> None:
     extract = _extract(tmp_path / "extract.csv", "P1,OPM01,张三,张三,2024-01-01,20000.00,True,1")
     settings = Settings(data_dir=tmp_path / "data", intake_policies=extract)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pipeline.records import ClaimType, Decision
+from pipeline.records import ClaimType, Decision, DocType
 from synth.book import BOOK_END, BOOK_START, FRAUD_PATTERNS, PROBLEMS, make_book
 from synth.documents import generate_corpus
 from synth.truth import ItemTruth
@@ -122,3 +122,17 @@ def test_some_enrolled_insureds_bills_are_settled_as_self_pay() -> None:
     self_paid = [b for enrolled, b in bills if enrolled and b.insurance_type == "自费"]
     assert self_paid and all(b.fund_paid == 0 and b.account_paid == 0 for b in self_paid)
     assert all(b.insurance_type == "自费" for enrolled, b in bills if not enrolled)
+
+
+def test_the_book_holds_accident_stays_and_lump_sums_paid_before() -> None:
+    book = make_book(2000, seed=5)
+    stays = [c for c in book if c.incident.claim_type is ClaimType.ACCIDENT and c.incident.admission_date]
+    assert stays, "no accident treated in hospital"
+    for c in stays:
+        kinds = {d.doc_type for d in c.documents}
+        if not c.planted:
+            assert {DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY} <= kinds, c.claim_id
+        assert DocType.OUTPATIENT_INVOICE not in kinds
+    paid = [c for c in book if c.expected.reason_codes == ["ALREADY_PAID"]]
+    assert any(c.policy.prior_paid_this_year == 0 for c in paid), "none paid in an earlier year"
+    assert all(c.policy.prior_paid_total >= c.policy.prior_paid_this_year for c in book)

@@ -406,3 +406,61 @@ def test_two_bills_one_settled_the_deductible_falls_on_the_unsettled_first() -> 
     settled = _bill("60", _item("甲", "100"), _item("乙", "200"))
     not_settled = _bill("0", _item("甲", "50"), _item("乙", "150"), kind="自费")
     assert _paid([settled, not_settled]) == D("242.00")
+
+
+def test_an_accident_treated_in_hospital_needs_the_documents_of_a_stay() -> None:
+    # AM01 第七条: 住院 brings the inpatient invoice and discharge summary (no outpatient invoice, no
+    # diagnosis certificate); 甲 2000 - 每次免赔额 100 = 1900 x 100% = 1900.00 once they are all in
+    policy = _policy("AM01", DAY - dt.timedelta(days=400))
+    bill = _bill("0", _item("甲", "2000", "手术费"))
+    visit_docs = OUTPATIENT_DOCS | {DocType.DIAGNOSIS_CERTIFICATE}
+
+    def outcome(days: int, docs: set[DocType]) -> ExpectedOutcome:
+        incident = _incident(ClaimType.ACCIDENT, "S52.5", days=days)
+        return expected_outcome(
+            rules=RULES,
+            policy=policy,
+            incident=incident,
+            bills=[bill],
+            document_types=docs,
+            fraud_patterns=[],
+        )
+
+    asked = outcome(4, visit_docs)
+    assert asked.decision is Decision.REQUEST_INFO
+    assert asked.missing_documents == [DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY]
+    assert (outcome(4, INPATIENT_DOCS).decision, outcome(4, INPATIENT_DOCS).payable) == (
+        Decision.APPROVE,
+        D("1900.00"),
+    )
+    assert outcome(0, visit_docs).payable == D("1900.00")
+    assert outcome(0, INPATIENT_DOCS).missing_documents == [
+        DocType.OUTPATIENT_INVOICE,
+        DocType.DIAGNOSIS_CERTIFICATE,
+    ]
+
+
+def test_critical_illness_paid_in_an_earlier_year_pays_no_more() -> None:
+    # CI01 第四条: paid once over the contract's life; nothing this year, the sum insured in an earlier one
+    policy = _policy("CI01", DAY - dt.timedelta(days=800), sum_insured="300000")
+    paid_before = policy.model_copy(update={"prior_paid_total": D("300000")})
+    ci_docs = {
+        DocType.DIAGNOSIS_CERTIFICATE,
+        DocType.DISCHARGE_SUMMARY,
+        DocType.CLAIM_FORM,
+        DocType.ID_CARD,
+        DocType.BANK_CARD,
+    }
+    first, again = (
+        expected_outcome(
+            rules=RULES,
+            policy=p,
+            incident=_incident(ClaimType.CRITICAL_ILLNESS, "C34.1", days=5),
+            bills=[],
+            document_types=ci_docs,
+            fraud_patterns=[],
+        )
+        for p in (policy, paid_before)
+    )
+    assert (first.decision, first.payable) == (Decision.APPROVE, D("300000.00"))
+    assert (again.decision, again.reason_codes) == (Decision.DENY, ["ALREADY_PAID"])
