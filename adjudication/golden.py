@@ -21,6 +21,10 @@ Every `<case_dir>/*.yaml` holds::
           deductible_used: "0"
           direct_settlement: true     #   ClaimFacts fields case_facts does not take are set on the facts
           invoice_total: "350.00"     #   the invoice's total when it is not the items' sum (claimed in full)
+          insurance_type: 自费         #   the bill's 医保类型 (default: 城镇职工基本医疗保险 if
+                                      #   enrolled, else 自费; null: none printed); fund_paid, account_paid
+          more_invoices:              #   further invoices of the claim, same hospital and dates
+            - {line_items: [...], fund_paid: "0", account_paid: "0", insurance_type: 自费}
           payee: 上海市浦江人民医院
         history:                      # optional: earlier claims (facts as above), decided first, in order
           - {claim_type: outpatient, incident: "2025-03-01", line_items: [...]}
@@ -133,12 +137,24 @@ def line_items(*rows: tuple[str, str, str | None, str]) -> list[LineItem]:
     return [LineItem(name=n, category=c, insurance_class=k, amount=Decimal(a)) for n, c, k, a in rows]  # type: ignore[arg-type]
 
 
+BY_ENROLMENT = "by enrolment"
+"""The bill's 医保类型 follows the policy: 城镇职工基本医疗保险 when enrolled, else 自费."""
+
+
+def _insurance_type(kind: str | None, social_insurance: bool) -> str | None:
+    if kind != BY_ENROLMENT:
+        return kind
+    return "城镇职工基本医疗保险" if social_insurance else "自费"
+
+
 def case_facts(
     claim_type: ClaimType = ClaimType.OUTPATIENT,
     *,
     claim_id: str = "T0001",
     line_items: list[LineItem] | None = None,
     fund_paid: str = "0",
+    account_paid: str = "0",
+    insurance_type: str | None = BY_ENROLMENT,
     social_insurance: bool = True,
     sum_insured: str = "10000",
     prior_paid: str = "0",
@@ -160,8 +176,8 @@ def case_facts(
     **policy_kw: Any,
 ) -> ClaimFacts:
     """A case's claim as its documents would show it: a clean claim of `claim_type` unless told otherwise
-    (one invoice of 甲 100, 乙 200 and 丙 50, every document the product asks for, a policy from 2023 whose
-    expiry the policy system did not state, i.e. open cover).
+    (one invoice of 甲 100, 乙 200 and 丙 50 settled as the enrolment says, every document the product
+    asks for, a policy from 2023 whose expiry the policy system did not state, i.e. open cover).
     `unsure`: fields the reader was unsure of, sent to a person by a failed `plausible` check."""
     if line_items is None:
         line_items = [
@@ -184,6 +200,8 @@ def case_facts(
                 visit_date=incident,
                 total=total,
                 fund_paid=Decimal(fund_paid),
+                account_paid=Decimal(account_paid),
+                insurance_type=_insurance_type(insurance_type, social_insurance),
                 line_items=line_items,
             )
         ]
@@ -325,12 +343,42 @@ def _facts(
     kw["deductible_used"] = str(Decimal(str(kw.get("deductible_used", "0"))) + used)
     kw["prior_paid_total"] = Decimal(str(kw.get("prior_paid_total", "0"))) + lifetime
     total = kw.pop("invoice_total", None)
+    more = kw.pop("more_invoices", None) or []
     facts = case_facts(claim_id=claim_id, **kw)
     if total is not None:  # an invoice whose total is not its items' sum, claimed in full
         invoice = facts.invoices[0].model_copy(update={"total": Decimal(str(total))})
         claim = facts.claim.model_copy(update={"amount_claimed": invoice.total})
         extra |= {"invoices": [invoice, *facts.invoices[1:]], "claim": claim}
+    if more:
+        invoices = [*extra.get("invoices", facts.invoices), *_more_invoices(more, facts, invoice_number)]
+        claimed = sum((i.total for i in invoices), Decimal(0))
+        claim = extra.get("claim", facts.claim).model_copy(update={"amount_claimed": claimed})
+        extra |= {"invoices": invoices, "claim": claim}
     return facts.model_copy(update=extra) if extra else facts
+
+
+def _more_invoices(raws: list[dict[str, Any]], facts: ClaimFacts, number: str) -> list[Invoice]:
+    """A case's further invoices (`more_invoices`: line_items, fund_paid, account_paid, insurance_type),
+    each numbered after the first and dated as it is."""
+    first = facts.invoices[0]
+    out = []
+    for n, raw in enumerate(raws, 1):
+        rows = [(str(a), str(b), None if k is None else str(k), str(c)) for a, b, k, c in raw["line_items"]]
+        items = line_items(*rows)
+        social = bool(facts.policy and facts.policy.social_insurance)
+        out.append(
+            first.model_copy(
+                update={
+                    "invoice_number": f"{number}-{n}",
+                    "total": sum((i.amount for i in items), Decimal(0)),
+                    "fund_paid": Decimal(str(raw.get("fund_paid", "0"))),
+                    "account_paid": Decimal(str(raw.get("account_paid", "0"))),
+                    "insurance_type": _insurance_type(raw.get("insurance_type", BY_ENROLMENT), social),
+                    "line_items": items,
+                }
+            )
+        )
+    return out
 
 
 def _policy_year(effective: dt.date, on: dt.date) -> int:

@@ -349,6 +349,8 @@ class Invoice(_Record):
     cash_paid: Money = Decimal("0.00")  # 个人现金支付
     self_pay: Money = Decimal("0.00")  # 个人自付 (the insured's share of covered items)
     self_expense: Money = Decimal("0.00")  # 个人自费 (items outside social insurance)
+    insurance_type: str | None = None
+    """医保类型 as the bill prints it (城镇职工基本医疗保险, 自费 ...): the scheme it was settled under."""
     line_items: list[LineItem] = PField(default_factory=list)
 
 

@@ -25,6 +25,7 @@ from synth.amounts import amount_in_words
 from synth.discharge import plan_records
 from synth.ebill import E_BILL_LAYOUTS
 from synth.outcome import expected_outcome, fraud_signals
+from synth.paper_kit import SCHEMES
 from synth.people import Person, make_bank_card, make_person, random_digits
 from synth.policies import draw_policy
 from synth.products import Product
@@ -45,6 +46,8 @@ CLAIM_MIX: list[tuple[ClaimType, float]] = [
     (ClaimType.ACCIDENT, 0.12),
     (ClaimType.CRITICAL_ILLNESS, 0.08),
 ]
+UNSETTLED_SHARE = 0.12
+"""Of an enrolled insured's bills, those not settled through social insurance (按自费结算)."""
 PROBLEMS = [
     "missing_document",
     "exclusion",
@@ -190,7 +193,27 @@ def _bill(
         cash_paid=money(total - fund - account),
         self_pay=self_pay,
     )
-    return issued(rng, bill, social, claim_type)
+    return _settled(issued(rng, bill, social, claim_type), social)
+
+
+def _settled(bill: BillTruth, social: bool) -> BillTruth:
+    """The bill as settled: an enrolled insured's through social insurance (a scheme as its 医保类型), but
+    some as 自费, with nothing paid by 统筹, 个人账户 or another fund (a hospital outside their 医保
+    network, care away from home without the 异地就医备案): the terms then pay `ratio_not_settled`.
+    Drawn on a stream of its own, so the claim's draws (and its pages) do not move."""
+    side = random.Random(zlib.crc32(f"settled:{bill.invoice_code}:{bill.invoice_number}".encode()))
+    if social and side.random() >= UNSETTLED_SHARE:
+        return bill.model_copy(update={"insurance_type": side.choice(SCHEMES)})
+    none = Decimal("0.00")
+    return bill.model_copy(
+        update={
+            "insurance_type": "自费",
+            "fund_paid": none,
+            "account_paid": none,
+            "funds": {},
+            "cash_paid": bill.items_total,
+        }
+    )
 
 
 def _document_plan(

@@ -67,6 +67,7 @@ def _invoice(truth: ClaimTruth, bill: BillTruth, itemised: bool) -> Invoice:
         cash_paid=bill.cash_paid,
         self_pay=money(max(Decimal(0), covered - bill.fund_paid)),
         self_expense=bill.self_pay,  # the truth's 个人自费 (丙类 items) is the invoice's self_expense
+        insurance_type=bill.printed_insurance_type,
         line_items=items,
     )
 

@@ -49,6 +49,9 @@ class Benefit(BaseModel):
     deductible_basis: Literal["per_year", "per_claim"] = "per_year"
     ratio_with_social_insurance: Decimal = Decimal("1")
     ratio_without_social_insurance: Decimal = Decimal("1")
+    ratio_not_settled: Decimal | None = None
+    """Enrolled, but the bill was not settled through social insurance (未经医保结算); None: the
+    with-insurance ratio."""
     limit_basis: Literal["sum_insured"] = "sum_insured"
     covered_classes: list[Literal["甲", "乙", "丙"]] = Field(default_factory=list)
     excluded_categories: list[str] = Field(default_factory=list)

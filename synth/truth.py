@@ -73,6 +73,10 @@ class ItemTruth(_Truth):
         )
 
 
+NO_INSURANCE_TYPE = ("chongqing",)
+"""Invoice layouts printing no 医保类型: only their 统筹 and 个人账户 figures show a 医保 settlement."""
+
+
 class BillTruth(_Truth):
     """One medical invoice (医疗收费票据) and the items behind it."""
 
@@ -99,7 +103,16 @@ class BillTruth(_Truth):
     account_paid: Money = Field(description="个人账户支付")
     cash_paid: Money = Field(description="个人现金支付 (total − 统筹 − 个人账户 − the other funds)")
     self_pay: Money = Field(description="个人自费: the 丙类 items")
+    insurance_type: str | None = Field(
+        default=None,
+        description="医保类型: the scheme it was settled under, 自费 when not settled through 医保",
+    )
     duplicate_of: str | None = Field(default=None, description="claim id that already used this invoice")
+
+    @property
+    def printed_insurance_type(self) -> str | None:
+        """The 医保类型 the invoice itself prints: none on a layout without the field."""
+        return None if self.layout in NO_INSURANCE_TYPE else self.insurance_type
 
     @property
     def as_pdf(self) -> bool:

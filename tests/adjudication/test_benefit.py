@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from helpers.facts import INCIDENT, items, make_facts
 
-from adjudication.benefit import Assessment, assess
+from adjudication.benefit import Assessment, assess, settled_through_social_insurance
 from adjudication.rules import RuleBook
-from pipeline.records import ClaimFacts, ClaimType
+from pipeline.records import ClaimFacts, ClaimType, Invoice
 from synth.facts import facts_from_truth
 from synth.truth import ClaimTruth
 
@@ -168,3 +168,23 @@ def test_amounts_stay_decimal_to_the_cent(book: RuleBook, amount: str) -> None:
     assert all(isinstance(ln.claimed, Decimal) and ln.claimed.as_tuple().exponent == -2 for ln in a.lines)
     expected = max(D(0), D(amount) - 100) * D("0.8")
     assert a.payable == expected.quantize(D("0.01"))
+
+
+@pytest.mark.parametrize(
+    ("fund", "account", "kind", "settled"),
+    [
+        ("0", "0", "城镇职工基本医疗保险", True),  # settled through 医保, the fund paid nothing
+        ("0", "0", "居民医保", True),
+        ("0", "0", "自费", False),
+        ("0", "0", "非医保结算", False),
+        ("0", "0", None, False),  # nothing on the bill shows a 医保 settlement
+        ("0", "0", "", False),
+        ("12.00", "0", None, True),
+        ("0", "30.00", "自费", True),  # the personal account paid: settled whatever the type reads
+    ],
+)
+def test_a_bill_is_settled_through_social_insurance_by_what_it_shows(
+    fund: str, account: str, kind: str | None, settled: bool
+) -> None:
+    bill = Invoice(total=D("100"), fund_paid=D(fund), account_paid=D(account), insurance_type=kind)
+    assert settled_through_social_insurance(bill) is settled

@@ -28,7 +28,8 @@ def test_a_small_adjudication_bench_accounts_for_every_claim() -> None:
         assert r["straight_through_rate"] <= r["decided_without_person_rate"] <= 1  # type: ignore[operator]
         held = r["payable_held_back_by"]  # type: ignore[index]
         assert all(k.startswith("read right: ") for k in held)  # type: ignore[union-attr]
-        assert sum(held.values()) + r["straight_through_rate"] <= r["truly_payable_share"] + 1e-9  # type: ignore[union-attr,operator]
+        # each share is rounded to 5 places: their sum may pass the whole by a few 1e-5
+        assert sum(held.values()) + r["straight_through_rate"] <= r["truly_payable_share"] + 1e-4  # type: ignore[union-attr,operator]
         assert set(r["targets_met"]) >= {"payable_exact", "wrong_pay_rate", "golden_agreement"}  # type: ignore[arg-type]
         by_version = r["by_rule_set"]
         assert set(by_version) == {"2025.1", "2026.1"}  # type: ignore[arg-type]  # the book spans both

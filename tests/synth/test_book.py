@@ -117,6 +117,14 @@ def test_nothing_a_claim_carries_is_dated_after_its_submission() -> None:
         assert c.policy.effective_date <= c.incident.incident_date
 
 
+def test_some_enrolled_insureds_bills_are_settled_as_self_pay() -> None:
+    """The reduced ratio (ratio_not_settled) is exercised: an enrolled insured's 自费 bill pays no fund."""
+    bills = [(c.policy.social_insurance, b) for c in make_book(300, seed=11) for b in c.bills]
+    self_paid = [b for enrolled, b in bills if enrolled and b.insurance_type == "自费"]
+    assert self_paid and all(b.fund_paid == 0 and b.account_paid == 0 for b in self_paid)
+    assert all(b.insurance_type == "自费" for enrolled, b in bills if not enrolled)
+
+
 def test_the_book_holds_accident_stays_and_lump_sums_paid_before() -> None:
     book = make_book(2000, seed=5)
     stays = [c for c in book if c.incident.claim_type is ClaimType.ACCIDENT and c.incident.admission_date]

@@ -65,14 +65,17 @@ def _item(cls: str, amount: str, category: str = "西药费") -> ItemTruth:
     )
 
 
-def _bill(fund: str, *items: ItemTruth) -> BillTruth:
+def _bill(
+    fund: str, *items: ItemTruth, kind: str = "城镇职工基本医疗保险", layout: str = "beijing"
+) -> BillTruth:
+    """A bill settled through social insurance unless `kind` (its 医保类型) says 自费."""
     total = sum((i.amount for i in items), D(0))
     return BillTruth(
         invoice_code="1",
         invoice_number="2",
         check_code="",
         electronic=False,
-        layout="beijing",
+        layout=layout,
         issue_date=DAY,
         items=list(items),
         items_total=total,
@@ -82,6 +85,7 @@ def _bill(fund: str, *items: ItemTruth) -> BillTruth:
         account_paid=D(0),
         cash_paid=total - D(fund),
         self_pay=D(0),
+        insurance_type=kind,
     )
 
 
@@ -371,6 +375,37 @@ def test_an_excluded_fee_category_is_refused_whatever_its_class() -> None:
     )
     assert e.payable == D("160.00")
     assert e.benefit_lines[0].reason_code == "CATEGORY_NOT_COVERED"
+
+
+def _paid(bills: list[BillTruth], product: str = "OPM01", social: bool = True) -> D:
+    e = expected_outcome(
+        rules=RULES,
+        policy=_policy(product, DAY - dt.timedelta(days=400), social=social),
+        incident=_incident(ClaimType.OUTPATIENT),
+        bills=bills,
+        document_types=OUTPATIENT_DOCS,
+        fraud_patterns=[],
+    )
+    return e.payable
+
+
+def test_the_ratio_follows_how_each_bill_was_settled() -> None:
+    # OPM01 第四条（三）: 300 covered - deductible 100 = 200; settled through 医保 80% (even when the fund
+    # paid nothing), settled as 自费 50%, not enrolled 50% whatever the bill says
+    covered = (_item("甲", "100"), _item("乙", "200"))
+    assert _paid([_bill("0", *covered)]) == D("160.00")
+    assert _paid([_bill("0", *covered, kind="自费")]) == D("100.00")
+    assert _paid([_bill("0", *covered)], social=False) == D("100.00")
+    # a layout printing no 医保类型 (重庆): only the fund or the personal account shows the settlement
+    assert _paid([_bill("0", *covered, layout="chongqing")]) == D("100.00")
+    assert _paid([_bill("20", *covered, layout="chongqing")]) == D("144.00")  # (300-20-100) x 80%
+
+
+def test_two_bills_one_settled_the_deductible_falls_on_the_unsettled_first() -> None:
+    # 自费 bill 200 covered: deductible 100 first -> 100 x 50% = 50; settled bill 300 - fund 60 = 240 x 80%
+    settled = _bill("60", _item("甲", "100"), _item("乙", "200"))
+    not_settled = _bill("0", _item("甲", "50"), _item("乙", "150"), kind="自费")
+    assert _paid([settled, not_settled]) == D("242.00")
 
 
 def test_an_accident_treated_in_hospital_needs_the_documents_of_a_stay() -> None:
