@@ -105,6 +105,13 @@ def settled_through_social_insurance(invoice: Invoice) -> bool:
     return bool(kind) and not any(mark in kind for mark in SELF_PAID_MARKS)
 
 
+def settlement_unknown(invoice: Invoice) -> bool:
+    """Whether the bill shows neither a 医保类型 nor a fund or account payment: settled through 医保 with
+    nothing from the fund, or as 自费, cannot be told from it (a type printed but not read looks the
+    same), so an enrolled insured's claim waits for a person to verify it (SETTLEMENT_UNKNOWN)."""
+    return invoice.fund_paid <= 0 and invoice.account_paid <= 0 and not (invoice.insurance_type or "").strip()
+
+
 @dataclass
 class _Share:
     """The covered expenses of the bills paid at one ratio (给付比例), and what the fund paid on them."""
@@ -182,6 +189,12 @@ def _reimbursement(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assess
     needs_person = None
     if facts.days_in_hospital is None and any(ln.reason_code == "PER_DAY_LIMIT" for ln in lines):
         needs_person = "DAYS_UNKNOWN"  # the stay's length was not read: one day is only a floor
+    elif (
+        policy.social_insurance
+        and b.ratio_not_settled not in (None, b.ratio_with_social_insurance)
+        and any(settlement_unknown(inv) for inv in facts.invoices)
+    ):
+        needs_person = "SETTLEMENT_UNKNOWN"  # the reduced ratio is never paid on a guess
     if b.deductible_basis == "per_year":
         deductible_left = max(ZERO, b.deductible - policy.deductible_used_this_year)
     else:

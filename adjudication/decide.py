@@ -76,6 +76,7 @@ BENEFIT_MESSAGES_ZH = {
     "PAID_BY_SOCIAL_INSURANCE": "可赔付的费用已由社会医疗保险全部支付",
     "NO_HOSPITAL_DAYS": "没有可给付津贴的住院天数",
     "DAYS_UNKNOWN": "未能读取住院起止日期，按日限额的费用需人工核定住院天数",
+    "SETTLEMENT_UNKNOWN": "票据未载明医保类型，统筹基金和个人账户均未支付，需人工核实是否经医保结算",
 }
 REVIEW_RIGHT_ZH = (
     "如您对本结论有异议，您有权申请人工复核：请在收到本通知后通过原申请渠道（APP、微信或柜面）"

@@ -6,8 +6,10 @@ version amends it). Order of checks: documents missing (a stay's documents when 
 stay and the product lists them) -> request info; not in force (before the effective date, or after
 24:00 of the expiry date), duplicate invoice, waiting period, exclusion, not a covered condition ->
 deny; planted fraud pattern -> refer; a per-day limit that binds on a stay of unknown length -> refer
-(a person counts the days); otherwise pay what the terms give (partial when the annual limit cut it,
-deny when nothing is left after the deductible, or a lump sum paid before).
+(a person counts the days), as does an enrolled insured's bill that shows neither a 医保类型 nor a fund
+or account payment (a person verifies how it was settled); otherwise pay what the terms give (partial
+when the annual limit cut it, deny when nothing is left after the deductible, or a lump sum paid
+before).
 """
 
 from __future__ import annotations
@@ -228,6 +230,17 @@ def _reimbursement(
                 over -= cut
             if stay_days is None:
                 needs_person = "DAYS_UNKNOWN"
+    reduced = benefit.ratio_not_settled
+    unknown = [
+        b for b in bills if b.fund_paid <= 0 and b.account_paid <= 0 and b.printed_insurance_type is None
+    ]
+    if (
+        needs_person is None
+        and policy.social_insurance
+        and reduced not in (None, benefit.ratio_with_social_insurance)
+        and unknown
+    ):
+        needs_person = "SETTLEMENT_UNKNOWN"  # the wording: verified before the reduced ratio is paid
     if benefit.deductible_basis == "per_year":
         deductible_left = max(ZERO, benefit.deductible - policy.deductible_used_this_year)
     else:

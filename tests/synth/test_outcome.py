@@ -396,8 +396,19 @@ def test_the_ratio_follows_how_each_bill_was_settled() -> None:
     assert _paid([_bill("0", *covered)]) == D("160.00")
     assert _paid([_bill("0", *covered, kind="自费")]) == D("100.00")
     assert _paid([_bill("0", *covered)], social=False) == D("100.00")
-    # a layout printing no 医保类型 (重庆): only the fund or the personal account shows the settlement
-    assert _paid([_bill("0", *covered, layout="chongqing")]) == D("100.00")
+    # a layout printing no 医保类型 (重庆): only the fund or the personal account shows the settlement;
+    # with neither, how it was settled is verified by a person before any ratio is paid
+    unknown = expected_outcome(
+        rules=RULES,
+        policy=_policy("OPM01", DAY - dt.timedelta(days=400)),
+        incident=_incident(ClaimType.OUTPATIENT),
+        bills=[_bill("0", *covered, layout="chongqing")],
+        document_types=OUTPATIENT_DOCS,
+        fraud_patterns=[],
+    )
+    assert (unknown.decision, unknown.reason_codes) == (Decision.REFER, ["SETTLEMENT_UNKNOWN"])
+    assert unknown.assessed == D("100.00")
+    assert _paid([_bill("0", *covered, layout="chongqing")], social=False) == D("100.00")  # not enrolled
     assert _paid([_bill("20", *covered, layout="chongqing")]) == D("144.00")  # (300-20-100) x 80%
 
 
