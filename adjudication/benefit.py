@@ -89,6 +89,9 @@ def _items(facts: ClaimFacts) -> tuple[list[LineItem], list[BenefitLine]]:
 
 
 SELF_PAID_MARKS = ("自费", "非医保")
+SCHEME_MARKS = ("医保", "医疗保险", "职工", "居民", "农合", "异地", "公费", "离休", "统筹", "生育")
+"""Words a 医保类型 naming a scheme carries (职工医保, 城乡居民, 新农合, 省内异地 ...): a type read as
+neither a scheme nor 自费 (a character misread) says nothing, and is verified like an unread one."""
 """What a bill's 医保类型 says when it was not settled through social insurance (自费, 非医保结算)."""
 
 
@@ -101,15 +104,17 @@ def settled_through_social_insurance(invoice: Invoice) -> bool:
     of these: the terms then pay the enrolled insured the reduced ratio (ratio_not_settled)."""
     if invoice.fund_paid > 0 or invoice.account_paid > 0:
         return True
-    kind = (invoice.insurance_type or "").strip()
-    return bool(kind) and not any(mark in kind for mark in SELF_PAID_MARKS)
+    kind = invoice.insurance_type or ""
+    return any(m in kind for m in SCHEME_MARKS) and not any(m in kind for m in SELF_PAID_MARKS)
 
 
 def settlement_unknown(invoice: Invoice) -> bool:
-    """Whether the bill shows neither a 医保类型 nor a fund or account payment: settled through 医保 with
-    nothing from the fund, or as 自费, cannot be told from it (a type printed but not read looks the
-    same), so an enrolled insured's claim waits for a person to verify it (SETTLEMENT_UNKNOWN)."""
-    return invoice.fund_paid <= 0 and invoice.account_paid <= 0 and not (invoice.insurance_type or "").strip()
+    """Whether the bill shows neither a fund or account payment nor a 医保类型 that names a scheme or 自费:
+    settled through 医保 with nothing from the fund, or as 自费, cannot be told from it (a type printed
+    but not read, or misread, looks the same), so an enrolled insured's claim waits for a person to
+    verify it (SETTLEMENT_UNKNOWN)."""
+    kind = invoice.insurance_type or ""
+    return not settled_through_social_insurance(invoice) and not any(m in kind for m in SELF_PAID_MARKS)
 
 
 @dataclass

@@ -207,6 +207,7 @@ _INVOICE_FIELDS = (
     ("invoice_number", "invoice_number"),
     ("invoice_code", "invoice_code"),
     ("hospital", "hospital"),
+    ("insurance_type", "insurance_type"),
     ("payer_name", None),
 )
 """A paper invoice's fields and where each lands in `Invoice` (None: only the checks read it)."""

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from helpers.facts import INCIDENT, items, make_facts
 
-from adjudication.benefit import Assessment, assess, settled_through_social_insurance
+from adjudication.benefit import Assessment, assess, settled_through_social_insurance, settlement_unknown
 from adjudication.rules import RuleBook
 from pipeline.records import ClaimFacts, ClaimType, Invoice
 from synth.facts import facts_from_truth
@@ -171,20 +171,23 @@ def test_amounts_stay_decimal_to_the_cent(book: RuleBook, amount: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fund", "account", "kind", "settled"),
+    ("fund", "account", "kind", "settled", "unknown"),
     [
-        ("0", "0", "城镇职工基本医疗保险", True),  # settled through 医保, the fund paid nothing
-        ("0", "0", "居民医保", True),
-        ("0", "0", "自费", False),
-        ("0", "0", "非医保结算", False),
-        ("0", "0", None, False),  # nothing on the bill shows a 医保 settlement
-        ("0", "0", "", False),
-        ("12.00", "0", None, True),
-        ("0", "30.00", "自费", True),  # the personal account paid: settled whatever the type reads
+        ("0", "0", "城镇职工基本医疗保险", True, False),  # settled through 医保, the fund paid nothing
+        ("0", "0", "居民医保", True, False),
+        ("0", "0", "省内异地", True, False),
+        ("0", "0", "自费", False, False),
+        ("0", "0", "非医保结算", False, False),
+        ("0", "0", None, False, True),  # nothing on the bill shows how it was settled: a person verifies
+        ("0", "0", "", False, True),
+        ("0", "0", "自贲", False, True),  # 自费 misread: neither a scheme nor 自费, never taken as settled
+        ("12.00", "0", None, True, False),
+        ("0", "30.00", "自费", True, False),  # the personal account paid: settled whatever the type reads
     ],
 )
 def test_a_bill_is_settled_through_social_insurance_by_what_it_shows(
-    fund: str, account: str, kind: str | None, settled: bool
+    fund: str, account: str, kind: str | None, settled: bool, unknown: bool
 ) -> None:
     bill = Invoice(total=D("100"), fund_paid=D(fund), account_paid=D(account), insurance_type=kind)
     assert settled_through_social_insurance(bill) is settled
+    assert settlement_unknown(bill) is unknown
