@@ -7,10 +7,13 @@ Reimbursement (费用补偿型) follows the product terms as a waterfall over th
 2. per-day limits (e.g. 床位费 per hospital day) refuse what exceeds limit x days;
 3. what social medical insurance already paid (医保统筹基金支付) is refused: nobody is paid twice;
 4. the deductible (免赔额) left this policy year (or per claim) is refused;
-5. the reimbursement ratio (赔付比例), higher with social insurance, leaves co-insurance refused;
+5. the reimbursement ratio (赔付比例), higher with social insurance, leaves co-insurance refused; an
+   enrolled insured's bill not settled through social insurance (未经医保结算) is paid at the product's
+   reduced ratio, bill by bill (`settled_through_social_insurance`);
 6. the annual limit (sum insured less what was paid this policy year) caps the rest.
 
-A daily allowance (住院津贴) pays per hospital night; a lump sum (重疾保险金) pays the sum insured once.
+A daily allowance (住院津贴) pays per hospital night; a lump sum (重疾保险金) pays the sum insured once
+over the policy's life (`Policy.paid_to_date`), not once a year.
 `BenefitLine` enforces claimed = payable + refused on every line, so the lines account for every yuan.
 """
 
@@ -23,7 +26,7 @@ from decimal import Decimal
 
 from adjudication.rules import limit_left
 from adjudication.terms import ZERO, BenefitTerms, ProductTerms
-from pipeline.records import BenefitLine, ClaimFacts, LineItem, Policy, money
+from pipeline.records import BenefitLine, ClaimFacts, Invoice, LineItem, Policy, money
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +88,71 @@ def _items(facts: ClaimFacts) -> tuple[list[LineItem], list[BenefitLine]]:
     return items, extra
 
 
-def _reimbursement(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assessment:
+SELF_PAID_MARKS = ("自费", "非医保")
+SCHEME_MARKS = ("医保", "医疗保险", "职工", "居民", "农合", "异地", "公费", "离休", "统筹", "生育")
+"""Words a 医保类型 naming a scheme carries (职工医保, 城乡居民, 新农合, 省内异地 ...): a type read as
+neither a scheme nor 自费 (a character misread) says nothing, and is verified like an unread one."""
+"""What a bill's 医保类型 says when it was not settled through social insurance (自费, 非医保结算)."""
+
+
+def settled_through_social_insurance(invoice: Invoice) -> bool:
+    """Was this bill settled through social medical insurance (经社会基本医疗保险结算)?
+
+    Yes when the pooled fund (统筹基金) or the personal account (个人账户) paid part of it, or its 医保类型
+    names a scheme (职工医保, 居民医保, 新农合 ...): a bill settled through 医保 on which the fund paid
+    nothing (all 丙类, under the 起付线) is still settled. No when its type says 自费, or it shows none
+    of these: the terms then pay the enrolled insured the reduced ratio (ratio_not_settled)."""
+    if invoice.fund_paid > 0 or invoice.account_paid > 0:
+        return True
+    kind = invoice.insurance_type or ""
+    return any(m in kind for m in SCHEME_MARKS) and not any(m in kind for m in SELF_PAID_MARKS)
+
+
+def settlement_unknown(invoice: Invoice) -> bool:
+    """Whether the bill shows neither a fund or account payment nor a 医保类型 that names a scheme or 自费:
+    settled through 医保 with nothing from the fund, or as 自费, cannot be told from it (a type printed
+    but not read, or misread, looks the same), so an enrolled insured's claim waits for a person to
+    verify it (SETTLEMENT_UNKNOWN)."""
+    kind = invoice.insurance_type or ""
+    return not settled_through_social_insurance(invoice) and not any(m in kind for m in SELF_PAID_MARKS)
+
+
+@dataclass
+class _Share:
+    """The covered expenses of the bills paid at one ratio (给付比例), and what the fund paid on them."""
+
+    label: str
+    ratio: Decimal
+    covered: dict[str | None, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    fund_paid: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return money(sum(self.covered.values(), ZERO))
+
+
+def _shares(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> tuple[list[_Share], list[_Share]]:
+    """The ratios the claim's bills are paid at, lowest first (it bears a cut and the deductible first),
+    and each invoice's share: not enrolled, one share; enrolled, the bills settled through social
+    insurance at the with-insurance ratio and the others at `ratio_not_settled`."""
+    if not policy.social_insurance:
+        alone = _Share("未参加社保身份投保", b.ratio_without_social_insurance)
+        return [alone], [alone] * len(facts.invoices)
+    reduced = b.ratio_with_social_insurance if b.ratio_not_settled is None else b.ratio_not_settled
+    not_settled = _Share("未经社保结算", reduced)
+    settled = _Share("经社保结算", b.ratio_with_social_insurance)
+    of_invoice = [settled if settled_through_social_insurance(i) else not_settled for i in facts.invoices]
+    return [not_settled, settled], of_invoice
+
+
+def _covered(
+    facts: ClaimFacts, b: BenefitTerms, shares: list[_Share], of_invoice: list[_Share]
+) -> list[BenefitLine]:
+    """Items sorted into covered (by share and category) and refused lines; per-day limits applied."""
     items, lines = _items(facts)
-    covered_by_category: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
+    share_of = {id(it): of_invoice[n] for n, inv in enumerate(facts.invoices) for it in inv.line_items}
+    for n, inv in enumerate(facts.invoices):
+        of_invoice[n].fund_paid += inv.fund_paid
     for it in items:
         if it.insurance_class is None:
             lines.append(_line(f"{it.name}（医保类别不明）", it.amount, ZERO, "CLASS_UNKNOWN", it.category))
@@ -102,45 +167,66 @@ def _reimbursement(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assess
                 _line(f"{it.name}（{it.category}）", it.amount, ZERO, "CATEGORY_NOT_COVERED", it.category)
             )
         else:
-            covered_by_category[it.category] += it.amount
+            share_of[id(it)].covered[it.category] += it.amount
     days = max(1, facts.days_in_hospital or 1)  # a same-day stay counts as one day
-    needs_person = None
     for category, cap_per_day in b.per_day_limits.items():
-        spent = covered_by_category.get(category, ZERO)
+        spent = money(sum((s.covered.get(category, ZERO) for s in shares), ZERO))
         cap = money(cap_per_day * days)
-        if spent > cap:
-            if facts.days_in_hospital is None:
-                # the stay's length was not read: one day is only a floor, a person counts the days
-                needs_person = "DAYS_UNKNOWN"
-            lines.append(
-                _line(
-                    f"{category}超出每日限额{cap_per_day}×{days}天",
-                    spent - cap,
-                    ZERO,
-                    "PER_DAY_LIMIT",
-                    category,
-                )
+        if spent <= cap:
+            continue
+        lines.append(
+            _line(
+                f"{category}超出每日限额{cap_per_day}×{days}天", spent - cap, ZERO, "PER_DAY_LIMIT", category
             )
-            covered_by_category[category] = cap
-    covered = money(sum(covered_by_category.values(), ZERO))
-    fund = min(money(sum((i.fund_paid for i in facts.invoices), ZERO)), covered)
-    eligible = covered - fund
+        )
+        over = spent - cap
+        for s in shares:  # the excess is cut from the bills of the lowest ratio first
+            cut = min(over, s.covered.get(category, ZERO))
+            if cut:
+                s.covered[category] -= cut
+                over -= cut
+    return lines
+
+
+def _reimbursement(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assessment:
+    shares, of_invoice = _shares(facts, policy, b)
+    lines = _covered(facts, b, shares, of_invoice)
+    needs_person = None
+    if facts.days_in_hospital is None and any(ln.reason_code == "PER_DAY_LIMIT" for ln in lines):
+        needs_person = "DAYS_UNKNOWN"  # the stay's length was not read: one day is only a floor
+    elif (
+        policy.social_insurance
+        and b.ratio_not_settled not in (None, b.ratio_with_social_insurance)
+        and any(settlement_unknown(inv) for inv in facts.invoices)
+    ):
+        needs_person = "SETTLEMENT_UNKNOWN"  # the reduced ratio is never paid on a guess
     if b.deductible_basis == "per_year":
         deductible_left = max(ZERO, b.deductible - policy.deductible_used_this_year)
     else:
         deductible_left = b.deductible
-    deductible = min(deductible_left, eligible)
-    after = eligible - deductible
-    ratio = b.ratio_with_social_insurance if policy.social_insurance else b.ratio_without_social_insurance
-    raw = money(after * ratio)
+    covered = fund = eligible = deductible = after = raw = ZERO
+    paid_at: list[tuple[_Share, Decimal, Decimal]] = []  # share, after deductible, given at its ratio
+    for s in shares:  # fund, deductible (lowest ratio first) and ratio, share by share
+        s_fund = min(money(s.fund_paid), s.total)
+        s_eligible = s.total - s_fund
+        s_deductible = min(deductible_left - deductible, s_eligible)
+        s_after = s_eligible - s_deductible
+        s_raw = money(s_after * s.ratio)
+        covered, fund, eligible = covered + s.total, fund + s_fund, eligible + s_eligible
+        deductible, after, raw = deductible + s_deductible, after + s_after, raw + s_raw
+        if s_after:
+            paid_at.append((s, s_after, s_raw))
     left = limit_left(policy)
     payable = min(raw, left)
     if fund:
         lines.append(_line("社会医疗保险统筹基金已支付", fund, ZERO, "PAID_BY_SOCIAL_INSURANCE"))
     if deductible:
         lines.append(_line(f"免赔额（剩余{deductible_left}）", deductible, ZERO, "DEDUCTIBLE"))
-    if after > raw:
-        lines.append(_line(f"按{ratio:%}比例给付后的自付部分", after - raw, ZERO, "COINSURANCE"))
+    for s, s_after, s_raw in paid_at:
+        if s_after > s_raw:
+            lines.append(
+                _line(f"按{s.ratio:%}比例给付后的自付部分（{s.label}）", s_after - s_raw, ZERO, "COINSURANCE")
+            )
     if raw > payable:
         lines.append(_line(f"超过年度保额余额{left}", raw - payable, ZERO, "OVER_LIMIT"))
     if payable:
@@ -155,16 +241,21 @@ def _reimbursement(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assess
             zero = "PAID_BY_SOCIAL_INSURANCE"
         else:
             zero = "BELOW_DEDUCTIBLE"
+    ratios = "; ".join(f"{s.label} {a} x {s.ratio} = {r}" for s, a, r in paid_at) or "nothing left"
     working = [
         f"covered {covered}; social insurance {fund}; eligible {eligible}",
         f"deductible left {deductible_left}, applied {deductible}; after {after}",
-        f"ratio {ratio}: {raw}; limit left {left}: payable {payable}",
+        f"ratio {ratios}: {raw}; limit left {left}: payable {payable}",
     ]
     return Assessment(payable, raw, lines, payable < raw and payable > 0, zero, working, needs_person)
 
 
 def _daily_allowance(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Assessment:
-    days = facts.days_in_hospital or 0
+    if facts.days_in_hospital is None:
+        # the stay's dates were not read: the allowance is the nights, so a person counts them (as the
+        # medical benefit's per-day cap does), never a denial for a stay no one has seen
+        return Assessment(ZERO, ZERO, [], False, None, ["stay dates not read"], "DAYS_UNKNOWN")
+    days = facts.days_in_hospital
     lines: list[BenefitLine] = []
     deductible_days = min(b.deductible_days, days)
     paid_days = max(0, days - deductible_days)
@@ -194,11 +285,9 @@ def _daily_allowance(facts: ClaimFacts, policy: Policy, b: BenefitTerms) -> Asse
 
 def _lump_sum(policy: Policy) -> Assessment:
     raw = policy.sum_insured
-    if policy.prior_paid_this_year > 0:  # the product pays once: a policy that has paid pays no more
+    if policy.paid_to_date > 0:  # paid once over the contract's life (then it ends): in any year, no more
         line = _line("重大疾病保险金已给付", raw, ZERO, "ALREADY_PAID")
-        return Assessment(
-            ZERO, raw, [line], False, "ALREADY_PAID", [f"already paid {policy.prior_paid_this_year}"]
-        )
+        return Assessment(ZERO, raw, [line], False, "ALREADY_PAID", [f"already paid {policy.paid_to_date}"])
     payable = min(raw, limit_left(policy))
     lines = [_line("重大疾病保险金", payable, payable, "BENEFIT_PAID")] if payable else []
     if raw > payable:

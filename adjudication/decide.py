@@ -4,7 +4,9 @@ Precedence, as a careful adjuster reads a file:
 
 1. documents missing -> request_info (电子照会: the electronic request naming what is missing);
 2. a fatal rule (not in force, waiting period, exclusion, duplicate invoice, ...) -> deny, with a
-   notice in plain Chinese and the claimant's right to ask for a human review (人工复核);
+   notice in plain Chinese and the claimant's right to ask for a human review (人工复核); but while
+   a value was read unsure or not at all (`plausible.READING_DOUBTS`) -> adjuster, who confirms the
+   reading first and sees the denial's codes;
 3. a rule that needs a person (fraud red flags, identity, payee) -> adjuster, with reasons;
 4. the benefit: nothing payable -> deny (below the deductible, no limit left, ...); limit cut it ->
    partial; otherwise approve;
@@ -39,6 +41,7 @@ from adjudication.rules import RULE_LABELS, RuleBook, RuleEvaluation, RuleSet, e
 from adjudication.terms import DOC_NAMES_ZH, ZERO
 from classifiers.triage import DENIAL_NOTICE_DAYS, triage
 from classifiers.triage import MODEL_VERSION as TRIAGE_VERSION
+from pipeline.extract.plausible import reading_unconfirmed
 from pipeline.reasons import (
     FRAUD_SUSPECTED,
     authority_source,
@@ -73,6 +76,7 @@ BENEFIT_MESSAGES_ZH = {
     "PAID_BY_SOCIAL_INSURANCE": "可赔付的费用已由社会医疗保险全部支付",
     "NO_HOSPITAL_DAYS": "没有可给付津贴的住院天数",
     "DAYS_UNKNOWN": "未能读取住院起止日期，按日限额的费用需人工核定住院天数",
+    "SETTLEMENT_UNKNOWN": "票据未载明医保类型，统筹基金和个人账户均未支付，需人工核实是否经医保结算",
 }
 REVIEW_RIGHT_ZH = (
     "如您对本结论有异议，您有权申请人工复核：请在收到本通知后通过原申请渠道（APP、微信或柜面）"
@@ -127,6 +131,11 @@ def adjudicate(
     if ev.missing_documents:
         decision, codes = Decision.REQUEST_INFO, ev.codes("request_info")
         lines = refuse_all(facts, "MISSING_DOCUMENT", "待补充材料后审核")
+    elif fatal and reading_unconfirmed(facts.failed_checks):
+        # never deny on a reading no one confirmed (a diagnosis read unsure may be another one): a
+        # person confirms it, and sees what the machine would have denied for
+        decision, codes = Decision.REFER, [*([FRAUD_SUSPECTED] if ev.fraud_flags else []), *refer, *fatal]
+        lines = refuse_all(facts, fatal[0], ev.messages_zh.get(fatal[0], fatal[0]))
     elif fatal:
         decision, codes = Decision.DENY, fatal
         lines = refuse_all(facts, fatal[0], ev.messages_zh.get(fatal[0], fatal[0]))
@@ -307,7 +316,7 @@ def decide(
     rule_set = rules.for_date(facts.claim.incident_date) if isinstance(rules, RuleBook) else rules
     adj, ev, _ = adjudicate(facts, rule_set, history)
     prior = prior_claims(facts, history)
-    required = ev.terms.documents_required(facts.claim_type, facts.direct_settlement) if ev.terms else None
+    required = ev.terms.documents_for(facts) if ev.terms else None
     tri = triage(facts, settings, now=now, required_documents=required, prior_claims=prior)
     versions = {"triage": TRIAGE_VERSION}
     if fraud is not None:

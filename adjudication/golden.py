@@ -14,13 +14,17 @@ Every `<case_dir>/*.yaml` holds::
         derivation: "免赔额 100 元先扣除，余额 200 元按 80% 给付 = 160.00 元"   # one line, from the terms
         facts:                        # keyword arguments of `case_facts` below, plus:
           claim_type: outpatient      #   ClaimType value
-          incident: "2025-09-01"      #   dates as ISO strings (effective, incident, reinstated_at, ...)
+          incident: "2025-09-01"      #   dates as ISO strings (effective, expiry_date, incident, ...)
           social_insurance: true
           line_items: [[诊察费, 诊察费, 甲, "100.00"]]   #   [name, category, class, yuan], ...
           documents: [outpatient_invoice, expense_list]   # DocType values (default: all the product needs)
           deductible_used: "0"
           direct_settlement: true     #   ClaimFacts fields case_facts does not take are set on the facts
           invoice_total: "350.00"     #   the invoice's total when it is not the items' sum (claimed in full)
+          insurance_type: 自费         #   the bill's 医保类型 (default: 城镇职工基本医疗保险 if
+                                      #   enrolled, else 自费; null: none printed); fund_paid, account_paid
+          more_invoices:              #   further invoices of the claim, same hospital and dates
+            - {line_items: [...], fund_paid: "0", account_paid: "0", insurance_type: 自费}
           payee: 上海市浦江人民医院
         history:                      # optional: earlier claims (facts as above), decided first, in order
           - {claim_type: outpatient, incident: "2025-03-01", line_items: [...]}
@@ -45,7 +49,8 @@ the facts give one (`invoice_number`), and every claim is indexed in one invoice
 decided, so a repeated invoice is a duplicate. The engine takes what was paid and what deductible was used
 this policy year from the policy (the policy system's figures): the runner plays that system, adding each
 earlier claim of the same product and policy year to the next one's `prior_paid` (what was paid, when
-approved or partial) and `deductible_used` (its DEDUCTIBLE line), on top of what the facts state.
+approved or partial) and `deductible_used` (its DEDUCTIBLE line), and each earlier claim of the same
+product, whatever its year, to `prior_paid_total` (paid since inception), on top of what the facts state.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from adjudication.rules import RuleBook, load_rule_book
 from pipeline.errors import BadInputError
 from pipeline.records import (
     Adjudication,
+    Check,
     Claim,
     ClaimFacts,
     ClaimType,
@@ -115,7 +121,7 @@ PRODUCT = {
     ClaimType.ACCIDENT: "AM01",
     ClaimType.CRITICAL_ILLNESS: "CI01",
 }
-DATES = ("effective", "incident", "reinstated_at", "admission_date", "discharge_date")
+DATES = ("effective", "expiry_date", "incident", "reinstated_at", "admission_date", "discharge_date")
 PAID = (Decision.APPROVE, Decision.PARTIAL)
 AUTHORITY_ORDER = (
     ("machine", ("machine",)),
@@ -131,17 +137,30 @@ def line_items(*rows: tuple[str, str, str | None, str]) -> list[LineItem]:
     return [LineItem(name=n, category=c, insurance_class=k, amount=Decimal(a)) for n, c, k, a in rows]  # type: ignore[arg-type]
 
 
+BY_ENROLMENT = "by enrolment"
+"""The bill's 医保类型 follows the policy: 城镇职工基本医疗保险 when enrolled, else 自费."""
+
+
+def _insurance_type(kind: str | None, social_insurance: bool) -> str | None:
+    if kind != BY_ENROLMENT:
+        return kind
+    return "城镇职工基本医疗保险" if social_insurance else "自费"
+
+
 def case_facts(
     claim_type: ClaimType = ClaimType.OUTPATIENT,
     *,
     claim_id: str = "T0001",
     line_items: list[LineItem] | None = None,
     fund_paid: str = "0",
+    account_paid: str = "0",
+    insurance_type: str | None = BY_ENROLMENT,
     social_insurance: bool = True,
     sum_insured: str = "10000",
     prior_paid: str = "0",
     deductible_used: str = "0",
     effective: dt.date = dt.date(2023, 1, 1),
+    expiry_date: dt.date | None = None,
     incident: dt.date = INCIDENT,
     diagnoses: list[str] | None = None,
     documents: list[DocType] | None = None,
@@ -153,10 +172,13 @@ def case_facts(
     account: str = "6222020000000000001",
     claimant_id: str = "11010519491231002X",
     submitted: dt.datetime | None = None,
+    unsure: list[str] | None = None,
     **policy_kw: Any,
 ) -> ClaimFacts:
     """A case's claim as its documents would show it: a clean claim of `claim_type` unless told otherwise
-    (one invoice of 甲 100, 乙 200 and 丙 50, every document the product asks for, a policy from 2023)."""
+    (one invoice of 甲 100, 乙 200 and 丙 50 settled as the enrolment says, every document the product
+    asks for, a policy from 2023 whose expiry the policy system did not state, i.e. open cover).
+    `unsure`: fields the reader was unsure of, sent to a person by a failed `plausible` check."""
     if line_items is None:
         line_items = [
             LineItem(name="诊察费", category="诊察费", insurance_class="甲", amount=Decimal("100.00")),
@@ -178,6 +200,8 @@ def case_facts(
                 visit_date=incident,
                 total=total,
                 fund_paid=Decimal(fund_paid),
+                account_paid=Decimal(account_paid),
+                insurance_type=_insurance_type(insurance_type, social_insurance),
                 line_items=line_items,
             )
         ]
@@ -202,6 +226,7 @@ def case_facts(
             policyholder="张三",
             insured="张三",
             effective_date=effective,
+            expiry_date=expiry_date,
             sum_insured=Decimal(sum_insured),
             social_insurance=social_insurance,
             prior_paid_this_year=Decimal(prior_paid),
@@ -218,6 +243,18 @@ def case_facts(
         payee_name=payee,
         payee_bank="中国银行",
         payee_account=account,
+        failed_checks=[
+            Check(
+                name="plausible",
+                passed=False,
+                message="a person confirms: " + "; ".join(unsure),
+                fields=list(unsure),
+                severity="error",
+            )
+        ]
+        if unsure
+        else [],
+        low_confidence_fields=list(unsure or []),
     )
 
 
@@ -280,9 +317,15 @@ def load_cases(case_dir: Path) -> list[GoldenCase]:
 
 
 def _facts(
-    raw: dict[str, Any], claim_id: str, invoice_number: str, paid: Decimal, used: Decimal
+    raw: dict[str, Any],
+    claim_id: str,
+    invoice_number: str,
+    paid: Decimal,
+    used: Decimal,
+    lifetime: Decimal = Decimal(0),
 ) -> ClaimFacts:
-    """case_facts from a case's facts, with the runner's claim id and this year's earlier claims added."""
+    """case_facts from a case's facts, with the runner's claim id and the earlier claims added (this
+    year's to `prior_paid` and `deductible_used`, every year's to `prior_paid_total`)."""
     kw = dict(raw)
     kw["claim_type"] = ClaimType(kw.get("claim_type", "outpatient"))
     for key in DATES:
@@ -298,13 +341,44 @@ def _facts(
     kw.setdefault("invoice_number", invoice_number)
     kw["prior_paid"] = str(Decimal(str(kw.get("prior_paid", "0"))) + paid)
     kw["deductible_used"] = str(Decimal(str(kw.get("deductible_used", "0"))) + used)
+    kw["prior_paid_total"] = Decimal(str(kw.get("prior_paid_total", "0"))) + lifetime
     total = kw.pop("invoice_total", None)
+    more = kw.pop("more_invoices", None) or []
     facts = case_facts(claim_id=claim_id, **kw)
     if total is not None:  # an invoice whose total is not its items' sum, claimed in full
         invoice = facts.invoices[0].model_copy(update={"total": Decimal(str(total))})
         claim = facts.claim.model_copy(update={"amount_claimed": invoice.total})
         extra |= {"invoices": [invoice, *facts.invoices[1:]], "claim": claim}
+    if more:
+        invoices = [*extra.get("invoices", facts.invoices), *_more_invoices(more, facts, invoice_number)]
+        claimed = sum((i.total for i in invoices), Decimal(0))
+        claim = extra.get("claim", facts.claim).model_copy(update={"amount_claimed": claimed})
+        extra |= {"invoices": invoices, "claim": claim}
     return facts.model_copy(update=extra) if extra else facts
+
+
+def _more_invoices(raws: list[dict[str, Any]], facts: ClaimFacts, number: str) -> list[Invoice]:
+    """A case's further invoices (`more_invoices`: line_items, fund_paid, account_paid, insurance_type),
+    each numbered after the first and dated as it is."""
+    first = facts.invoices[0]
+    out = []
+    for n, raw in enumerate(raws, 1):
+        rows = [(str(a), str(b), None if k is None else str(k), str(c)) for a, b, k, c in raw["line_items"]]
+        items = line_items(*rows)
+        social = bool(facts.policy and facts.policy.social_insurance)
+        out.append(
+            first.model_copy(
+                update={
+                    "invoice_number": f"{number}-{n}",
+                    "total": sum((i.amount for i in items), Decimal(0)),
+                    "fund_paid": Decimal(str(raw.get("fund_paid", "0"))),
+                    "account_paid": Decimal(str(raw.get("account_paid", "0"))),
+                    "insurance_type": _insurance_type(raw.get("insurance_type", BY_ENROLMENT), social),
+                    "line_items": items,
+                }
+            )
+        )
+    return out
 
 
 def _policy_year(effective: dt.date, on: dt.date) -> int:
@@ -316,6 +390,7 @@ def run_case(case: GoldenCase, book: RuleBook) -> tuple[ClaimFacts, Adjudication
     """Decide the history claims in order, then the case's claim; the last claim's facts and adjudication."""
     history = MemoryInvoiceHistory()
     spent: dict[tuple[str, int], tuple[Decimal, Decimal]] = {}
+    lifetime: dict[str, Decimal] = {}  # paid since inception, by product
     raws = [*case.history, case.facts]
     ids = [f"{case.id}-H{n}" for n in range(1, len(raws))] + [case.id]
     result: tuple[ClaimFacts, Adjudication] | None = None
@@ -325,11 +400,13 @@ def run_case(case: GoldenCase, book: RuleBook) -> tuple[ClaimFacts, Adjudication
             raise BadInputError(case.file, f"case {case.id}: claim {claim_id} has no policy")
         year = (probe.policy.product_id, _policy_year(probe.policy.effective_date, probe.claim.incident_date))
         paid, used = spent.get(year, (Decimal(0), Decimal(0)))
-        facts = _facts(raw, claim_id, f"{n:010d}", paid, used)
+        before = lifetime.get(year[0], Decimal(0))
+        facts = _facts(raw, claim_id, f"{n:010d}", paid, used, before)
         history.record(facts)
         adj, _, _ = adjudicate(facts, book.for_date(facts.claim.incident_date), history)
         if adj.decision in PAID:
             paid += adj.payable
+            lifetime[year[0]] = before + adj.payable
         used += sum((ln.refused for ln in adj.benefit_lines if ln.reason_code == "DEDUCTIBLE"), Decimal(0))
         spent[year] = (paid, used)
         result = (facts, adj)

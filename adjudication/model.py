@@ -46,6 +46,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from adjudication.benefit import settled_through_social_insurance
 from adjudication.decide import adjudicate, payable_now
 from adjudication.history import prior_claims
 from adjudication.rules import RuleBook, load_rule_book
@@ -111,6 +112,10 @@ def gate_features(facts: ClaimFacts, tri: TriageResult, adj: Adjudication) -> di
         "policy_age_years": age_days / 365.25,
         "star_tier": float(tri.star_tier),
         "social_insurance": float(bool(p and p.social_insurance)),
+        # an enrolled insured's 自费-settled bill is paid a lower ratio: a low pay share, rightly
+        "settled_share": (sum(map(settled_through_social_insurance, facts.invoices)) / len(facts.invoices))
+        if facts.invoices
+        else 0.0,
         "prior_paid_share": float(p.prior_paid_this_year / p.sum_insured) if p and p.sum_insured else 0.0,
         "n_diagnoses": float(len(facts.diagnoses)),
     }
@@ -203,7 +208,7 @@ def training_rows(
         if adj.decision not in (Decision.APPROVE, Decision.PARTIAL):
             continue
         terms = ev.terms
-        required = terms.documents_required(facts.claim_type, facts.direct_settlement) if terms else None
+        required = terms.documents_for(facts) if terms else None
         tri = triage(
             facts,
             settings,

@@ -270,14 +270,23 @@ def _claim_type_covered(c: Context) -> Verdict | None:
 
 @rule("policy_in_force", "policy not in force")
 def _policy_in_force(c: Context) -> Verdict | None:
+    """In force from the effective date (or, after a lapse, the reinstatement date 复效日) to 24:00 of the
+    expiry date (保险期间届满日), both days covered; an expiry the policy system did not state (None) leaves
+    cover open. The message names the end missed."""
     p = c.policy
     if p is None:
         return None
-    incident = c.facts.claim.incident_date
-    start = c.cover_start or p.effective_date  # cover is suspended (效力中止) until reinstatement (复效)
-    since, since_en = ("复效", "was reinstated") if start != p.effective_date else ("生效", "took effect")
-    details = {"incident": incident, "effective": start, "since": since, "since_en": since_en}
-    return Verdict(incident >= start, details)
+    incident, start, end = c.facts.claim.incident_date, p.effective_date, p.expiry_date
+    details: dict[str, Any] = {"incident": incident, "effective": start, "expiry": end or "未载明"}
+    if c.cover_start and c.cover_start > start and incident < c.cover_start:  # 效力中止 until 复效
+        bound = (f"早于保单复效日{c.cover_start}", f"is before the policy was reinstated on {c.cover_start}")
+    elif incident < start:
+        bound = (f"早于保单生效日{start}", f"is before the policy took effect on {start}")
+    elif end is not None and incident > end:
+        bound = (f"晚于保险期间届满日{end}", f"is after the insurance period ended on {end}")
+    else:
+        return Verdict(True, details)
+    return Verdict(False, details | {"bound_zh": bound[0], "bound_en": bound[1]})
 
 
 @rule("required_documents", "documents missing")
@@ -285,7 +294,7 @@ def _required_documents(c: Context) -> Verdict | None:
     if c.terms is None:
         return None
     present = set(c.facts.documents_present)
-    required = c.terms.documents_required(c.facts.claim_type, c.facts.direct_settlement)
+    required = c.terms.documents_for(c.facts)
     c.missing = [d for d in required if d not in present]
     return Verdict(
         not c.missing,

@@ -17,13 +17,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import BadInputError, ClaimsError
-from pipeline.records import ClaimType, DocType, Money
+from pipeline.records import ClaimFacts, ClaimType, DocType, Money
 
 __all__ = [
     "CLAIM_TYPE_ZH",
     "DOC_NAMES_ZH",
     "INJURY",
     "PRODUCTS_DIR",
+    "STAY_DOCUMENTS",
     "ZERO",
     "BenefitTerms",
     "IcdRange",
@@ -31,6 +32,7 @@ __all__ = [
     "amend",
     "caused_by_injury",
     "load_products",
+    "treated_in_hospital",
 ]
 
 PRODUCTS_DIR = Path(__file__).resolve().parent / "products"
@@ -97,6 +99,11 @@ class BenefitTerms(BaseModel):
     deductible_basis: Literal["per_year", "per_claim"] = "per_year"
     ratio_with_social_insurance: Decimal = Decimal("1")
     ratio_without_social_insurance: Decimal = Decimal("1")
+    ratio_not_settled: Decimal | None = Field(
+        default=None,
+        description="enrolled, but this bill not settled through social insurance (未经医保结算); "
+        "None: the with-insurance ratio",
+    )
     limit_basis: Literal["sum_insured"] = "sum_insured"
     covered_classes: list[Literal["甲", "乙", "丙"]] = Field(default_factory=list)
     excluded_categories: list[str] = Field(default_factory=list, description="fee categories never paid")
@@ -134,12 +141,26 @@ class ProductTerms(BaseModel):
         default_factory=dict,
         description="what a direct-settlement claim needs instead (no claim form, ID or bank card)",
     )
+    stay_documents: dict[ClaimType, list[DocType]] = Field(
+        default_factory=dict,
+        description="what a claim of the type needs instead when treated in hospital (住院): an accident"
+        " with a stay brings the inpatient invoice and discharge summary, not the outpatient invoice",
+    )
 
-    def documents_required(self, claim_type: ClaimType, direct_settlement: bool = False) -> list[DocType]:
-        """The documents a claim must carry: fewer when the hospital settles directly with us."""
+    def documents_required(
+        self, claim_type: ClaimType, direct_settlement: bool = False, stay: bool = False
+    ) -> list[DocType]:
+        """The documents a claim must carry: fewer when the hospital settles directly with us, those
+        of a stay when the claim's type lists them and it was treated in hospital."""
         if direct_settlement and self.direct_settlement and claim_type in self.direct_settlement_documents:
             return list(self.direct_settlement_documents[claim_type])
+        if stay and claim_type in self.stay_documents:
+            return list(self.stay_documents[claim_type])
         return list(self.required_documents.get(claim_type, []))
+
+    def documents_for(self, facts: ClaimFacts) -> list[DocType]:
+        """The documents this claim must carry, by how it was settled and treated."""
+        return self.documents_required(facts.claim_type, facts.direct_settlement, treated_in_hospital(facts))
 
     def settles_directly(self, claim_type: ClaimType) -> bool:
         """May a hospital be paid this claim type directly (医疗直付)?"""
@@ -153,6 +174,17 @@ class ProductTerms(BaseModel):
 
     def covered_condition(self, icd10: str) -> IcdRange | None:
         return next((r for r in self.covered_conditions if r.contains(icd10)), None)
+
+
+STAY_DOCUMENTS = frozenset({DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY})
+"""Documents only a hospital stay produces: receiving one (even unreadable) shows there was a stay."""
+
+
+def treated_in_hospital(facts: ClaimFacts) -> bool:
+    """Was the claim's treatment a hospital stay (住院)? Known when an admission or discharge date
+    was read, or an inpatient invoice or discharge summary came in; otherwise a visit (门诊)."""
+    received = {*facts.documents_present, *facts.illegible_documents}
+    return bool(facts.admission_date or facts.discharge_date or received & STAY_DOCUMENTS)
 
 
 def load_products(folder: Path = PRODUCTS_DIR) -> list[ProductTerms]:

@@ -5,8 +5,11 @@
 Generates (or reuses) a structured corpus (`render=False`), reads each claim's facts as its documents
 show them (`synth.facts`), trains the ML gate on a separate synthetic book, and decides every claim.
 Scores against the generator's expected outcome: payable exact match, decision agreement, reason
-codes, missing documents, straight-through rate (flash pay + auto approve), wrong-pay rate (paid
-without a person where the truth denies, refers, asks for documents, or pays another amount), and
+codes, missing documents, straight-through rate (flash pay + auto approve: paid without a person),
+decided without a person (`pipeline.kpi.STRAIGHT_THROUGH`, the product's own straight-through: a
+fatal rule's denial counts too), why truly payable claims were not paid straight through
+(`payable_held_back_by`), wrong-pay rate (paid without a person where the truth denies, refers,
+asks for documents, or pays another amount), and
 claims per second for rules + benefit on one core. Every figure is also given per rule-set version
 (`by_rule_set`: the version in force on each claim's incident date), and the engine is run over the
 hand-computed golden cases (`golden`: tests/adjudication/golden, adjudication.golden), which must all
@@ -17,7 +20,9 @@ which is trained on the simulated one only: `simulated` (`synth.facts.misread`) 
 (`synth.misreading`, the readers' own misses from `bench.misreadings`). For each: straight-through,
 wrong-pay (of all claims, and of the claims paid without a person), rules-only wrong-pay, payable
 claims denied; for the measured one also what the wrongly paid claims had misread and why payable
-claims were held back.
+claims were held back, which fields the reader flagged on how many claims (`flagged_by_field`) and
+how many claims with no flagged field went straight through (`straight_through_unflagged`): the
+share of straight-through the reading costs, apart from what the rules and the gate hold back.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from adjudication.golden import run_golden
 from adjudication.history import MemoryInvoiceHistory
 from adjudication.model import AdjudicationGate, load_gate, train_gate
 from adjudication.rules import RuleBook, load_rule_book
+from pipeline.kpi import STRAIGHT_THROUGH
 from pipeline.records import ClaimFacts, Decision, Route
 from pipeline.settings import Settings
 from synth.documents import generate_corpus
@@ -56,6 +62,9 @@ TARGETS = {
     "claims_per_second_min": 2000,
 }
 STRAIGHT = (Route.FLASH_PAY, Route.AUTO_APPROVE)
+"""Paid without a person: what the bench's straight-through rate counts (the issue's target)."""
+WITHOUT_PERSON = frozenset(STRAIGHT_THROUGH)
+"""Decided without a person, the product's straight-through (`claims report`, the batch KPIs)."""
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "adjudication" / "golden"
 GOLDEN_TARGET = 1.0
 """Every hand-computed golden case must agree with the engine."""
@@ -106,12 +115,13 @@ def run(
 
     n = len(truths)
     decision_ok = payable_ok = codes_ok = codes_exact = missing_ok = straight = wrong_pay = 0
+    held_back: Counter[str] = Counter()
     assessed_ok = assessed_n = 0
     routes: Counter[str] = Counter()
     matrix: Counter[str] = Counter()
     disagreements: Counter[str] = Counter()
     adjuster_reasons: Counter[str] = Counter()
-    for t, b in zip(truths, bundles, strict=True):
+    for t, f, b in zip(truths, facts, bundles, strict=True):
         e, adj, route = t.expected, b.adjudication, b.outcome.route
         pay = payable_now(adj)
         d_ok, p_ok = adj.decision == e.decision, pay == e.payable
@@ -131,6 +141,8 @@ def run(
             straight += 1
             if e.decision not in (Decision.APPROVE, Decision.PARTIAL) or b.outcome.payable != e.payable:
                 wrong_pay += 1
+        elif e.decision in (Decision.APPROVE, Decision.PARTIAL):
+            held_back[held_back_reason(f, b, [])] += 1
         if not (d_ok and p_ok):
             truth_side = f"{e.decision.value}/{','.join(e.reason_codes)}"
             disagreements[f"{truth_side} vs {adj.decision.value}/{','.join(adj.reason_codes)}"] += 1
@@ -149,6 +161,9 @@ def run(
         "referred_assessed_exact": round(assessed_ok / assessed_n, 5) if assessed_n else None,
         "straight_through_rate": round(straight / n, 5),
         "straight_through_of_payable_claims": round(straight / true_paid, 5) if true_paid else None,
+        "decided_without_person_rate": round(sum(routes[r.value] for r in WITHOUT_PERSON) / n, 5),
+        "truly_payable_share": round(true_paid / n, 5),
+        "payable_held_back_by": {k: round(v / n, 5) for k, v in held_back.most_common(8)},
         "wrong_pay_rate": round(wrong_pay / n, 5),
         "wrong_pay_claims": wrong_pay,
         "routes": dict(routes),
@@ -219,6 +234,7 @@ def rule_set_figures(truths: list[ClaimTruth], bundles: list[DecisionBundle]) ->
             "missing_documents_exact": round(missing_ok / n, 5),
             "straight_through_rate": round(straight / n, 5),
             "straight_through_of_payable_claims": round(straight / true_paid, 5) if true_paid else None,
+            "decided_without_person_rate": round(sum(routes[r.value] for r in WITHOUT_PERSON) / n, 5),
             "wrong_pay_rate": round(wrong_pay / n, 5),
             "wrong_pay_claims": wrong_pay,
             "engine_used_another_version": other_version,
@@ -319,7 +335,9 @@ def _misread_run(
     (with the misreadings known) which fields read wrong the wrongly paid claims carried."""
     history = MemoryInvoiceHistory(read)  # what the case store would hold: the claims as read
     n = len(read)
-    rules_wrong = gated_wrong = straight = denied = 0
+    rules_wrong = gated_wrong = straight = denied = without_person = 0
+    unflagged = unflagged_straight = 0
+    flagged_by: Counter[str] = Counter()
     wrong_by: Counter[str] = Counter()
     held: Counter[str] = Counter()
     examples: list[str] = []
@@ -332,6 +350,12 @@ def _misread_run(
         if rules_pay and (not truly_paid or adj.payable != e.payable):
             rules_wrong += 1  # what rules alone would have paid wrongly
         denied += truly_paid and adj.decision is Decision.DENY
+        without_person += b.outcome.route in WITHOUT_PERSON
+        if misreadings is not None:
+            flagged = {f"{m.doc}.{m.field}" for m in misreadings[k] if m.flag}
+            flagged_by.update(flagged)
+            unflagged += not flagged
+            unflagged_straight += not flagged and b.outcome.route in STRAIGHT
         if b.outcome.route not in STRAIGHT:
             if misreadings is not None and truly_paid:
                 held[held_back_reason(f, b, misreadings[k])] += 1
@@ -358,6 +382,7 @@ def _misread_run(
         "paid_straight_through": straight,
         "wrong_pay_of_paid": round(gated_wrong / straight, 5) if straight else None,
         "straight_through_rate": round(straight / n, 5),
+        "decided_without_person_rate": round(without_person / n, 5),
         "payable_denied_rate": round(denied / n, 5),
     }
     if misreadings is not None:
@@ -366,6 +391,9 @@ def _misread_run(
         out["fields_misread"] = sum(len(m) for m in misreadings)
         out["wrong_pay_misreadings"] = dict(wrong_by.most_common(15))
         out["wrong_pay_examples"] = examples
+        out["flagged_claims"] = round(1 - unflagged / n, 5)
+        out["flagged_by_field"] = {k: round(v / n, 5) for k, v in flagged_by.most_common(12)}
+        out["straight_through_unflagged"] = round(unflagged_straight / unflagged, 5) if unflagged else None
         out["payable_held_back"] = round(sum(held.values()) / n, 5)
         out["payable_held_back_by"] = {k: round(v / n, 5) for k, v in held.most_common(12)}
         out["targets"] = MISREAD_TARGETS
@@ -412,6 +440,10 @@ def error_model_lines(result: dict[str, object]) -> list[str]:
             lines.append(f"  claims misread {r['misread_claims']}, unflagged {r['misread_unflagged_claims']}")
             lines.append(f"  wrong pay by misreading {r['wrong_pay_misreadings']}")
             lines.append(f"  payable claims held back {r['payable_held_back']}: {r['payable_held_back_by']}")
+            lines.append(
+                f"  claims with a field the reader flagged {r['flagged_claims']} ({r['flagged_by_field']});"
+                f" straight-through of the others {r['straight_through_unflagged']}"
+            )
     return lines
 
 
@@ -437,12 +469,14 @@ def main(argv: list[str] | None = None) -> None:
             "decision_agreement",
             "reason_codes_cover_truth",
             "straight_through_rate",
+            "decided_without_person_rate",
             "wrong_pay_rate",
             "rules_benefit_claims_per_second",
             "decide_claims_per_second",
         ):
             print(f"{key:36s} {result[key]}")
         print("routes", result["routes"])
+        print("truly payable claims not paid straight through", result["payable_held_back_by"])
         print_rule_sets_and_golden(result)
         print("\n".join(error_model_lines(result)))
     print(line)

@@ -188,7 +188,7 @@ def _append(
         route=outcome.route.value,
         payable=outcome.payable,
         record=outcome.model_dump(mode="json"),
-        decided_at=outcome.decided_at,
+        decided_at=as_utc(outcome.decided_at),
         decided_by=decided_by,
     )
     s.add(row)

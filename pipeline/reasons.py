@@ -220,6 +220,7 @@ _BENEFIT = (
     "PAID_BY_SOCIAL_INSURANCE",
     "NO_HOSPITAL_DAYS",
     "DAYS_UNKNOWN",
+    "SETTLEMENT_UNKNOWN",
 )
 _LEGACY_TERMS = ReasonSource(kind=SourceKind.TERMS, id="product", label="benefit calculation")
 _FRAUD_FLAG_RULES = frozenset(

@@ -290,7 +290,13 @@ class Extraction(_Record):
 
 
 class Policy(_Record):
-    """The policy as the policy administration system knows it (a batch's `policies.csv` row)."""
+    """The policy as the policy administration system knows it (a batch's `policies.csv` row).
+
+    `effective_date` is the first day of cover, kept across renewals (续保: the waiting period is not
+    counted again); `expiry_date` the last day of the current insurance period (保险期间, cover ends at
+    24:00 of it) as the system states it after any renewal. None: the system did not say, and cover is
+    treated as open-ended (never refused for expiry), as it was before the column existed.
+    """
 
     policy_number: str
     product_id: str
@@ -299,6 +305,7 @@ class Policy(_Record):
     insured: str
     insured_id_number: str | None = PField(default=None, max_length=32)
     effective_date: dt.date
+    expiry_date: dt.date | None = None
     reinstated_at: dt.date | None = None
     sum_insured: Money
     social_insurance: bool
@@ -306,6 +313,23 @@ class Policy(_Record):
     star_tier: int = PField(default=1, ge=1, le=5)
     prior_paid_this_year: Money = Decimal("0.00")
     deductible_used_this_year: Money = Decimal("0.00")
+    prior_paid_total: Money = PField(
+        default=Decimal("0.00"),
+        description="paid under the policy since it took effect, this policy year included (累计已给付);"
+        " an extract without the column knows only this year's",
+    )
+
+    @property
+    def paid_to_date(self) -> Decimal:
+        """What the policy has paid over its life (a lump sum paid once ends it): the extract's total,
+        never less than this policy year's payments."""
+        return max(self.prior_paid_total, self.prior_paid_this_year)
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> Policy:
+        if self.expiry_date is not None and self.expiry_date < self.effective_date:
+            raise ValueError(f"expiry_date {self.expiry_date} is before effective_date {self.effective_date}")
+        return self
 
 
 class Invoice(_Record):
@@ -325,6 +349,8 @@ class Invoice(_Record):
     cash_paid: Money = Decimal("0.00")  # 个人现金支付
     self_pay: Money = Decimal("0.00")  # 个人自付 (the insured's share of covered items)
     self_expense: Money = Decimal("0.00")  # 个人自费 (items outside social insurance)
+    insurance_type: str | None = None
+    """医保类型 as the bill prints it (城镇职工基本医疗保险, 自费 ...): the scheme it was settled under."""
     line_items: list[LineItem] = PField(default_factory=list)
 
 

@@ -31,7 +31,10 @@ PAPER_STYLES = {
 }
 
 
-def _insurance_type(claim: ClaimTruth) -> str:
+def _insurance_type(claim: ClaimTruth, bill: BillTruth) -> str:
+    """The bill's 医保类型 as the truth settled it (older truths: by the policy's enrolment)."""
+    if bill.insurance_type is not None:
+        return bill.insurance_type
     return "城镇职工基本医疗保险" if claim.policy.social_insurance else "自费"
 
 
@@ -107,7 +110,7 @@ def paper_invoice(
     header = [
         ("交款人", claim.insured.name, "payer_name", T),
         ("性别", claim.insured.sex, "sex", T),
-        ("医保类型", _insurance_type(claim), "insurance_type", T),
+        ("医保类型", _insurance_type(claim, bill), "insurance_type", T),
         (no_label, inc.hospital_number, "hospital_number", T),
         (date_label, date_text, date_name, D if date_value else T),
         (
@@ -411,7 +414,7 @@ def e_invoice(
         (f"业务流水号：{bill.invoice_number[-6:]}{inc.hospital_number[-4:]}", None, None),
         (f"{no_label}：", inc.hospital_number, "hospital_number"),
         ("就诊日期：", inc.incident_date.isoformat(), "visit_date"),
-        ("医保类型：", _insurance_type(claim), "insurance_type"),
+        ("医保类型：", _insurance_type(claim, bill), "insurance_type"),
         ("性别：", claim.insured.sex, "sex"),
         ("医保统筹基金支付：", yuan(bill.fund_paid), "fund_paid"),
         ("个人账户支付：", yuan(bill.account_paid), "account_paid"),
@@ -463,7 +466,7 @@ def expense_list(
     ]
     if inpatient and inc.discharge_date:
         info.append(("出院日期：", inc.discharge_date.isoformat(), "discharge_date", D))
-    info.append(("医保类型：", _insurance_type(claim), "insurance_type", T))
+    info.append(("医保类型：", _insurance_type(claim, bill), "insurance_type", T))
     for k, (label, value, name, kind) in enumerate(info):
         r, col = divmod(k, 3)
         bb = c.text(70 + col * 380, 140 + r * 40, label, 22)

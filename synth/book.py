@@ -26,6 +26,7 @@ from synth.discharge import plan_records
 from synth.ebill import E_BILL_LAYOUTS
 from synth.injuries import injured, injury_stream, new_policy
 from synth.outcome import expected_outcome, fraud_signals
+from synth.paper_kit import SCHEMES
 from synth.people import Person, make_bank_card, make_person, random_digits
 from synth.policies import draw_policy
 from synth.products import Product
@@ -46,6 +47,8 @@ CLAIM_MIX: list[tuple[ClaimType, float]] = [
     (ClaimType.ACCIDENT, 0.12),
     (ClaimType.CRITICAL_ILLNESS, 0.08),
 ]
+UNSETTLED_SHARE = 0.12
+"""Of an enrolled insured's bills, those not settled through social insurance (按自费结算)."""
 PROBLEMS = [
     "missing_document",
     "exclusion",
@@ -79,6 +82,8 @@ BOOK_END = dt.date(2026, 12, 31)
 """Incident dates of the book (fixed, never the wall clock): both rule sets' years."""
 NEAR_CHANGE_SHARE = 0.03
 """Claims whose incident sits just before a rule-set change: a stay then straddles the change."""
+ACCIDENT_STAY_SHARE = 0.3
+"""Accident claims treated in hospital (住院): they bring an inpatient invoice and discharge summary."""
 
 
 def _weighted(rng: random.Random, pairs: list[tuple]) -> object:
@@ -189,7 +194,27 @@ def _bill(
         cash_paid=money(total - fund - account),
         self_pay=self_pay,
     )
-    return issued(rng, bill, social, claim_type)
+    return _settled(issued(rng, bill, social, claim_type), social)
+
+
+def _settled(bill: BillTruth, social: bool) -> BillTruth:
+    """The bill as settled: an enrolled insured's through social insurance (a scheme as its 医保类型), but
+    some as 自费, with nothing paid by 统筹, 个人账户 or another fund (a hospital outside their 医保
+    network, care away from home without the 异地就医备案): the terms then pay `ratio_not_settled`.
+    Drawn on a stream of its own, so the claim's draws (and its pages) do not move."""
+    side = random.Random(zlib.crc32(f"settled:{bill.invoice_code}:{bill.invoice_number}".encode()))
+    if social and side.random() >= UNSETTLED_SHARE:
+        return bill.model_copy(update={"insurance_type": side.choice(SCHEMES)})
+    none = Decimal("0.00")
+    return bill.model_copy(
+        update={
+            "insurance_type": "自费",
+            "fund_paid": none,
+            "account_paid": none,
+            "funds": {},
+            "cash_paid": bill.items_total,
+        }
+    )
 
 
 def _document_plan(
@@ -199,10 +224,12 @@ def _document_plan(
     bills: list[BillTruth],
     rng: random.Random,
     channel: str = "agent",
+    stay: bool = False,
 ) -> list[DocumentTruth]:
-    """The files the claim carries: the product's required documents plus some optional ones."""
+    """The files the claim carries: the product's required documents (a stay's, for an accident
+    treated in hospital) plus some optional ones."""
     photo_ext, photo_media = ("webp", "image/webp") if channel in WEBP_CHANNELS else ("jpg", "image/jpeg")
-    wanted = list(product.required_documents.get(claim_type, []))
+    wanted = product.documents_for(claim_type, stay)
     if DocType.DIAGNOSIS_CERTIFICATE not in wanted and rng.random() < 0.25:
         wanted.insert(len(wanted) - 3, DocType.DIAGNOSIS_CERTIFICATE)
     if claim_type is ClaimType.INPATIENT and DocType.EXPENSE_LIST not in wanted:
@@ -314,8 +341,11 @@ def _incident_date(rng: random.Random, stay: int, changes: list[dt.date]) -> dt.
 def _incident(
     rng: random.Random, claim_type: ClaimType, problem: str | None, changes: list[dt.date]
 ) -> tuple[IncidentTruth, catalog.Diagnosis, int]:
-    """What happened: when, where, the diagnoses and the stay (days; 0 for a visit)."""
+    """What happened: when, where, the diagnoses and the stay (days; 0 for a visit; some accidents
+    are treated in hospital)."""
     stay = rng.randint(3, 12) if claim_type in (ClaimType.INPATIENT, ClaimType.CRITICAL_ILLNESS) else 0
+    if claim_type is ClaimType.ACCIDENT and rng.random() < ACCIDENT_STAY_SHARE:
+        stay = rng.randint(2, 8)
     incident_date = _incident_date(rng, stay, changes)
     pool = catalog.EXCLUDED_DIAGNOSES[claim_type] if problem == "exclusion" else catalog.DIAGNOSES[claim_type]
     diagnosis = rng.choice(pool)
@@ -334,7 +364,8 @@ def _incident(
     description = {
         ClaimType.OUTPATIENT: f"因{diagnosis.name}于{incident_date:%Y年%m月%d日}到{hospital}门诊就诊",
         ClaimType.INPATIENT: f"因{diagnosis.name}于{incident_date:%Y年%m月%d日}入住{hospital}治疗{stay}天",
-        ClaimType.ACCIDENT: f"{incident_date:%Y年%m月%d日}{cause[1] if cause else '受伤'}致{diagnosis.name}",
+        ClaimType.ACCIDENT: f"{incident_date:%Y年%m月%d日}{cause[1] if cause else '受伤'}致{diagnosis.name}"
+        + (f"，入住{hospital}治疗{stay}天" if stay else ""),
         ClaimType.CRITICAL_ILLNESS: f"于{incident_date:%Y年%m月%d日}在{hospital}确诊{diagnosis.name}",
     }[claim_type]
     incident = IncidentTruth(
@@ -408,17 +439,18 @@ def make_claim(
     if claim_type is not ClaimType.CRITICAL_ILLNESS:
         factor = rng.uniform(2.5, 4.0) if problem == "provider_anomaly" else 1.0
         items = _items_for(rng, diagnosis, incident_date, stay, factor)
-        kind = pick_layout(rng, layout, claim_type)
-        bills.append(_bill(rng, items, kind, discharge or incident_date, policy.social_insurance, claim_type))
+        billed_as = ClaimType.INPATIENT if stay else claim_type  # a stay is billed on an inpatient form
+        kind = pick_layout(rng, layout, billed_as)
+        bills.append(_bill(rng, items, kind, discharge or incident_date, policy.social_insurance, billed_as))
     if bills:
         bills[0] = _planted_on_bill(rng, bills[0], problem)
 
     card = make_bank_card(rng, claimant.name, submitted.date())
     channel = str(_weighted(rng, CHANNELS))
-    documents = _document_plan(claim_id, claim_type, product, bills, rng, channel)
+    documents = _document_plan(claim_id, claim_type, product, bills, rng, channel, stay=bool(stay))
     documents = plan_records(claim_id, incident, documents)  # layouts and pages of medical records
     if problem == "missing_document":
-        required = set(product.required_documents.get(claim_type, []))
+        required = set(product.documents_for(claim_type, bool(stay)))
         droppable = [d for d in {doc.doc_type for doc in documents} & required if d is not DocType.CLAIM_FORM]
         dropped = rng.choice(sorted(droppable))
         documents = [d for d in documents if d.doc_type is not dropped]
@@ -468,7 +500,9 @@ def make_claim(
     if problem == "over_limit":
         # leave less of the annual limit than the claim would otherwise get (or none at all)
         left = money(claim.expected.assessed * Decimal(str(round(rng.uniform(0.2, 0.7), 2))))
-        policy = policy.model_copy(update={"prior_paid_this_year": money(policy.sum_insured - left)})
+        paid = money(policy.sum_insured - left)
+        total = policy.prior_paid_total - policy.prior_paid_this_year + paid  # earlier years stay as drawn
+        policy = policy.model_copy(update={"prior_paid_this_year": paid, "prior_paid_total": total})
         claim = finish(claim.model_copy(update={"policy": policy}), rule_sets)
     return claim
 

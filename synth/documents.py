@@ -71,12 +71,14 @@ POLICY_COLUMNS = [
     "insured",
     "insured_id_number",
     "effective_date",
+    "expiry_date",
     "sum_insured",
     "social_insurance",
     "cumulative_annualised_premium",
     "star_tier",
     "prior_paid_this_year",
     "deductible_used_this_year",
+    "prior_paid_total",
 ]
 
 

@@ -362,7 +362,8 @@ def _other_info(
     s, ink = style.size - 1, style.ink
     inc = claim.incident
     amounts = _shares(bill, inpatient, rng)
-    insurance = rng.choice(INSURANCE) if claim.policy.social_insurance else "自费"
+    drawn = rng.choice(INSURANCE) if claim.policy.social_insurance else "自费"  # drawn whatever is printed
+    insurance = bill.insurance_type or drawn
     no_label = "住院号" if inpatient else "门诊号"
     pairs: list[tuple[str, str, str | None, FieldKind, str | None]] = []
 

@@ -67,6 +67,7 @@ def _invoice(truth: ClaimTruth, bill: BillTruth, itemised: bool) -> Invoice:
         cash_paid=bill.cash_paid,
         self_pay=money(max(Decimal(0), covered - bill.fund_paid)),
         self_expense=bill.self_pay,  # the truth's 个人自费 (丙类 items) is the invoice's self_expense
+        insurance_type=bill.printed_insurance_type,
         line_items=items,
     )
 
@@ -96,12 +97,14 @@ def facts_from_truth(truth: ClaimTruth) -> ClaimFacts:
         insured=p.insured,
         insured_id_number=p.insured_id_number,
         effective_date=p.effective_date,
+        expiry_date=p.expiry_date,
         sum_insured=p.sum_insured,
         social_insurance=p.social_insurance,
         cumulative_annualised_premium=p.cumulative_annualised_premium,
         star_tier=p.star_tier,
         prior_paid_this_year=p.prior_paid_this_year,
         deductible_used_this_year=p.deductible_used_this_year,
+        prior_paid_total=p.prior_paid_total,
     )
     invoice_docs = {DocType.OUTPATIENT_INVOICE, DocType.INPATIENT_INVOICE}
     has_invoices = any(d in invoice_docs for d in present)

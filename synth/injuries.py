@@ -13,6 +13,7 @@ import random
 
 from pipeline.records import ClaimType
 from synth import catalog
+from synth.policies import term_of
 from synth.truth import IncidentTruth, PolicyTruth
 
 __all__ = ["INJURY_SHARE", "NEW_POLICY_SHARE", "injured", "injury_stream", "new_policy"]
@@ -56,11 +57,13 @@ def injured(
 
 
 def new_policy(side: random.Random, policy: PolicyTruth, waiting: int, incident: dt.date) -> PolicyTruth:
-    """The policy taken out within `waiting` days before the incident (cover start is day 1), nothing
-    paid nor deductible used yet."""
+    """The policy taken out within `waiting` days before the incident (cover start is day 1), in its
+    first one-year term, nothing paid nor deductible used yet."""
     if waiting <= 0:
         return policy
     effective = incident - dt.timedelta(days=side.randint(0, waiting - 1))
     number = f"{policy.policy_number[:3]}{effective:%Y}{policy.policy_number[7:]}"
-    fresh = {"prior_paid_this_year": 0, "deductible_used_this_year": 0}  # nothing used yet this policy year
-    return policy.model_copy(update={"effective_date": effective, "policy_number": number, **fresh})
+    fresh = {"prior_paid_this_year": 0, "deductible_used_this_year": 0, "prior_paid_total": 0}  # nothing yet
+    expiry = term_of(effective, incident)[1]  # its first term
+    update = {"effective_date": effective, "expiry_date": expiry, "policy_number": number, **fresh}
+    return policy.model_copy(update=update)

@@ -207,6 +207,7 @@ _INVOICE_FIELDS = (
     ("invoice_number", "invoice_number"),
     ("invoice_code", "invoice_code"),
     ("hospital", "hospital"),
+    ("insurance_type", "insurance_type"),
     ("payer_name", None),
 )
 """A paper invoice's fields and where each lands in `Invoice` (None: only the checks read it)."""
@@ -226,7 +227,7 @@ def _slots(facts: ClaimFacts) -> list[_Slot]:
         (d for d in (DocType.DISCHARGE_SUMMARY, DocType.DIAGNOSIS_CERTIFICATE) if d in present),
         DocType.CLAIM_FORM if DocType.CLAIM_FORM in present else None,
     )
-    if record is not None:
+    if record is not None and not _hospital_from_invoice(facts):
         out.append(_Slot(record.value, "hospital", ("hospital",)))
         out += [_Slot(record.value, "diagnosis", ("diagnoses", k)) for k in range(len(facts.diagnoses))]
         out.append(_Slot(record.value, "patient_name", ()))
@@ -244,6 +245,15 @@ def _slots(facts: ClaimFacts) -> list[_Slot]:
     if DocType.ID_CARD in present:
         out.append(_Slot("id_card", "id_number", ()))
     return out
+
+
+def _hospital_from_invoice(facts: ClaimFacts) -> bool:
+    """Whether the claim's hospital is the one its first invoice names, as `assemble_facts` takes it
+    (a discharge summary's, a certificate's, an invoice's, and only then the claim form's): a claim
+    form's hospital, unread or misread, is not what the claim is decided on when a bill names one."""
+    present = set(facts.documents_present)
+    record = present & {DocType.DISCHARGE_SUMMARY, DocType.DIAGNOSIS_CERTIFICATE}
+    return not record and any(inv.hospital for inv in facts.invoices)
 
 
 def _get(data: dict[str, Any], path: tuple[Any, ...]) -> Any:
@@ -425,6 +435,8 @@ def read_with_errors(
             )
     if not done:
         return facts, done
+    if _hospital_from_invoice(facts):
+        data["hospital"] = next((i["hospital"] for i in data["invoices"] if i["hospital"]), None)
     checks += _unread(data)
     read = ClaimFacts.model_validate(data)
     checks += _rechecked(facts, read)

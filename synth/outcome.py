@@ -2,10 +2,14 @@
 
 Independent of `adjudication/` on purpose: the engine is tested against these numbers. The terms are
 those of the rule set in force on the incident date (`synth.rulesets`: the product YAML as that
-version amends it). Order of checks: documents missing -> request info; duplicate invoice, waiting
-period, exclusion, not a covered condition -> deny; planted fraud pattern -> refer; a per-day limit
-that binds on a stay of unknown length -> refer (a person counts the days); otherwise pay what the
-terms give (partial when the annual limit cut it, deny when nothing is left after the deductible).
+version amends it). Order of checks: documents missing (a stay's documents when the claim had a
+stay and the product lists them) -> request info; not in force (before the effective date, or after
+24:00 of the expiry date), duplicate invoice, waiting period, exclusion, not a covered condition ->
+deny; planted fraud pattern -> refer; a per-day limit that binds on a stay of unknown length -> refer
+(a person counts the days), as does an enrolled insured's bill that shows neither a 医保类型 nor a fund
+or account payment (a person verifies how it was settled); otherwise pay what the terms give (partial
+when the annual limit cut it, deny when nothing is left after the deductible, or a lump sum paid
+before).
 """
 
 from __future__ import annotations
@@ -105,11 +109,18 @@ def expected_outcome(
             rule_set=rules.version,
         )
 
-    required = product.required_documents.get(claim_type, [])
+    stay = incident.admission_date is not None  # treated in hospital: AM01 asks a stay's documents
+    required = product.documents_for(claim_type, stay)
     missing = [d for d in required if d not in document_types]
     if missing:
         working.append("missing: " + ", ".join(d.value for d in missing))
         return result(Decision.REQUEST_INFO, ["MISSING_DOCUMENT"], missing=missing)
+    start, end = policy.effective_date, policy.expiry_date
+    if incident.incident_date < start or (end is not None and incident.incident_date > end):
+        working.append(
+            f"incident {incident.incident_date} outside the insurance period {start} to {end or 'open'}"
+        )
+        return result(Decision.DENY, ["NOT_IN_FORCE"])
     if any(b.duplicate_of for b in bills):
         working.append("invoice already claimed in " + ", ".join(b.duplicate_of or "" for b in bills))
         return result(Decision.DENY, ["DUPLICATE_INVOICE"])
@@ -158,6 +169,29 @@ def _stay_days(incident: IncidentTruth) -> int | None:
     return max(1, (incident.discharge_date - incident.admission_date).days)
 
 
+def settled_by_social_insurance(bill: BillTruth) -> bool:
+    """The wording's test, bill by bill: settled through 医保 when the bill prints a scheme as its 医保类型
+    or the 统筹 fund or the 个人账户 paid part of it; not when it prints 自费, nor when it shows none."""
+    printed = bill.printed_insurance_type
+    return bill.fund_paid > 0 or bill.account_paid > 0 or (printed is not None and printed != "自费")
+
+
+def _groups(
+    policy: PolicyTruth, benefit: Benefit, bills: list[BillTruth]
+) -> list[tuple[str, Decimal, list[BillTruth]]]:
+    """The bills by the ratio they are paid at, the one that bears cuts and the deductible first leading:
+    not enrolled, all at the without-insurance ratio; enrolled, the bills not settled through social
+    insurance at ratio_not_settled, then the settled ones at the with-insurance ratio."""
+    if not policy.social_insurance:
+        return [("not enrolled", benefit.ratio_without_social_insurance, bills)]
+    reduced = benefit.ratio_not_settled
+    if reduced is None:
+        reduced = benefit.ratio_with_social_insurance
+    settled = [b for b in bills if settled_by_social_insurance(b)]
+    not_settled = [b for b in bills if not settled_by_social_insurance(b)]
+    return [("not settled", reduced, not_settled), ("settled", benefit.ratio_with_social_insurance, settled)]
+
+
 def _reimbursement(
     policy: PolicyTruth,
     benefit: Benefit,
@@ -167,60 +201,97 @@ def _reimbursement(
     working: list[str],
 ) -> Worked:
     """Medical expenses line by line: covered classes and categories, per-day limits, less social
-    insurance, deductible, ratio, limit."""
+    insurance, deductible, ratio (bill by bill: how it was settled), limit."""
     lines: list[BenefitLine] = []
     items = [i for b in bills for i in b.items]
     total = money(sum((i.amount for i in items), ZERO))
     in_class = [i for i in items if i.insurance_class in benefit.covered_classes]
-    kept = [i for i in in_class if i.category not in benefit.excluded_categories]
     not_in_class = total - money(sum((i.amount for i in in_class), ZERO))
     excluded = money(sum((i.amount for i in in_class if i.category in benefit.excluded_categories), ZERO))
     if not_in_class:
         lines.append(_line("不在保障范围的项目（丙类自费）", not_in_class, ZERO, "CLASS_NOT_COVERED"))
     if excluded:
         lines.append(_line("不予给付的费用类别", excluded, ZERO, "CATEGORY_NOT_COVERED"))
-    covered = money(sum((i.amount for i in kept), ZERO))
+    groups = _groups(policy, benefit, bills)
+    # what each group's bills cover, by fee category
+    kept: list[dict[str, Decimal]] = []
+    for _, _, group in groups:
+        by_category: dict[str, Decimal] = {}
+        for i in (i for b in group for i in b.items):
+            if i.insurance_class in benefit.covered_classes and i.category not in benefit.excluded_categories:
+                by_category[i.category] = by_category.get(i.category, ZERO) + i.amount
+        kept.append(by_category)
     needs_person = None
     days = stay_days or 1  # a stay of unknown length: one day is only a floor
     for category, per_day in benefit.per_day_limits.items():
-        spent = money(sum((i.amount for i in kept if i.category == category), ZERO))
+        spent = money(sum((k.get(category, ZERO) for k in kept), ZERO))
         cap = money(per_day * days)
         working.append(f"{category} {spent}, at most {per_day} x {days} days = {cap}")
         if spent > cap:
             lines.append(_line(f"{category}超出每日限额", spent - cap, ZERO, "PER_DAY_LIMIT"))
-            covered -= spent - cap
+            over = spent - cap
+            for k in kept:  # cut from the first group's bills first
+                cut = min(over, k.get(category, ZERO))
+                k[category] = k.get(category, ZERO) - cut
+                over -= cut
             if stay_days is None:
                 needs_person = "DAYS_UNKNOWN"
-    fund = money(sum((b.fund_paid for b in bills), ZERO)) if policy.social_insurance else ZERO
-    fund = min(fund, covered)
-    eligible = covered - fund
+    reduced = benefit.ratio_not_settled
+    unknown = [
+        b for b in bills if b.fund_paid <= 0 and b.account_paid <= 0 and b.printed_insurance_type is None
+    ]
+    if (
+        needs_person is None
+        and policy.social_insurance
+        and reduced not in (None, benefit.ratio_with_social_insurance)
+        and unknown
+    ):
+        needs_person = "SETTLEMENT_UNKNOWN"  # the wording: verified before the reduced ratio is paid
     if benefit.deductible_basis == "per_year":
         deductible_left = max(ZERO, benefit.deductible - policy.deductible_used_this_year)
     else:
         deductible_left = benefit.deductible
-    deductible = min(deductible_left, eligible)
-    after = eligible - deductible
-    ratio = (
-        benefit.ratio_with_social_insurance
-        if policy.social_insurance
-        else benefit.ratio_without_social_insurance
-    )
-    raw = money(after * ratio)
+    to_deduct = deductible_left
+    covered = fund = deductible = raw = ZERO
+    given: list[tuple[Decimal, Decimal, Decimal]] = []  # ratio, after the deductible, given
+    for (name, ratio, group), k in zip(groups, kept, strict=True):
+        g_covered = money(sum(k.values(), ZERO))
+        g_fund = min(money(sum((b.fund_paid for b in group), ZERO)), g_covered)
+        g_deductible = min(to_deduct, g_covered - g_fund)
+        to_deduct -= g_deductible
+        g_after = g_covered - g_fund - g_deductible
+        g_raw = money(g_after * ratio)
+        working.append(
+            f"{name} bills: covered {g_covered} - social insurance {g_fund} - deductible {g_deductible}"
+            f" = {g_after} x {ratio} = {g_raw}"
+        )
+        covered, fund, deductible, raw = (
+            covered + g_covered,
+            fund + g_fund,
+            deductible + g_deductible,
+            raw + g_raw,
+        )
+        if g_after:
+            given.append((ratio, g_after, g_raw))
+    eligible = covered - fund
     payable = min(raw, limit_left)
     working += [
         f"items {total}; covered classes {'/'.join(benefit.covered_classes)}, within limits: {covered}",
-        f"social insurance paid {fund}; eligible {covered} - {fund} = {eligible}",
-        f"deductible left {deductible_left}; applied {deductible}; after deductible {after}",
-        f"ratio {ratio}: {after} x {ratio} = {raw}; capped by limit left {limit_left}: {payable}",
+        f"deductible left {deductible_left}; applied {deductible}; given {raw}",
+        f"capped by limit left {limit_left}: {payable}",
     ]
     if fund:
         lines.append(_line("社会医疗保险统筹基金已支付", fund, ZERO, "PAID_BY_SOCIAL_INSURANCE"))
     if deductible:
         lines.append(_line("免赔额", deductible, ZERO, "DEDUCTIBLE"))
-    if after:
-        lines.append(
-            _line(f"按{ratio}比例给付", after, payable, "OVER_LIMIT" if payable < raw else "COINSURANCE")
-        )
+    cut = raw - payable  # the annual limit cuts what the last groups give first
+    shown: list[BenefitLine] = []
+    for ratio, after, given_raw in reversed(given):
+        taken = min(cut, given_raw)
+        cut -= taken
+        code = "OVER_LIMIT" if taken else "COINSURANCE"
+        shown.insert(0, _line(f"按{ratio}比例给付", after, given_raw - taken, code))
+    lines += shown
     zero = None
     if payable <= 0:
         if limit_left <= 0:
@@ -239,9 +310,10 @@ def _daily_allowance(
 ) -> Worked:
     """So much a day in hospital (住院津贴): nights after the deductible days, up to the days per claim,
     within the sum insured and the days a policy year pays (per_day x max_days_per_year)."""
-    nights = 0
-    if incident.admission_date and incident.discharge_date:
-        nights = max(0, (incident.discharge_date - incident.admission_date).days)
+    if not (incident.admission_date and incident.discharge_date):
+        working.append("stay dates unknown: a person counts the nights")
+        return Worked(ZERO, ZERO, [], "DAYS_UNKNOWN")
+    nights = max(0, (incident.discharge_date - incident.admission_date).days)
     paid_days = max(0, nights - benefit.deductible_days)
     if benefit.max_days_per_claim:
         paid_days = min(paid_days, benefit.max_days_per_claim)
@@ -262,10 +334,12 @@ def _daily_allowance(
 
 
 def _lump_sum(policy: PolicyTruth, limit_left: Decimal, working: list[str]) -> Worked:
-    """The sum insured, once (重大疾病保险金): a policy that has paid it pays nothing more."""
+    """The sum insured, once over the policy's life (重大疾病保险金): a policy that has paid it, this
+    year or any earlier one, pays nothing more."""
     raw = policy.sum_insured
-    if policy.prior_paid_this_year > 0:
-        working.append(f"already paid {policy.prior_paid_this_year}: paid only once")
+    paid = max(policy.prior_paid_total, policy.prior_paid_this_year)
+    if paid > 0:
+        working.append(f"already paid {paid} since inception: paid only once")
         return Worked(
             raw, ZERO, [_line("重大疾病保险金已给付", raw, ZERO, "ALREADY_PAID")], None, "ALREADY_PAID"
         )

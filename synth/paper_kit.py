@@ -45,10 +45,17 @@ def categories(bill: BillTruth) -> dict[str, Decimal]:
     return {c: money(sums[c]) for c in INVOICE_CATEGORIES if sums.get(c)}
 
 
-def insurance_type(claim: ClaimTruth, rng: random.Random) -> str:
+SCHEMES = ("城镇职工基本医疗保险", "职工医保", "城乡居民", "居民医保", "省内异地")
+"""The 医保类型 a bill settled through social insurance prints."""
+
+
+def insurance_type(claim: ClaimTruth, bill: BillTruth, rng: random.Random) -> str:
+    """The bill's 医保类型: as the truth settled it (older truths: by the policy's enrolment). An enrolled
+    insured's page draws a scheme whatever it prints, so the page's stream does not hang on the truth."""
     if not claim.policy.social_insurance:
-        return "自费"
-    return rng.choice(("城镇职工基本医疗保险", "职工医保", "城乡居民", "居民医保", "省内异地"))
+        return bill.insurance_type or "自费"
+    drawn = rng.choice(SCHEMES)
+    return bill.insurance_type or drawn
 
 
 def with_funds(rng: random.Random, bill: BillTruth, social: bool, claim_type: ClaimType) -> BillTruth:

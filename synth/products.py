@@ -59,6 +59,9 @@ class Benefit(BaseModel):
     deductible_basis: Literal["per_year", "per_claim"] = "per_year"
     ratio_with_social_insurance: Decimal = Decimal("1")
     ratio_without_social_insurance: Decimal = Decimal("1")
+    ratio_not_settled: Decimal | None = None
+    """Enrolled, but the bill was not settled through social insurance (未经医保结算); None: the
+    with-insurance ratio."""
     limit_basis: Literal["sum_insured"] = "sum_insured"
     covered_classes: list[Literal["甲", "乙", "丙"]] = Field(default_factory=list)
     excluded_categories: list[str] = Field(default_factory=list)
@@ -89,6 +92,14 @@ class Product(BaseModel):
     direct_settlement: bool = False
     """医疗直付 (read by adjudication and intake; the generator's arithmetic does not depend on it)."""
     direct_settlement_documents: dict[ClaimType, list[DocType]] = Field(default_factory=dict)
+    stay_documents: dict[ClaimType, list[DocType]] = Field(default_factory=dict)
+    """What a claim of the type carries instead when it was treated in hospital (AM01: 住院 vs 门诊)."""
+
+    def documents_for(self, claim_type: ClaimType, stay: bool) -> list[DocType]:
+        """The documents a claim needs: those of a stay when it had one and the product lists them."""
+        if stay and claim_type in self.stay_documents:
+            return list(self.stay_documents[claim_type])
+        return list(self.required_documents.get(claim_type, []))
 
     def benefit_for(self, claim_type: ClaimType) -> Benefit:
         return next(b for b in self.benefits if claim_type in b.claim_types)

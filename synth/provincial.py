@@ -61,7 +61,7 @@ def shanghai_clinic(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng:
         ("门诊号", inc.hospital_number, "hospital_number", T, None),
         ("就诊日期", f"{inc.incident_date:%Y-%m-%d}", "visit_date", D, inc.incident_date.isoformat()),
         ("性别", claim.insured.sex, "sex", T, None),
-        ("医保类型", insurance_type(claim, rng), "insurance_type", T, None),
+        ("医保类型", insurance_type(claim, bill, rng), "insurance_type", T, None),
     ]
     for k, (label, value, name, kind, v) in enumerate(head):
         x, y = 70 + (k % 3) * 510, 160 + (k // 3) * 46
@@ -193,7 +193,7 @@ def hunan(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng: random.Ra
         ("交款人", claim.insured.name, "payer_name", T, None),
         ("性别", claim.insured.sex, "sex", T, None),
         ("住院号" if inpatient else "门诊号", inc.hospital_number, "hospital_number", T, None),
-        ("医保类型", insurance_type(claim, rng), "insurance_type", T, None),
+        ("医保类型", insurance_type(claim, bill, rng), "insurance_type", T, None),
         ("就诊日期", cn_date(inc.incident_date), "visit_date", D, inc.incident_date.isoformat()),
         ("科室", inc.department, "department", T, None),
     ]
@@ -265,7 +265,7 @@ def shandong(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng: random
     head = [
         ("姓名", claim.insured.name, "payer_name", T, None),
         ("性别", claim.insured.sex, "sex", T, None),
-        ("医保类型", insurance_type(claim, rng), "insurance_type", T, None),
+        ("医保类型", insurance_type(claim, bill, rng), "insurance_type", T, None),
         ("住院号" if inpatient else "门诊号", inc.hospital_number, "hospital_number", T, None),
         ("就诊日期", f"{inc.incident_date:%Y%m%d}", "visit_date", D, inc.incident_date.isoformat()),
         (

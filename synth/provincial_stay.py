@@ -116,7 +116,7 @@ def heilongjiang(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng: ra
         ("人员类别", rng.choice(("在职", "退休", "居民")), "", T),
         ("住院号" if inpatient else "门诊号", inc.hospital_number, "hospital_number", T),
         ("科别", inc.department, "department", T),
-        ("医保类别", insurance_type(claim, rng), "insurance_type", T),
+        ("医保类别", insurance_type(claim, bill, rng), "insurance_type", T),
     ]
     for k, (label, value, name, kind) in enumerate(head):
         r, col = divmod(k, 3)
@@ -239,7 +239,7 @@ def guangxi(claim: ClaimTruth, bill: BillTruth, doc: DocumentTruth, rng: random.
         ("其他支付", fund[2] if fund else ZERO, "other_paid"),
         ("个人账户支付", bill.account_paid, "account_paid"),
         ("个人现金支付", bill.cash_paid, "cash_paid"),
-        ("医保类型", None, insurance_type(claim, rng)),
+        ("医保类型", None, insurance_type(claim, bill, rng)),
     ]
     if fund:
         block.append((fund[1], fund[2], fund[0]))

@@ -34,12 +34,17 @@ class PolicyTruth(_Truth):
     insured: str
     insured_id_number: str
     effective_date: dt.date
+    expiry_date: dt.date | None = Field(
+        default=None, description="last day of the current 保险期间 after renewals (None: not stated, open)"
+    )
     sum_insured: Money
     social_insurance: bool = Field(description="the insured has social medical insurance (社保)")
     cumulative_annualised_premium: Money
     star_tier: int = Field(ge=1, le=5)
     prior_paid_this_year: Money
     deductible_used_this_year: Money
+    prior_paid_total: Money = Decimal("0.00")
+    """Paid since the policy took effect, this year included (累计已给付): a lump sum pays only once."""
 
 
 class ItemTruth(_Truth):
@@ -68,6 +73,10 @@ class ItemTruth(_Truth):
         )
 
 
+NO_INSURANCE_TYPE = ("chongqing",)
+"""Invoice layouts printing no 医保类型: only their 统筹 and 个人账户 figures show a 医保 settlement."""
+
+
 class BillTruth(_Truth):
     """One medical invoice (医疗收费票据) and the items behind it."""
 
@@ -94,7 +103,16 @@ class BillTruth(_Truth):
     account_paid: Money = Field(description="个人账户支付")
     cash_paid: Money = Field(description="个人现金支付 (total − 统筹 − 个人账户 − the other funds)")
     self_pay: Money = Field(description="个人自费: the 丙类 items")
+    insurance_type: str | None = Field(
+        default=None,
+        description="医保类型: the scheme it was settled under, 自费 when not settled through 医保",
+    )
     duplicate_of: str | None = Field(default=None, description="claim id that already used this invoice")
+
+    @property
+    def printed_insurance_type(self) -> str | None:
+        """The 医保类型 the invoice itself prints: none on a layout without the field."""
+        return None if self.layout in NO_INSURANCE_TYPE else self.insurance_type
 
     @property
     def as_pdf(self) -> bool:

@@ -225,6 +225,7 @@ def _invoices(
                 cash_paid=_money(_v(ex, "cash_paid")) or (total if pharmacy else Decimal("0.00")),
                 self_pay=_money(_v(ex, "copay")) or Decimal("0.00"),  # 个人自付
                 self_expense=_money(_v(ex, "self_pay")) or Decimal("0.00"),  # 个人自费 (truth name self_pay)
+                insurance_type=_s(_v(ex, "insurance_type")),  # 医保类型: settled through social insurance?
                 line_items=items,
             )
         )

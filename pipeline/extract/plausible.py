@@ -15,7 +15,7 @@ claim (`extraction_checks`).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from pipeline.extract.base import HOSPITAL_SUFFIX
 from pipeline.extract.institutions import near_miss
@@ -94,3 +94,13 @@ def review_fields(
         fields=[d.split(" ", 1)[0] for d in doubts],
         severity="error",
     )
+
+
+READING_DOUBTS = frozenset({"plausible", "decisive_fields", "invoice_total_unread"})
+"""Failed checks that say a value was read unsure or not at all (not that the documents disagree): a
+person confirms the reading before anything is decided on it, a denial included."""
+
+
+def reading_unconfirmed(checks: Iterable[Check]) -> list[str]:
+    """The fields of `checks` whose reading a person must still confirm (empty: all read surely)."""
+    return [f for c in checks if not c.passed and c.name in READING_DOUBTS for f in c.fields or [c.name]]

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from helpers.facts import INCIDENT, items, make_facts
 
-from adjudication.benefit import Assessment, assess
+from adjudication.benefit import Assessment, assess, settled_through_social_insurance, settlement_unknown
 from adjudication.rules import RuleBook
-from pipeline.records import ClaimFacts, ClaimType
+from pipeline.records import ClaimFacts, ClaimType, Invoice
 from synth.facts import facts_from_truth
 from synth.truth import ClaimTruth
 
@@ -135,6 +135,16 @@ def test_critical_illness_pays_once(book: RuleBook) -> None:
     assert a.payable == 0 and a.zero_reason == "ALREADY_PAID"
 
 
+def test_critical_illness_paid_in_an_earlier_year_pays_no_more(book: RuleBook) -> None:
+    # nothing paid this policy year, the sum insured paid in an earlier one: once per life, not per year
+    later = make_facts(
+        ClaimType.CRITICAL_ILLNESS, diagnoses=["I21.0"], sum_insured="200000", prior_paid_total="200000"
+    )
+    assert later.policy is not None and later.policy.prior_paid_this_year == 0
+    a = _assess(later, book)
+    assert a.payable == 0 and a.zero_reason == "ALREADY_PAID"
+
+
 def test_every_yuan_has_a_reason_code(book: RuleBook, synthetic_book: list[ClaimTruth]) -> None:
     checked = 0
     for truth in synthetic_book:
@@ -158,3 +168,26 @@ def test_amounts_stay_decimal_to_the_cent(book: RuleBook, amount: str) -> None:
     assert all(isinstance(ln.claimed, Decimal) and ln.claimed.as_tuple().exponent == -2 for ln in a.lines)
     expected = max(D(0), D(amount) - 100) * D("0.8")
     assert a.payable == expected.quantize(D("0.01"))
+
+
+@pytest.mark.parametrize(
+    ("fund", "account", "kind", "settled", "unknown"),
+    [
+        ("0", "0", "城镇职工基本医疗保险", True, False),  # settled through 医保, the fund paid nothing
+        ("0", "0", "居民医保", True, False),
+        ("0", "0", "省内异地", True, False),
+        ("0", "0", "自费", False, False),
+        ("0", "0", "非医保结算", False, False),
+        ("0", "0", None, False, True),  # nothing on the bill shows how it was settled: a person verifies
+        ("0", "0", "", False, True),
+        ("0", "0", "自贲", False, True),  # 自费 misread: neither a scheme nor 自费, never taken as settled
+        ("12.00", "0", None, True, False),
+        ("0", "30.00", "自费", True, False),  # the personal account paid: settled whatever the type reads
+    ],
+)
+def test_a_bill_is_settled_through_social_insurance_by_what_it_shows(
+    fund: str, account: str, kind: str | None, settled: bool, unknown: bool
+) -> None:
+    bill = Invoice(total=D("100"), fund_paid=D(fund), account_paid=D(account), insurance_type=kind)
+    assert settled_through_social_insurance(bill) is settled
+    assert settlement_unknown(bill) is unknown

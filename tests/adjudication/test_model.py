@@ -35,9 +35,7 @@ def rows(synthetic_book: list[ClaimTruth]):  # type: ignore[no-untyped-def]
     from synth.book import make_book
 
     rng = random.Random(1)
-    # 1800 more claims, not 900: with 900 the unsafe share the gate passes swung from 0.024 to 0.032 (over
-    # its bound) when the book merely drew some claims differently (injuries under health products)
-    truths = synthetic_book + make_book(1800, seed=6)
+    truths = synthetic_book + make_book(900, seed=6)
     pairs = [
         (misread(facts_from_truth(t), rng, rate=0.3), t.expected.decision, t.expected.payable) for t in truths
     ]
@@ -56,8 +54,9 @@ def test_gate_trains_and_is_calibrated(rows, tmp_path) -> None:  # type: ignore[
     assert metrics["roc_auc"] > 0.85
     assert metrics["brier"] < 0.6 * metrics["brier_base"]
     assert metrics["ece"] < 0.05
-    # what it lets through: a 450-claim holdout still swings by a point from split to split, so three splits
-    splits = [metrics] + [fit_gate(rows, threshold=0.9, random_state=s)[1] for s in (1, 2)]
+    # what it lets through: a 290-claim holdout swings by a point from split to split (0.017 to 0.042 over
+    # ten splits), so the mean of five: three left the mean to the luck of two splits
+    splits = [metrics] + [fit_gate(rows, threshold=0.9, random_state=s)[1] for s in (1, 2, 3, 4)]
     unsafe_passed = np.mean([m["unsafe_among_passed"] for m in splits])
     unsafe_base = 1 - metrics["safe_rate"]
     assert unsafe_passed < 0.04 and unsafe_passed < unsafe_base / 4

@@ -108,6 +108,7 @@ CASES = [
         True,
     ),
     ("before inception", lambda: make_facts(effective=INCIDENT + dt.timedelta(days=1)), "NOT_IN_FORCE", True),
+    ("after expiry", lambda: make_facts(expiry_date=INCIDENT - dt.timedelta(days=1)), "NOT_IN_FORCE", True),
     (
         "missing documents",
         lambda: make_facts(documents=[DocType.OUTPATIENT_INVOICE, DocType.CLAIM_FORM]),
@@ -205,6 +206,34 @@ def test_accidents_have_no_waiting_period(book: RuleBook) -> None:
         ],
     )
     assert _failed(facts, book) == {}
+
+
+@pytest.mark.parametrize(
+    ("what", "days", "documents", "missing"),
+    [
+        ("a visit asks the outpatient invoice", 0, [], [DocType.OUTPATIENT_INVOICE]),
+        ("a stay by its dates", 3, [], [DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY]),
+        ("a stay by its inpatient invoice", 0, [DocType.INPATIENT_INVOICE], [DocType.DISCHARGE_SUMMARY]),
+        ("a stay by its discharge summary", 0, [DocType.DISCHARGE_SUMMARY], [DocType.INPATIENT_INVOICE]),
+    ],
+)
+def test_an_accident_asks_the_documents_of_its_treatment(
+    book: RuleBook, what: str, days: int, documents: list[DocType], missing: list[DocType]
+) -> None:
+    common = [DocType.EXPENSE_LIST, DocType.DIAGNOSIS_CERTIFICATE, DocType.CLAIM_FORM, DocType.ID_CARD]
+    facts = make_facts(
+        ClaimType.ACCIDENT, diagnoses=["S52.5"], days=days, documents=[*documents, *common, DocType.BANK_CARD]
+    )
+    ev = evaluate(facts, book.get("2025.1"))
+    assert ev.missing_documents == missing, what
+
+
+def test_an_unreadable_inpatient_invoice_still_shows_a_stay(book: RuleBook) -> None:
+    docs = [DocType.EXPENSE_LIST, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM, DocType.ID_CARD]
+    facts = make_facts(ClaimType.ACCIDENT, diagnoses=["S52.5"], documents=[*docs, DocType.BANK_CARD])
+    facts = facts.model_copy(update={"illegible_documents": [DocType.INPATIENT_INVOICE]})
+    ev = evaluate(facts, book.get("2025.1"))
+    assert ev.missing_documents == [DocType.INPATIENT_INVOICE]
 
 
 def test_rule_messages_are_bilingual(book: RuleBook) -> None:
@@ -313,3 +342,19 @@ def test_injury_is_the_range_accident_medical_covers() -> None:
         and not caused_by_injury([])
         and not caused_by_injury(["X78"])
     )
+
+
+def test_cover_ends_at_the_end_of_the_expiry_date_and_the_message_names_it(book: RuleBook) -> None:
+    assert "NOT_IN_FORCE" not in _failed(make_facts(expiry_date=INCIDENT), book)  # 24:00 of that day
+    assert "NOT_IN_FORCE" not in _failed(make_facts(expiry_date=None), book)  # not stated: open cover
+    ev = evaluate(make_facts(expiry_date=dt.date(2025, 8, 31)), book.get("2025.1"))
+    hit = next(h for h in ev.hits if h.code == "NOT_IN_FORCE")
+    assert hit.message == (
+        "出险日期2025-09-01晚于保险期间届满日2025-08-31，不在保险期间内"
+        " / incident on 2025-09-01 is after the insurance period ended on 2025-08-31"
+    )
+    ev = evaluate(
+        make_facts(effective=dt.date(2025, 9, 2), expiry_date=dt.date(2026, 9, 1)), book.get("2025.1")
+    )
+    hit = next(h for h in ev.hits if h.code == "NOT_IN_FORCE")
+    assert "早于保单生效日2025-09-02" in hit.message and "took effect on 2025-09-02" in hit.message

@@ -29,6 +29,7 @@ SKIPPED_KEYS = {"product_id", "version", "id", "code", "kind", "limit_basis"}
 BASIS = {"per_year": "年免赔额", "per_claim": "每次免赔额"}  # the deductible's basis, as the wording names it
 NUMBER = re.compile(r"^\d+(\.\d+)?$")
 DASH = r"\s*[-–—~～至]\s*"
+DOCUMENT_KEYS = ("required_documents", "direct_settlement_documents", "stay_documents")
 
 
 class Term(NamedTuple):
@@ -89,7 +90,7 @@ def terms(node: Any, where: str, key: str = "") -> Iterator[Term]:
         for k, v in node.items():
             if k in ("from", "to"):
                 continue
-            if k in ("required_documents", "direct_settlement_documents") and isinstance(v, dict):
+            if k in DOCUMENT_KEYS and isinstance(v, dict):
                 for claim_type, docs in v.items():
                     for d in docs:
                         name = DOC_NAMES_ZH[DocType(d)]

@@ -24,6 +24,12 @@ def test_a_small_adjudication_bench_accounts_for_every_claim() -> None:
         for key in ("payable_exact", "decision_agreement", "straight_through_rate", "wrong_pay_rate"):
             assert 0 <= r[key] <= 1, key  # type: ignore[operator]
         assert r["payable_exact"] > 0.5  # type: ignore[operator]  # the rules agree with the truth on most claims
+        # a denial by the terms is decided without a person but not paid: the product's figure is the larger
+        assert r["straight_through_rate"] <= r["decided_without_person_rate"] <= 1  # type: ignore[operator]
+        held = r["payable_held_back_by"]  # type: ignore[index]
+        assert all(k.startswith("read right: ") for k in held)  # type: ignore[union-attr]
+        # each share is rounded to 5 places: their sum may pass the whole by a few 1e-5
+        assert sum(held.values()) + r["straight_through_rate"] <= r["truly_payable_share"] + 1e-4  # type: ignore[union-attr,operator]
         assert set(r["targets_met"]) >= {"payable_exact", "wrong_pay_rate", "golden_agreement"}  # type: ignore[arg-type]
         by_version = r["by_rule_set"]
         assert set(by_version) == {"2025.1", "2026.1"}  # type: ignore[arg-type]  # the book spans both
@@ -51,4 +57,7 @@ def test_both_error_models_are_scored_on_the_same_claims(tmp_path: Path) -> None
     held = measured["payable_held_back_by"]  # type: ignore[index]
     assert sum(held.values()) <= measured["payable_held_back"] + 1e-9  # type: ignore[union-attr,operator]
     assert all(k.split(":")[0] in ("flagged misreading", "unflagged misreading", "read right") for k in held)
+    flagged = measured["flagged_by_field"]  # type: ignore[index]
+    assert flagged and all("." in k and 0 < v <= measured["flagged_claims"] for k, v in flagged.items())  # type: ignore[union-attr,operator]
+    assert measured["straight_through_unflagged"] is None or 0 <= measured["straight_through_unflagged"] <= 1  # type: ignore[operator]
     assert r["simulated"]["misread_rate"] == 0.2 and "targets_met" not in r["simulated"]

@@ -14,7 +14,7 @@ HOSPITAL_ACCOUNT = "0200001234567890123"  # a corporate account: 19 digits, no c
 # --- policies and a hospital's submission ---------------------------------------------------------
 
 POLICY_COLUMNS = (
-    "policy_number,product_id,product_version,policyholder,insured,insured_id_number,effective_date,"
+    "policy_number,product_id,product_version,policyholder,insured,insured_id_number,effective_date,expiry_date,"
     "sum_insured,social_insurance,cumulative_annualised_premium,star_tier,prior_paid_this_year,"
     "deductible_used_this_year"
 )
@@ -26,11 +26,11 @@ PATIENT, PATIENT_ID = "李静芳", "110108197903055584"
 
 def policies_csv() -> str:
     rows = [
-        f"{OUTPATIENT_POLICY},OPM01,2025.1,{PATIENT},{PATIENT},{PATIENT_ID},2020-01-01,20000.00,True,"
+        f"{OUTPATIENT_POLICY},OPM01,2025.1,{PATIENT},{PATIENT},{PATIENT_ID},2020-01-01,2025-12-31,20000.00,True,"
         "38781.18,3,0.00,100.00",
-        f"{ACCIDENT_POLICY},AM01,2025.1,{PATIENT},{PATIENT},{PATIENT_ID},2020-01-01,20000.00,True,"
+        f"{ACCIDENT_POLICY},AM01,2025.1,{PATIENT},{PATIENT},{PATIENT_ID},2020-01-01,2025-12-31,20000.00,True,"
         "5000.00,1,0.00,0.00",
-        f"{INPATIENT_POLICY},IPM01,2025.1,{PATIENT},{PATIENT},{PATIENT_ID},2020-01-01,50000.00,True,"
+        f"{INPATIENT_POLICY},IPM01,2025.1,{PATIENT},{PATIENT},{PATIENT_ID},2020-01-01,2025-12-31,50000.00,True,"
         "5000.00,1,0.00,0.00",
     ]
     return POLICY_COLUMNS + "\n" + "\n".join(rows) + "\n"

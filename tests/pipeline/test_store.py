@@ -169,6 +169,17 @@ def test_outcomes_are_versioned(store: CaseStore) -> None:
     assert store.claim_status("C1") == "decided:auto_approve"
 
 
+def test_a_decision_time_is_kept_as_utc(store: CaseStore) -> None:
+    """SQLite keeps a time's digits and drops its zone: a Beijing time is written as UTC, not 8 h off."""
+    store.save_claim(_claim())
+    beijing = dt.datetime(2026, 3, 1, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    money.record(store, Outcome(claim_id="C1", route=Route.ADJUSTER, decided_at=beijing, reasons=["X"]))
+    with store.engine.connect() as conn:
+        kept = conn.execute(text("select decided_at from decisions")).scalar_one()
+    kept = kept if isinstance(kept, dt.datetime) else dt.datetime.fromisoformat(str(kept))
+    assert kept.replace(tzinfo=None) == dt.datetime(2026, 3, 1, 10, 0) or kept == beijing
+
+
 def test_review_lock_and_single_decision(store: CaseStore) -> None:
     store.save_claim(_claim())
     money.record(store, Outcome(claim_id="C1", route=Route.ADJUSTER, decided_at=NOW, reasons=["FRAUD_HIGH"]))

@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pipeline.records import ClaimType, Decision
+from pipeline.records import ClaimType, Decision, DocType
 from synth.book import BOOK_END, BOOK_START, FRAUD_PATTERNS, PROBLEMS, make_book
 from synth.documents import generate_corpus
+from synth.policies import term_of
 from synth.truth import ItemTruth
 
 
@@ -135,3 +136,42 @@ def test_injuries_of_health_claim_types_some_inside_the_waiting_period() -> None
     assert len(new) >= 5
     assert all("WAITING_PERIOD" not in c.expected.reason_codes for c in new)
     assert any(c.expected.decision is Decision.APPROVE for c in new)
+
+
+def test_some_enrolled_insureds_bills_are_settled_as_self_pay() -> None:
+    """The reduced ratio (ratio_not_settled) is exercised: an enrolled insured's 自费 bill pays no fund."""
+    bills = [(c.policy.social_insurance, b) for c in make_book(300, seed=11) for b in c.bills]
+    self_paid = [b for enrolled, b in bills if enrolled and b.insurance_type == "自费"]
+    assert self_paid and all(b.fund_paid == 0 and b.account_paid == 0 for b in self_paid)
+    assert all(b.insurance_type == "自费" for enrolled, b in bills if not enrolled)
+
+
+def test_the_book_holds_accident_stays_and_lump_sums_paid_before() -> None:
+    book = make_book(2000, seed=5)
+    stays = [c for c in book if c.incident.claim_type is ClaimType.ACCIDENT and c.incident.admission_date]
+    assert stays, "no accident treated in hospital"
+    for c in stays:
+        kinds = {d.doc_type for d in c.documents}
+        if not c.planted:
+            assert {DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY} <= kinds, c.claim_id
+        assert DocType.OUTPATIENT_INVOICE not in kinds
+    paid = [c for c in book if c.expected.reason_codes == ["ALREADY_PAID"]]
+    assert any(c.policy.prior_paid_this_year == 0 for c in paid), "none paid in an earlier year"
+    assert all(c.policy.prior_paid_total >= c.policy.prior_paid_this_year for c in book)
+
+
+def test_every_policy_states_its_one_year_term_and_a_few_have_lapsed() -> None:
+    book = make_book(2000, seed=29)
+    for c in book:
+        p, on = c.policy, c.incident.incident_date
+        assert p.expiry_date is not None, c.claim_id
+        start, end = term_of(p.effective_date, on)
+        assert (end - start).days in (364, 365) and start <= on <= end and start >= p.effective_date
+        assert p.expiry_date in (end, start - dt.timedelta(days=1)), c.claim_id  # renewed, or lapsed
+    lapsed = [c for c in book if c.policy.expiry_date < c.incident.incident_date]  # type: ignore[operator]
+    assert 0.015 <= len(lapsed) / len(book) <= 0.04
+    assert all(
+        c.expected.decision is Decision.DENY and c.expected.reason_codes == ["NOT_IN_FORCE"] for c in lapsed
+    )
+    renewed = [c for c in book if c.incident.incident_date - c.policy.effective_date > dt.timedelta(days=366)]
+    assert len(renewed) > len(book) / 2  # most incidents fall in a renewed term, the effective date kept

@@ -196,3 +196,18 @@ def test_an_unread_form_account_is_taken_from_the_bank_card() -> None:
         alone, random.Random(1), model("value_missing", rate=1.0, only="account_number")
     )
     assert read.payee_account is None
+
+
+def test_the_claims_hospital_is_the_bills_when_no_record_names_one() -> None:
+    """As `assemble_facts` takes it: with no discharge summary or certificate, the claim's hospital is
+    the first bill's as read, and the claim form's hospital is never read for it."""
+    f = make_facts()
+    assert not {DocType.DISCHARGE_SUMMARY, DocType.DIAGNOSIS_CERTIFICATE} & set(f.documents_present)
+    read, done = read_with_errors(f, random.Random(3), model("text_misread", rate=1.0, only="hospital"))
+    assert [x.doc for x in done] == ["outpatient_invoice"]
+    assert read.hospital == read.invoices[0].hospital != f.hospital
+    certified = f.model_copy(
+        update={"documents_present": [*f.documents_present, DocType.DIAGNOSIS_CERTIFICATE]}
+    )
+    _, done = read_with_errors(certified, random.Random(3), model("text_misread", rate=1.0, only="hospital"))
+    assert sorted(x.doc for x in done) == ["diagnosis_certificate", "outpatient_invoice"]

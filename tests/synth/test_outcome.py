@@ -65,14 +65,17 @@ def _item(cls: str, amount: str, category: str = "西药费") -> ItemTruth:
     )
 
 
-def _bill(fund: str, *items: ItemTruth) -> BillTruth:
+def _bill(
+    fund: str, *items: ItemTruth, kind: str = "城镇职工基本医疗保险", layout: str = "beijing"
+) -> BillTruth:
+    """A bill settled through social insurance unless `kind` (its 医保类型) says 自费."""
     total = sum((i.amount for i in items), D(0))
     return BillTruth(
         invoice_code="1",
         invoice_number="2",
         check_code="",
         electronic=False,
-        layout="beijing",
+        layout=layout,
         issue_date=DAY,
         items=list(items),
         items_total=total,
@@ -82,6 +85,7 @@ def _bill(fund: str, *items: ItemTruth) -> BillTruth:
         account_paid=D(0),
         cash_paid=total - D(fund),
         self_pay=D(0),
+        insurance_type=kind,
     )
 
 
@@ -407,3 +411,129 @@ def test_an_injury_of_any_type_has_no_waiting_period_nor_early_claim_check() -> 
         fraud_patterns=[],
     )
     assert (ci.decision, ci.payable) == (Decision.APPROVE, D("100000.00"))
+
+
+def _paid(bills: list[BillTruth], product: str = "OPM01", social: bool = True) -> D:
+    e = expected_outcome(
+        rules=RULES,
+        policy=_policy(product, DAY - dt.timedelta(days=400), social=social),
+        incident=_incident(ClaimType.OUTPATIENT),
+        bills=bills,
+        document_types=OUTPATIENT_DOCS,
+        fraud_patterns=[],
+    )
+    return e.payable
+
+
+def test_the_ratio_follows_how_each_bill_was_settled() -> None:
+    # OPM01 第四条（三）: 300 covered - deductible 100 = 200; settled through 医保 80% (even when the fund
+    # paid nothing), settled as 自费 50%, not enrolled 50% whatever the bill says
+    covered = (_item("甲", "100"), _item("乙", "200"))
+    assert _paid([_bill("0", *covered)]) == D("160.00")
+    assert _paid([_bill("0", *covered, kind="自费")]) == D("100.00")
+    assert _paid([_bill("0", *covered)], social=False) == D("100.00")
+    # a layout printing no 医保类型 (重庆): only the fund or the personal account shows the settlement;
+    # with neither, how it was settled is verified by a person before any ratio is paid
+    unknown = expected_outcome(
+        rules=RULES,
+        policy=_policy("OPM01", DAY - dt.timedelta(days=400)),
+        incident=_incident(ClaimType.OUTPATIENT),
+        bills=[_bill("0", *covered, layout="chongqing")],
+        document_types=OUTPATIENT_DOCS,
+        fraud_patterns=[],
+    )
+    assert (unknown.decision, unknown.reason_codes) == (Decision.REFER, ["SETTLEMENT_UNKNOWN"])
+    assert unknown.assessed == D("100.00")
+    assert _paid([_bill("0", *covered, layout="chongqing")], social=False) == D("100.00")  # not enrolled
+    assert _paid([_bill("20", *covered, layout="chongqing")]) == D("144.00")  # (300-20-100) x 80%
+
+
+def test_two_bills_one_settled_the_deductible_falls_on_the_unsettled_first() -> None:
+    # 自费 bill 200 covered: deductible 100 first -> 100 x 50% = 50; settled bill 300 - fund 60 = 240 x 80%
+    settled = _bill("60", _item("甲", "100"), _item("乙", "200"))
+    not_settled = _bill("0", _item("甲", "50"), _item("乙", "150"), kind="自费")
+    assert _paid([settled, not_settled]) == D("242.00")
+
+
+def test_an_accident_treated_in_hospital_needs_the_documents_of_a_stay() -> None:
+    # AM01 第七条: 住院 brings the inpatient invoice and discharge summary (no outpatient invoice, no
+    # diagnosis certificate); 甲 2000 - 每次免赔额 100 = 1900 x 100% = 1900.00 once they are all in
+    policy = _policy("AM01", DAY - dt.timedelta(days=400))
+    bill = _bill("0", _item("甲", "2000", "手术费"))
+    visit_docs = OUTPATIENT_DOCS | {DocType.DIAGNOSIS_CERTIFICATE}
+
+    def outcome(days: int, docs: set[DocType]) -> ExpectedOutcome:
+        incident = _incident(ClaimType.ACCIDENT, "S52.5", days=days)
+        return expected_outcome(
+            rules=RULES,
+            policy=policy,
+            incident=incident,
+            bills=[bill],
+            document_types=docs,
+            fraud_patterns=[],
+        )
+
+    asked = outcome(4, visit_docs)
+    assert asked.decision is Decision.REQUEST_INFO
+    assert asked.missing_documents == [DocType.INPATIENT_INVOICE, DocType.DISCHARGE_SUMMARY]
+    assert (outcome(4, INPATIENT_DOCS).decision, outcome(4, INPATIENT_DOCS).payable) == (
+        Decision.APPROVE,
+        D("1900.00"),
+    )
+    assert outcome(0, visit_docs).payable == D("1900.00")
+    assert outcome(0, INPATIENT_DOCS).missing_documents == [
+        DocType.OUTPATIENT_INVOICE,
+        DocType.DIAGNOSIS_CERTIFICATE,
+    ]
+
+
+def test_critical_illness_paid_in_an_earlier_year_pays_no_more() -> None:
+    # CI01 第四条: paid once over the contract's life; nothing this year, the sum insured in an earlier one
+    policy = _policy("CI01", DAY - dt.timedelta(days=800), sum_insured="300000")
+    paid_before = policy.model_copy(update={"prior_paid_total": D("300000")})
+    ci_docs = {
+        DocType.DIAGNOSIS_CERTIFICATE,
+        DocType.DISCHARGE_SUMMARY,
+        DocType.CLAIM_FORM,
+        DocType.ID_CARD,
+        DocType.BANK_CARD,
+    }
+    first, again = (
+        expected_outcome(
+            rules=RULES,
+            policy=p,
+            incident=_incident(ClaimType.CRITICAL_ILLNESS, "C34.1", days=5),
+            bills=[],
+            document_types=ci_docs,
+            fraud_patterns=[],
+        )
+        for p in (policy, paid_before)
+    )
+    assert (first.decision, first.payable) == (Decision.APPROVE, D("300000.00"))
+    assert (again.decision, again.reason_codes) == (Decision.DENY, ["ALREADY_PAID"])
+
+
+def test_cover_ends_at_24_00_of_the_expiry_date() -> None:
+    bill = _bill("0", _item("甲", "300"))
+
+    def decide(
+        expiry: dt.date | None, effective: dt.date = DAY - dt.timedelta(days=400)
+    ) -> tuple[Decision, list[str]]:
+        policy = _policy("OPM01", effective).model_copy(update={"expiry_date": expiry})
+        e = expected_outcome(
+            rules=RULES,
+            policy=policy,
+            incident=_incident(ClaimType.OUTPATIENT),
+            bills=[bill],
+            document_types=OUTPATIENT_DOCS,
+            fraud_patterns=[],
+        )
+        return e.decision, e.reason_codes
+
+    assert decide(DAY)[0] is Decision.APPROVE  # the expiry date itself is covered
+    assert decide(None)[0] is Decision.APPROVE  # not stated: open cover
+    assert decide(DAY - dt.timedelta(days=1)) == (Decision.DENY, ["NOT_IN_FORCE"])
+    assert decide(DAY + dt.timedelta(days=300), effective=DAY + dt.timedelta(days=1)) == (
+        Decision.DENY,
+        ["NOT_IN_FORCE"],
+    )

@@ -91,8 +91,8 @@ def test_book_issues_the_provincial_layouts() -> None:
     book = [c for seed in (1, 2) for c in make_book(300, seed=seed)]
     layouts = Counter(b.layout for c in book for b in c.bills)
     assert all(layouts[k] for k in LAYOUTS), layouts
-    for c in book:  # a stay is billed on an inpatient form, a visit on an outpatient one
-        stay = c.incident.claim_type is ClaimType.INPATIENT
+    for c in book:  # a stay (an accident's too) is billed on an inpatient form, a visit on an outpatient one
+        stay = c.incident.admission_date is not None
         assert all(b.layout not in (VISIT_FORMS if stay else STAY_FORMS) for b in c.bills)
     assert pick_layout(random.Random(0), "shanghai_clinic", ClaimType.INPATIENT) in (
         "shanghai",
