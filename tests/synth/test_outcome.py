@@ -24,6 +24,14 @@ OUTPATIENT_DOCS = {
     DocType.BANK_CARD,
 }
 
+CI_DOCS = {
+    DocType.DIAGNOSIS_CERTIFICATE,
+    DocType.DISCHARGE_SUMMARY,
+    DocType.CLAIM_FORM,
+    DocType.ID_CARD,
+    DocType.BANK_CARD,
+}
+
 
 def _policy(
     product: str,
@@ -199,19 +207,12 @@ def test_hospital_cash_and_critical_illness() -> None:
         fraud_patterns=[],
     )
     assert (cash.decision, cash.payable) == (Decision.APPROVE, D("1200.00"))
-    ci_docs = {
-        DocType.DIAGNOSIS_CERTIFICATE,
-        DocType.DISCHARGE_SUMMARY,
-        DocType.CLAIM_FORM,
-        DocType.ID_CARD,
-        DocType.BANK_CARD,
-    }
     ci = expected_outcome(
         rules=RULES,
         policy=_policy("CI01", DAY - dt.timedelta(days=100), sum_insured="300000"),
         incident=_incident(ClaimType.CRITICAL_ILLNESS, "C34.9", days=5),
         bills=[],
-        document_types=ci_docs,
+        document_types=CI_DOCS,
         fraud_patterns=[],
     )
     assert (ci.decision, ci.payable) == (Decision.APPROVE, D("300000.00"))
@@ -220,7 +221,7 @@ def test_hospital_cash_and_critical_illness() -> None:
         policy=_policy("CI01", DAY - dt.timedelta(days=60), sum_insured="300000"),
         incident=_incident(ClaimType.CRITICAL_ILLNESS, "C34.9", days=5),
         bills=[],
-        document_types=ci_docs,
+        document_types=CI_DOCS,
         fraud_patterns=[],
     )
     assert early.reason_codes == ["WAITING_PERIOD"]
@@ -229,7 +230,7 @@ def test_hospital_cash_and_critical_illness() -> None:
         policy=_policy("CI01", DAY - dt.timedelta(days=400), sum_insured="300000"),
         incident=_incident(ClaimType.CRITICAL_ILLNESS, "D24", days=5),
         bills=[],
-        document_types=ci_docs,
+        document_types=CI_DOCS,
         fraud_patterns=[],
     )
     assert benign.reason_codes == ["NOT_COVERED_CONDITION"]
@@ -341,14 +342,14 @@ def test_allowance_days_a_year_and_a_lump_sum_paid_once() -> None:
     )
     assert (cash.decision, cash.payable) == (Decision.PARTIAL, D("400.00"))
     # CI01 第四条: 仅给付一次, a policy that has paid pays nothing more
-    ci_docs = {DocType.DIAGNOSIS_CERTIFICATE, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM}
-    ci_docs |= {DocType.ID_CARD, DocType.BANK_CARD}
+    CI_DOCS = {DocType.DIAGNOSIS_CERTIFICATE, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM}
+    CI_DOCS |= {DocType.ID_CARD, DocType.BANK_CARD}
     again = expected_outcome(
         rules=RULES,
         policy=_policy("CI01", DAY - dt.timedelta(days=400), sum_insured="300000", prior="1000"),
         incident=_incident(ClaimType.CRITICAL_ILLNESS, "C34.9", days=5),
         bills=[],
-        document_types=ci_docs,
+        document_types=CI_DOCS,
         fraud_patterns=[],
     )
     assert (again.decision, again.reason_codes) == (Decision.DENY, ["ALREADY_PAID"])
@@ -398,8 +399,8 @@ def test_an_injury_of_any_type_has_no_waiting_period_nor_early_claim_check() -> 
     )
     assert ill.reason_codes == ["WAITING_PERIOD"]
     # a critical illness an injury caused (S06 head injury -> I61 cerebral haemorrhage), inside 90 days
-    ci_docs = {DocType.DIAGNOSIS_CERTIFICATE, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM, DocType.ID_CARD}
-    ci_docs |= {DocType.BANK_CARD}
+    CI_DOCS = {DocType.DIAGNOSIS_CERTIFICATE, DocType.DISCHARGE_SUMMARY, DocType.CLAIM_FORM, DocType.ID_CARD}
+    CI_DOCS |= {DocType.BANK_CARD}
     head = _incident(ClaimType.CRITICAL_ILLNESS, "S06.3", days=5)
     head = head.model_copy(update={"diagnoses": [("S06.3", "局灶性脑损伤"), ("I61.9", "脑出血")]})
     ci = expected_outcome(
@@ -407,7 +408,7 @@ def test_an_injury_of_any_type_has_no_waiting_period_nor_early_claim_check() -> 
         policy=_policy("CI01", DAY - dt.timedelta(days=20), sum_insured="100000"),
         incident=head,
         bills=[],
-        document_types=ci_docs,
+        document_types=CI_DOCS,
         fraud_patterns=[],
     )
     assert (ci.decision, ci.payable) == (Decision.APPROVE, D("100000.00"))
@@ -491,20 +492,13 @@ def test_critical_illness_paid_in_an_earlier_year_pays_no_more() -> None:
     # CI01 第四条: paid once over the contract's life; nothing this year, the sum insured in an earlier one
     policy = _policy("CI01", DAY - dt.timedelta(days=800), sum_insured="300000")
     paid_before = policy.model_copy(update={"prior_paid_total": D("300000")})
-    ci_docs = {
-        DocType.DIAGNOSIS_CERTIFICATE,
-        DocType.DISCHARGE_SUMMARY,
-        DocType.CLAIM_FORM,
-        DocType.ID_CARD,
-        DocType.BANK_CARD,
-    }
     first, again = (
         expected_outcome(
             rules=RULES,
             policy=p,
             incident=_incident(ClaimType.CRITICAL_ILLNESS, "C34.1", days=5),
             bills=[],
-            document_types=ci_docs,
+            document_types=CI_DOCS,
             fraud_patterns=[],
         )
         for p in (policy, paid_before)
