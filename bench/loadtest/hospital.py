@@ -6,6 +6,7 @@ every accepted claim, no claim twice, no payment twice, no invoice paid twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import threading
@@ -117,6 +118,10 @@ def submission(truth: Any) -> dict[str, Any]:
     }
 
 
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
 def hospital_book(claims: int, seed: int, policies: Path) -> list[tuple[str, str, dict[str, Any]]]:
     """(hospital, Idempotency-Key, submission) for `claims` synthetic claims with a bill, and their
     policies written as the policy extract the API matches claims against."""
@@ -124,7 +129,14 @@ def hospital_book(claims: int, seed: int, policies: Path) -> list[tuple[str, str
 
     from synth.book import make_book
 
-    book = [t for t in make_book(int(claims * 1.15) + 10, seed) if t.bills][:claims]
+    # the book runs to the end of next year's books: a hospital submits only what has happened by now
+    # (everything a claim carries is dated on or before its submission)
+    now, n = dt.datetime.now(dt.UTC), int(claims * 1.15) + 10
+    while True:
+        book = [t for t in make_book(n, seed) if t.bills and _utc(t.row.submitted_at) <= now][:claims]
+        if len(book) == claims or n > 10 * claims + 100:
+            break
+        n *= 2
     with policies.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, POLICY_COLUMNS)
         w.writeheader()
