@@ -394,14 +394,16 @@ def run_case(case: GoldenCase, book: RuleBook) -> tuple[ClaimFacts, Adjudication
     raws = [*case.history, case.facts]
     ids = [f"{case.id}-H{n}" for n in range(1, len(raws))] + [case.id]
     result: tuple[ClaimFacts, Adjudication] | None = None
-    for n, (raw, claim_id) in enumerate(zip(raws, ids, strict=True), 1):
+    for n, (given, claim_id) in enumerate(zip(raws, ids, strict=True), 1):
+        raw = dict(given)
+        lags = bool(raw.pop("policy_system_lags", False))  # the policy system has not heard of the history
         probe = _facts(raw, claim_id, f"{n:010d}", Decimal(0), Decimal(0))
         if probe.policy is None:
             raise BadInputError(case.file, f"case {case.id}: claim {claim_id} has no policy")
         year = (probe.policy.product_id, _policy_year(probe.policy.effective_date, probe.claim.incident_date))
         paid, used = spent.get(year, (Decimal(0), Decimal(0)))
         before = lifetime.get(year[0], Decimal(0))
-        facts = _facts(raw, claim_id, f"{n:010d}", paid, used, before)
+        facts = probe if lags else _facts(raw, claim_id, f"{n:010d}", paid, used, before)
         history.record(facts)
         adj, _, _ = adjudicate(facts, book.for_date(facts.claim.incident_date), history)
         if adj.decision in PAID:

@@ -457,6 +457,22 @@ def _annual_limit(c: Context) -> Verdict | None:
     )
 
 
+@rule("lump_sum_once", "lump sum claimed again on the policy")
+def _lump_sum_once(c: Context) -> Verdict | None:
+    """A lump sum pays once in a policy's life (CI01), and `Policy.prior_paid_total` says whether it has,
+    as the policy system last heard: while that shows nothing, another claim on the policy in the books
+    (decided or not) may be its payment, so a person looks before the sum is paid a second time."""
+    p = c.policy
+    if p is None or c.benefit is None or c.benefit.kind != "lump_sum" or c.history is None:
+        return None
+    if p.prior_paid_total > 0 or p.prior_paid_this_year > 0:
+        return None  # the payment is known: the benefit refuses the claim (ALREADY_PAID)
+    me = c.facts.claim.claim_id
+    others = [s.claim_id for k in c.keys if k.kind == "policy" for s in c.history.seen(k.kind, k.key)]
+    other = next((cid for cid in others if cid != me), None)
+    return Verdict(other is None, {"other": other or ""})
+
+
 @rule("low_confidence", "fields read with low confidence")
 def _low_confidence(c: Context) -> Verdict:
     fields = c.facts.low_confidence_fields

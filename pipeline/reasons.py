@@ -198,6 +198,7 @@ _RULES = {
     "PAYEE_NOT_CLAIMANT": ("payee_is_claimant", "payee is not the claimant"),
     "EARLY_CLAIM": ("early_claim", "claim soon after the waiting period"),
     "PROVIDER_WATCHLIST": ("watched_provider", "provider on watch list"),
+    "EARLIER_CLAIM_ON_POLICY": ("lump_sum_once", "lump sum claimed again on the policy"),
     "LIMIT_EXHAUSTED": ("annual_limit", "annual limit used up"),
     "LOW_CONFIDENCE_FIELDS": ("low_confidence", "fields read with low confidence"),
     "AMOUNT_DIFFERS": ("amount_claimed", "amount claimed differs from the invoices"),
