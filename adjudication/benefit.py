@@ -89,10 +89,14 @@ def _items(facts: ClaimFacts) -> tuple[list[LineItem], list[BenefitLine]]:
 
 
 SELF_PAID_MARKS = ("自费", "非医保")
+"""What a bill's 医保类型 says when it was not settled through social insurance (自费, 非医保结算)."""
 SCHEME_MARKS = ("医保", "医疗保险", "职工", "居民", "农合", "异地", "公费", "离休", "统筹", "生育")
 """Words a 医保类型 naming a scheme carries (职工医保, 城乡居民, 新农合, 省内异地 ...): a type read as
 neither a scheme nor 自费 (a character misread) says nothing, and is verified like an unread one."""
-"""What a bill's 医保类型 says when it was not settled through social insurance (自费, 非医保结算)."""
+
+
+def _says_self_paid(invoice: Invoice) -> bool:
+    return any(m in (invoice.insurance_type or "") for m in SELF_PAID_MARKS)
 
 
 def settled_through_social_insurance(invoice: Invoice) -> bool:
@@ -104,8 +108,8 @@ def settled_through_social_insurance(invoice: Invoice) -> bool:
     of these: the terms then pay the enrolled insured the reduced ratio (ratio_not_settled)."""
     if invoice.fund_paid > 0 or invoice.account_paid > 0:
         return True
-    kind = invoice.insurance_type or ""
-    return any(m in kind for m in SCHEME_MARKS) and not any(m in kind for m in SELF_PAID_MARKS)
+    names_scheme = any(m in (invoice.insurance_type or "") for m in SCHEME_MARKS)
+    return names_scheme and not _says_self_paid(invoice)
 
 
 def settlement_unknown(invoice: Invoice) -> bool:
@@ -113,8 +117,7 @@ def settlement_unknown(invoice: Invoice) -> bool:
     settled through 医保 with nothing from the fund, or as 自费, cannot be told from it (a type printed
     but not read, or misread, looks the same), so an enrolled insured's claim waits for a person to
     verify it (SETTLEMENT_UNKNOWN)."""
-    kind = invoice.insurance_type or ""
-    return not settled_through_social_insurance(invoice) and not any(m in kind for m in SELF_PAID_MARKS)
+    return not settled_through_social_insurance(invoice) and not _says_self_paid(invoice)
 
 
 @dataclass

@@ -176,6 +176,11 @@ def settled_by_social_insurance(bill: BillTruth) -> bool:
     return bill.fund_paid > 0 or bill.account_paid > 0 or (printed is not None and printed != "自费")
 
 
+def settlement_unknown(bill: BillTruth) -> bool:
+    """The wording's unknown case: the bill prints no 医保类型 and neither the fund nor the account paid."""
+    return bill.fund_paid <= 0 and bill.account_paid <= 0 and bill.printed_insurance_type is None
+
+
 def _groups(
     policy: PolicyTruth, benefit: Benefit, bills: list[BillTruth]
 ) -> list[tuple[str, Decimal, list[BillTruth]]]:
@@ -236,16 +241,9 @@ def _reimbursement(
                 over -= cut
             if stay_days is None:
                 needs_person = "DAYS_UNKNOWN"
-    reduced = benefit.ratio_not_settled
-    unknown = [
-        b for b in bills if b.fund_paid <= 0 and b.account_paid <= 0 and b.printed_insurance_type is None
-    ]
-    if (
-        needs_person is None
-        and policy.social_insurance
-        and reduced not in (None, benefit.ratio_with_social_insurance)
-        and unknown
-    ):
+    reduced = groups[0][1]  # enrolled: the ratio of the bills not settled through social insurance
+    lowered = policy.social_insurance and reduced != benefit.ratio_with_social_insurance
+    if needs_person is None and lowered and any(settlement_unknown(b) for b in bills):
         needs_person = "SETTLEMENT_UNKNOWN"  # the wording: verified before the reduced ratio is paid
     if benefit.deductible_basis == "per_year":
         deductible_left = max(ZERO, benefit.deductible - policy.deductible_used_this_year)
