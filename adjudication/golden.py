@@ -26,6 +26,8 @@ Every `<case_dir>/*.yaml` holds::
           more_invoices:              #   further invoices of the claim, same hospital and dates
             - {line_items: [...], fund_paid: "0", account_paid: "0", insurance_type: 自费}
           payee: 上海市浦江人民医院
+          unsure: [diagnosis]         #   fields the reader was unsure of (a failed `plausible` check)
+          policy_system_lags: true    #   the policy system has not heard of the history's payments
         history:                      # optional: earlier claims (facts as above), decided first, in order
           - {claim_type: outpatient, incident: "2025-03-01", line_items: [...]}
         expect:
@@ -50,7 +52,8 @@ decided, so a repeated invoice is a duplicate. The engine takes what was paid an
 this policy year from the policy (the policy system's figures): the runner plays that system, adding each
 earlier claim of the same product and policy year to the next one's `prior_paid` (what was paid, when
 approved or partial) and `deductible_used` (its DEDUCTIBLE line), and each earlier claim of the same
-product, whatever its year, to `prior_paid_total` (paid since inception), on top of what the facts state.
+product, whatever its year, to `prior_paid_total` (paid since inception), on top of what the facts state;
+`policy_system_lags` leaves the case's own claim with only what its facts state.
 """
 
 from __future__ import annotations
